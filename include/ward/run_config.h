@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* What `ward run` was asked to do, after its arguments were checked. */
+#ifndef WARD_RUN_CONFIG_H
+#define WARD_RUN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define WARD_MAX_DISKS 8
+
+enum ward_console_kind {
+        WARD_CONSOLE_SERIAL,
+        WARD_CONSOLE_VIRTIO,
+};
+
+struct ward_disk_config {
+        const char *path;
+        bool read_only;
+};
+
+struct ward_run_config {
+        const char *kernel;
+        const char *initrd;  /* NULL: none */
+        const char *cmdline; /* NULL: the default for the console kind */
+        uint64_t mem_bytes;
+        unsigned cpus;
+        enum ward_console_kind console;
+        bool rng;
+        struct ward_disk_config disks[WARD_MAX_DISKS];
+        unsigned ndisks;
+        char disk_spec[WARD_MAX_DISKS][4096]; /* storage for parsed paths */
+};
+
+enum ward_cli_result {
+        WARD_CLI_OK = 0,
+        WARD_CLI_HELP = 1,  /* --help was printed; exit 0 */
+        WARD_CLI_ERROR = 2, /* err holds one line; exit 2 */
+};
+
+/*
+ * Parses `ward run` arguments (argv[0] is "run"). host_mem_bytes bounds
+ * --mem (0: unknown, no bound). On error, err gets one line that names the
+ * argument and the problem.
+ */
+enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t host_mem_bytes,
+                                        struct ward_run_config *cfg, char *err, size_t errlen);
+
+/* Parses sizes such as 512M, 2G, 1048576K, 300 (MiB when no suffix). */
+int ward_parse_size(const char *s, uint64_t *out);
+
+/* The kernel command line used when --cmdline is not given. */
+const char *ward_default_cmdline(enum ward_console_kind console);
+
+extern const char ward_run_usage[];
+
+#endif

@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * KVM backend for arm64: the only file that issues KVM ioctls. The in-kernel
+ * vGIC (v3, else v2), the architected timer and PSCI (0.2+) are KVM's; ward
+ * handles MMIO exits and system events.
+ */
+#include "ward/hv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define KICK_SIGNAL SIGUSR1
+
+struct ward_hv_vm {
+        int kvm_fd;
+        int vm_fd;
+        int gic_fd;
+        int gic_version;
+        unsigned ncpus;
+        size_t run_size;
+        struct kvm_vcpu_init init;
+};
+
+struct ward_hv_vcpu {
+        struct ward_hv_vm *vm;
+        unsigned index;
+        int fd;
+        struct kvm_run *run;
+        bool mmio_read_pending;
+        pthread_t thread;
+        bool thread_known;
+};
+
+#define CORE_REG(name)                                                                             \
+        (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE |                                     \
+         (offsetof(struct kvm_regs, name) / sizeof(__u32)))
+#define MPIDR_EL1 ARM64_SYS_REG(3, 0, 0, 0, 5)
+
+static void kick_handler(int sig)
+{
+        (void)sig; /* only here so that the signal interrupts KVM_RUN */
+}
+
+static int kvm_vm_create(struct ward_hv_vm **out, unsigned ncpus, char *err, size_t errlen)
+{
+        struct ward_hv_vm *vm = calloc(1, sizeof(*vm));
+        if (!vm) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        vm->gic_fd = -1;
+        vm->vm_fd = -1;
+        vm->ncpus = ncpus;
+        vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (vm->kvm_fd < 0) {
+                snprintf(err, errlen, "cannot open /dev/kvm: %s (is KVM enabled on this host?)",
+                         strerror(errno));
+                goto fail;
+        }
+        if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+                snprintf(err, errlen, "/dev/kvm speaks an unknown API version");
+                goto fail;
+        }
+        static const struct {
+                long cap;
+                const char *name;
+        } needed[] = {
+                {KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2"},
+                {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+                {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+                {KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG"},
+                {KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL"},
+        };
+        for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+                if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
+                        snprintf(err, errlen, "/dev/kvm lacks %s", needed[i].name);
+                        goto fail;
+                }
+        }
+        int max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+        if (max_vcpus > 0 && ncpus > (unsigned)max_vcpus) {
+                snprintf(err, errlen, "KVM allows at most %d vCPUs, %u asked", max_vcpus, ncpus);
+                goto fail;
+        }
+        vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+        if (vm->vm_fd < 0) {
+                snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+                goto fail;
+        }
+        int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+        if (sz <= 0) {
+                snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+                goto fail;
+        }
+        vm->run_size = (size_t)sz;
+        if (ioctl(vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &vm->init) < 0) {
+                snprintf(err, errlen, "KVM_ARM_PREFERRED_TARGET: %s", strerror(errno));
+                goto fail;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return EINTR */
+        sigaction(KICK_SIGNAL, &sa, NULL);
+        *out = vm;
+        return 0;
+fail:
+        if (vm->vm_fd >= 0)
+                close(vm->vm_fd);
+        if (vm->kvm_fd >= 0)
+                close(vm->kvm_fd);
+        free(vm);
+        return -1;
+}
+
+static void kvm_vm_destroy(struct ward_hv_vm *vm)
+{
+        if (!vm)
+                return;
+        if (vm->gic_fd >= 0)
+                close(vm->gic_fd);
+        close(vm->vm_fd);
+        close(vm->kvm_fd);
+        free(vm);
+}
+
+static int kvm_map_ram(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                       void *hva)
+{
+        struct kvm_userspace_memory_region r = {
+                .slot = slot,
+                .guest_phys_addr = gpa,
+                .memory_size = size,
+                .userspace_addr = (uint64_t)(uintptr_t)hva,
+        };
+        return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -1 : 0;
+}
+
+static int gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
+{
+        struct kvm_device_attr a = {
+                .group = group,
+                .attr = attr,
+                .addr = (uint64_t)(uintptr_t)val,
+        };
+        return ioctl(fd, KVM_SET_DEVICE_ATTR, &a);
+}
+
+static int try_gic(struct ward_hv_vm *vm, struct ward_hv_irqchip *chip, int version)
+{
+        struct kvm_create_device cd = {
+                .type = version == 3 ? KVM_DEV_TYPE_ARM_VGIC_V3 : KVM_DEV_TYPE_ARM_VGIC_V2,
+        };
+        if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
+                return -1;
+        int fd = (int)cd.fd;
+        uint64_t dist = chip->dist_base;
+        int rc;
+        if (version == 3) {
+                uint64_t redist = chip->redist_base;
+                rc = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
+                if (!rc)
+                        rc = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST,
+                                      &redist);
+        } else {
+                uint64_t cpu = chip->cpu_base;
+                rc = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist);
+                if (!rc)
+                        rc = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU,
+                                      &cpu);
+        }
+        uint32_t nr = chip->nr_irqs;
+        if (!rc)
+                rc = gic_attr(fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr);
+        if (rc) {
+                close(fd);
+                return -1;
+        }
+        vm->gic_fd = fd;
+        vm->gic_version = version;
+        chip->gic_version = version;
+        return 0;
+}
+
+static int kvm_irqchip_create(struct ward_hv_vm *vm, struct ward_hv_irqchip *chip, char *err,
+                              size_t errlen)
+{
+        if (try_gic(vm, chip, 3) == 0 || try_gic(vm, chip, 2) == 0)
+                return 0;
+        snprintf(err, errlen, "KVM cannot create an in-kernel GICv3 or GICv2: %s",
+                 strerror(errno));
+        return -1;
+}
+
+static int kvm_irqchip_finalize(struct ward_hv_vm *vm, char *err, size_t errlen)
+{
+        if (gic_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL)) {
+                snprintf(err, errlen, "vGIC init: %s", strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+static int kvm_vcpu_create(struct ward_hv_vm *vm, unsigned index, struct ward_hv_vcpu **out,
+                           char *err, size_t errlen)
+{
+        struct ward_hv_vcpu *v = calloc(1, sizeof(*v));
+        if (!v) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        v->vm = vm;
+        v->index = index;
+        v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, index);
+        if (v->fd < 0) {
+                snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", index, strerror(errno));
+                free(v);
+                return -1;
+        }
+        v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+        if (v->run == MAP_FAILED) {
+                snprintf(err, errlen, "mmap kvm_run: %s", strerror(errno));
+                close(v->fd);
+                free(v);
+                return -1;
+        }
+        struct kvm_vcpu_init init = vm->init;
+        init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+        if (index > 0)
+                init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF; /* until PSCI CPU_ON */
+        if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0) {
+                snprintf(err, errlen, "KVM_ARM_VCPU_INIT %u: %s", index, strerror(errno));
+                munmap(v->run, vm->run_size);
+                close(v->fd);
+                free(v);
+                return -1;
+        }
+        *out = v;
+        return 0;
+}
+
+static uint64_t reg_id(enum ward_hv_reg reg)
+{
+        switch (reg) {
+        case WARD_REG_PC:
+                return CORE_REG(regs.pc);
+        case WARD_REG_X0:
+                return CORE_REG(regs.regs[0]);
+        case WARD_REG_X1:
+                return CORE_REG(regs.regs[1]);
+        case WARD_REG_X2:
+                return CORE_REG(regs.regs[2]);
+        case WARD_REG_X3:
+                return CORE_REG(regs.regs[3]);
+        case WARD_REG_PSTATE:
+                return CORE_REG(regs.pstate);
+        case WARD_REG_MPIDR:
+                return MPIDR_EL1;
+        }
+        return 0;
+}
+
+static int kvm_set_reg(struct ward_hv_vcpu *v, enum ward_hv_reg reg, uint64_t val)
+{
+        struct kvm_one_reg r = {.id = reg_id(reg), .addr = (uint64_t)(uintptr_t)&val};
+        return ioctl(v->fd, KVM_SET_ONE_REG, &r) < 0 ? -1 : 0;
+}
+
+static int kvm_get_reg(struct ward_hv_vcpu *v, enum ward_hv_reg reg, uint64_t *val)
+{
+        struct kvm_one_reg r = {.id = reg_id(reg), .addr = (uint64_t)(uintptr_t)val};
+        return ioctl(v->fd, KVM_GET_ONE_REG, &r) < 0 ? -1 : 0;
+}
+
+static uint64_t current_pc(struct ward_hv_vcpu *v)
+{
+        uint64_t pc = 0;
+        kvm_get_reg(v, WARD_REG_PC, &pc);
+        return pc;
+}
+
+static int kvm_vcpu_run(struct ward_hv_vcpu *v, struct ward_hv_exit *exit)
+{
+        struct kvm_run *run = v->run;
+        if (!v->thread_known) {
+                v->thread = pthread_self();
+                v->thread_known = true;
+        }
+        if (v->mmio_read_pending) {
+                memcpy(run->mmio.data, exit->data, sizeof(run->mmio.data));
+                v->mmio_read_pending = false;
+        }
+        for (;;) {
+                int rc = ioctl(v->fd, KVM_RUN, 0);
+                if (rc < 0) {
+                        if (errno == EINTR || errno == EAGAIN) {
+                                __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+                                exit->kind = WARD_HV_EXIT_KICKED;
+                                return 0;
+                        }
+                        exit->kind = WARD_HV_EXIT_ERROR;
+                        exit->pc = current_pc(v);
+                        snprintf(exit->reason, sizeof(exit->reason), "KVM_RUN failed: %s",
+                                 strerror(errno));
+                        return 0;
+                }
+                switch (run->exit_reason) {
+                case KVM_EXIT_MMIO:
+                        exit->kind = WARD_HV_EXIT_MMIO;
+                        exit->addr = run->mmio.phys_addr;
+                        exit->len = run->mmio.len;
+                        exit->is_write = run->mmio.is_write;
+                        memcpy(exit->data, run->mmio.data, sizeof(exit->data));
+                        v->mmio_read_pending = !run->mmio.is_write;
+                        return 0;
+                case KVM_EXIT_SYSTEM_EVENT:
+                        if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
+                                exit->kind = WARD_HV_EXIT_SHUTDOWN;
+                                return 0;
+                        }
+                        if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
+                                exit->kind = WARD_HV_EXIT_RESET;
+                                return 0;
+                        }
+                        exit->kind = WARD_HV_EXIT_ERROR;
+                        exit->pc = current_pc(v);
+                        snprintf(exit->reason, sizeof(exit->reason),
+                                 "guest system event %u (crash)", run->system_event.type);
+                        return 0;
+                case KVM_EXIT_INTR:
+                        exit->kind = WARD_HV_EXIT_KICKED;
+                        return 0;
+                case KVM_EXIT_FAIL_ENTRY:
+                        exit->kind = WARD_HV_EXIT_ERROR;
+                        exit->pc = current_pc(v);
+                        snprintf(exit->reason, sizeof(exit->reason),
+                                 "KVM_EXIT_FAIL_ENTRY (hardware reason 0x%llx)",
+                                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+                        return 0;
+                case KVM_EXIT_INTERNAL_ERROR:
+                        exit->kind = WARD_HV_EXIT_ERROR;
+                        exit->pc = current_pc(v);
+                        snprintf(exit->reason, sizeof(exit->reason),
+                                 "KVM_EXIT_INTERNAL_ERROR (suberror %u)", run->internal.suberror);
+                        return 0;
+                default:
+                        exit->kind = WARD_HV_EXIT_ERROR;
+                        exit->pc = current_pc(v);
+                        snprintf(exit->reason, sizeof(exit->reason), "unexpected KVM exit %u",
+                                 run->exit_reason);
+                        return 0;
+                }
+        }
+}
+
+static void kvm_vcpu_kick(struct ward_hv_vcpu *v)
+{
+        __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+        if (v->thread_known)
+                pthread_kill(v->thread, KICK_SIGNAL);
+}
+
+static void kvm_vcpu_destroy(struct ward_hv_vcpu *v)
+{
+        if (!v)
+                return;
+        munmap(v->run, v->vm->run_size);
+        close(v->fd);
+        free(v);
+}
+
+static int kvm_irq_line(struct ward_hv_vm *vm, unsigned spi, bool level)
+{
+        struct kvm_irq_level l = {
+                .irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (spi + 32),
+                .level = level,
+        };
+        return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -1 : 0;
+}
+
+static int kvm_irq_bind(struct ward_hv_vm *vm, unsigned spi, int fd)
+{
+        /* The vGIC's default routing maps GSI n to SPI n (INTID n + 32). */
+        struct kvm_irqfd irqfd = {.fd = (uint32_t)fd, .gsi = spi};
+        return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -1 : 0;
+}
+
+static int kvm_mmio_bind(struct ward_hv_vm *vm, uint64_t addr, uint32_t datamatch, int fd)
+{
+        struct kvm_ioeventfd io = {
+                .datamatch = datamatch,
+                .addr = addr,
+                .len = 4,
+                .fd = fd,
+                .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+        };
+        return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -1 : 0;
+}
+
+static const struct ward_hv_ops kvm_arm64_ops = {
+        .name = "kvm",
+        .vm_create = kvm_vm_create,
+        .vm_destroy = kvm_vm_destroy,
+        .map_ram = kvm_map_ram,
+        .irqchip_create = kvm_irqchip_create,
+        .irqchip_finalize = kvm_irqchip_finalize,
+        .vcpu_create = kvm_vcpu_create,
+        .vcpu_set_reg = kvm_set_reg,
+        .vcpu_get_reg = kvm_get_reg,
+        .vcpu_run = kvm_vcpu_run,
+        .vcpu_kick = kvm_vcpu_kick,
+        .vcpu_destroy = kvm_vcpu_destroy,
+        .irq_line = kvm_irq_line,
+        .irq_bind_notifier = kvm_irq_bind,
+        .mmio_bind_notifier = kvm_mmio_bind,
+};
+
+const struct ward_hv_ops *ward_hv_default(void)
+{
+        return &kvm_arm64_ops;
+}

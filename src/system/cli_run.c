@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * `ward run` argument checking. Everything is validated before any VM
+ * resource exists, so a bad argument costs nothing and leaves nothing.
+ */
+#include "ward/run_config.h"
+#include "ward/arm64_map.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MIN_MEM (16ull << 20)
+
+const char ward_run_usage[] =
+        "usage: ward run --kernel IMAGE [options]\n"
+        "\n"
+        "Boots an arm64 Linux Image in a KVM virtual machine.\n"
+        "\n"
+        "  --kernel IMAGE        arm64 Linux Image (uncompressed)\n"
+        "  --initrd FILE         initial ramdisk\n"
+        "  --cmdline STR         kernel command line (replaces the default)\n"
+        "  --mem SIZE            guest RAM, e.g. 512M or 2G; plain numbers are MiB (default 512M)\n"
+        "  --cpus N              vCPUs, 1 to 64 (default 1)\n"
+        "  --disk PATH[,ro]      virtio-blk disk backed by PATH; ',ro' makes it read-only\n"
+        "                        (repeatable, up to 8)\n"
+        "  --console serial|virtio\n"
+        "                        guest console on the 16550 UART (ttyS0, default) or on\n"
+        "                        virtio-console (hvc0)\n"
+        "  --no-rng              no virtio-rng device\n"
+        "  -h, --help            this text\n"
+        "\n"
+        "Exit status: 0 when the guest powers off or reboots, 1 when the guest or the VMM\n"
+        "fails (the reason is printed), 2 for a bad argument. On a terminal, Ctrl-A x ends\n"
+        "the VM at once.\n";
+
+const char *ward_default_cmdline(enum ward_console_kind console)
+{
+        return console == WARD_CONSOLE_VIRTIO ? "console=hvc0 earlycon panic=-1"
+                                              : "console=ttyS0 earlycon panic=-1";
+}
+
+int ward_parse_size(const char *s, uint64_t *out)
+{
+        if (!s || !*s || *s == '-' || *s == '+')
+                return -1;
+        errno = 0;
+        char *end;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -1;
+        unsigned shift = 20; /* no suffix: MiB, as QEMU's -m */
+        if (*end) {
+                switch (*end) {
+                case 'k':
+                case 'K':
+                        shift = 10;
+                        break;
+                case 'm':
+                case 'M':
+                        shift = 20;
+                        break;
+                case 'g':
+                case 'G':
+                        shift = 30;
+                        break;
+                default:
+                        return -1;
+                }
+                end++;
+                if (*end == 'i' && end[1] == 'B')
+                        end += 2;
+                else if (*end == 'B')
+                        end++;
+                if (*end)
+                        return -1;
+        }
+        if (v > (UINT64_MAX >> shift))
+                return -1;
+        *out = (uint64_t)v << shift;
+        return 0;
+}
+
+static int check_readable(const char *what, const char *path, char *err, size_t errlen)
+{
+        if (access(path, R_OK) != 0) {
+                snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+static int parse_disk(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
+{
+        if (cfg->ndisks == WARD_MAX_DISKS) {
+                snprintf(err, errlen, "--disk %s: at most %d disks", arg, WARD_MAX_DISKS);
+                return -1;
+        }
+        char *buf = cfg->disk_spec[cfg->ndisks];
+        if (strlen(arg) >= sizeof(cfg->disk_spec[0]) || !*arg) {
+                snprintf(err, errlen, "--disk: path is empty or too long");
+                return -1;
+        }
+        strcpy(buf, arg);
+        bool ro = false;
+        char *comma = strchr(buf, ',');
+        if (comma) {
+                *comma = '\0';
+                if (strcmp(comma + 1, "ro") == 0) {
+                        ro = true;
+                } else if (strcmp(comma + 1, "rw") != 0) {
+                        snprintf(err, errlen, "--disk %s: unknown option '%s' (expected ro or rw)",
+                                 arg, comma + 1);
+                        return -1;
+                }
+        }
+        if (access(buf, ro ? R_OK : R_OK | W_OK) != 0) {
+                snprintf(err, errlen, "--disk %s: %s", buf, strerror(errno));
+                return -1;
+        }
+        cfg->disks[cfg->ndisks++] = (struct ward_disk_config){buf, ro};
+        return 0;
+}
+
+enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t host_mem_bytes,
+                                        struct ward_run_config *cfg, char *err, size_t errlen)
+{
+        enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_DISK, O_CONSOLE, O_NORNG };
+        static const struct option opts[] = {
+                {"kernel", required_argument, NULL, O_KERNEL},
+                {"initrd", required_argument, NULL, O_INITRD},
+                {"cmdline", required_argument, NULL, O_CMDLINE},
+                {"mem", required_argument, NULL, O_MEM},
+                {"cpus", required_argument, NULL, O_CPUS},
+                {"disk", required_argument, NULL, O_DISK},
+                {"console", required_argument, NULL, O_CONSOLE},
+                {"no-rng", no_argument, NULL, O_NORNG},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
+        };
+        memset(cfg, 0, sizeof(*cfg));
+        cfg->mem_bytes = 512ull << 20;
+        cfg->cpus = 1;
+        cfg->rng = true;
+        err[0] = '\0';
+
+        optind = 0; /* full reset of getopt's state, so the parser can run again */
+        opterr = 0;
+        int c;
+        while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+                const char *a = optarg;
+                switch (c) {
+                case O_KERNEL:
+                        cfg->kernel = a;
+                        break;
+                case O_INITRD:
+                        cfg->initrd = a;
+                        break;
+                case O_CMDLINE:
+                        cfg->cmdline = a;
+                        break;
+                case O_MEM:
+                        if (ward_parse_size(a, &cfg->mem_bytes) != 0) {
+                                snprintf(err, errlen, "--mem %s: not a size (try 512M or 2G)", a);
+                                return WARD_CLI_ERROR;
+                        }
+                        break;
+                case O_CPUS: {
+                        char *end;
+                        errno = 0;
+                        long n = strtol(a, &end, 10);
+                        if (errno || *end || end == a || n < 1 || n > WARD_ARM64_MAX_CPUS) {
+                                snprintf(err, errlen, "--cpus %s: must be a number from 1 to %d",
+                                         a, WARD_ARM64_MAX_CPUS);
+                                return WARD_CLI_ERROR;
+                        }
+                        cfg->cpus = (unsigned)n;
+                        break;
+                }
+                case O_DISK:
+                        if (parse_disk(cfg, a, err, errlen))
+                                return WARD_CLI_ERROR;
+                        break;
+                case O_CONSOLE:
+                        if (strcmp(a, "serial") == 0) {
+                                cfg->console = WARD_CONSOLE_SERIAL;
+                        } else if (strcmp(a, "virtio") == 0) {
+                                cfg->console = WARD_CONSOLE_VIRTIO;
+                        } else {
+                                snprintf(err, errlen,
+                                         "--console %s: expected 'serial' or 'virtio'", a);
+                                return WARD_CLI_ERROR;
+                        }
+                        break;
+                case O_NORNG:
+                        cfg->rng = false;
+                        break;
+                case 'h':
+                        return WARD_CLI_HELP;
+                case ':':
+                        snprintf(err, errlen, "%s: needs a value", argv[optind - 1]);
+                        return WARD_CLI_ERROR;
+                default:
+                        snprintf(err, errlen, "%s: unknown option (see ward run --help)",
+                                 argv[optind - 1]);
+                        return WARD_CLI_ERROR;
+                }
+        }
+        if (optind < argc) {
+                snprintf(err, errlen, "%s: unexpected argument (see ward run --help)",
+                         argv[optind]);
+                return WARD_CLI_ERROR;
+        }
+        if (!cfg->kernel) {
+                snprintf(err, errlen, "--kernel: missing (the guest kernel Image is required)");
+                return WARD_CLI_ERROR;
+        }
+        if (check_readable("--kernel", cfg->kernel, err, errlen))
+                return WARD_CLI_ERROR;
+        if (cfg->initrd && check_readable("--initrd", cfg->initrd, err, errlen))
+                return WARD_CLI_ERROR;
+        if (cfg->mem_bytes < MIN_MEM || cfg->mem_bytes % 4096) {
+                snprintf(err, errlen, "--mem: %llu bytes is not a whole number of pages of at "
+                                      "least 16M", (unsigned long long)cfg->mem_bytes);
+                return WARD_CLI_ERROR;
+        }
+        if (host_mem_bytes && cfg->mem_bytes > host_mem_bytes) {
+                snprintf(err, errlen, "--mem: %lluM is more than this host's %lluM of RAM",
+                         (unsigned long long)(cfg->mem_bytes >> 20),
+                         (unsigned long long)(host_mem_bytes >> 20));
+                return WARD_CLI_ERROR;
+        }
+        return WARD_CLI_OK;
+}

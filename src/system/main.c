@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The `ward` command: dispatches sub-commands of the system layer. */
+#include "ward/run_config.h"
+#include "ward/vmm.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef WARD_VERSION
+#define WARD_VERSION "0.1.0"
+#endif
+
+static const char usage[] = "usage: ward COMMAND [options]\n"
+                            "\n"
+                            "commands:\n"
+                            "  run        boot one virtual machine (ward run --help)\n"
+                            "  version    print the version\n";
+
+static uint64_t host_memory(void)
+{
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+        return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                fputs(usage, argc < 2 ? stderr : stdout);
+                return argc < 2 ? 2 : 0;
+        }
+        if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+                printf("ward %s\n", WARD_VERSION);
+                return 0;
+        }
+        if (strcmp(argv[1], "run") == 0) {
+                static struct ward_run_config cfg;
+                char err[512];
+                switch (ward_cli_parse_run(argc - 1, argv + 1, host_memory(), &cfg, err,
+                                           sizeof(err))) {
+                case WARD_CLI_HELP:
+                        fputs(ward_run_usage, stdout);
+                        return 0;
+                case WARD_CLI_ERROR:
+                        fprintf(stderr, "ward run: %s\n", err);
+                        return 2;
+                case WARD_CLI_OK:
+                        break;
+                }
+                return ward_vmm_run(&cfg);
+        }
+        fprintf(stderr, "ward: %s: unknown command (see ward --help)\n", argv[1]);
+        return 2;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "ward/virtio_blk.h"
+
+#define HDR_LEN 16
+
+static struct ward_blk_req *free_slot(struct ward_vblk *b)
+{
+        for (unsigned i = 0; i < WARD_BLK_QUEUE_SIZE; i++)
+                if (!b->req[i].busy)
+                        return &b->req[i];
+        return NULL;
+}
+
+static void finish(struct ward_vblk *b, uint16_t head, uint8_t *status, uint8_t value,
+                   uint32_t written)
+{
+        if (status)
+                *status = value;
+        ward_vq_push(&b->v.vq[0], head, written);
+}
+
+/* Copies the data iovs of a chain into the request, minus `skip_front` and `drop_back` bytes. */
+static int take_data(struct ward_blk_req *r, const struct ward_iov *iov, unsigned n,
+                     uint32_t skip_front, uint32_t drop_back, uint32_t total)
+{
+        uint32_t want = total - skip_front - drop_back;
+        r->niov = 0;
+        r->len = want;
+        for (unsigned i = 0; i < n && want > 0; i++) {
+                uint8_t *base = iov[i].base;
+                uint32_t len = iov[i].len;
+                if (skip_front >= len) {
+                        skip_front -= len;
+                        continue;
+                }
+                base += skip_front;
+                len -= skip_front;
+                skip_front = 0;
+                if (len > want)
+                        len = want;
+                if (r->niov == WARD_BLK_SEG_MAX)
+                        return WARD_EINVAL;
+                r->iov[r->niov++] = (struct ward_iov){base, len};
+                want -= len;
+        }
+        return WARD_OK;
+}
+
+static bool in_range(const struct ward_vblk *b, uint64_t sector, uint32_t len)
+{
+        uint64_t sectors = len / WARD_BLK_SECTOR;
+        return sector <= b->capacity && sectors <= b->capacity - sector;
+}
+
+/*
+ * Decodes one chain, validates all of it, then either hands it to the
+ * backend or completes it here (bad request, GET_ID, read-only refusal).
+ */
+static void handle_chain(struct ward_vblk *b, struct ward_chain *c, struct ward_blk_req *r)
+{
+        uint8_t hdr[HDR_LEN];
+        if (c->out_len < HDR_LEN || c->in_len < 1) {
+                b->bad_requests++;
+                finish(b, c->head, NULL, 0, 0); /* no room for a status: fail quietly */
+                return;
+        }
+        struct ward_iov *out = c->iov, *in = &c->iov[c->nout];
+        struct ward_iov *last = &in[c->nin - 1];
+        uint8_t *status = last->base + last->len - 1;
+        ward_iov_read(out, c->nout, 0, hdr, HDR_LEN);
+        uint32_t type = ward_le32(hdr);
+        uint64_t sector = ward_le64(hdr + 8);
+
+        r->head = c->head;
+        r->status = status;
+        r->type = type;
+        r->generation = b->generation;
+        r->dev = b;
+        int rc = WARD_OK;
+        switch (type) {
+        case WARD_VIRTIO_BLK_T_IN:
+                if (c->out_len != HDR_LEN)
+                        rc = WARD_EINVAL;
+                else
+                        rc = take_data(r, in, c->nin, 0, 1, c->in_len);
+                break;
+        case WARD_VIRTIO_BLK_T_OUT:
+                if (b->read_only) {
+                        finish(b, c->head, status, WARD_VIRTIO_BLK_S_IOERR, 1);
+                        return;
+                }
+                rc = take_data(r, out, c->nout, HDR_LEN, 0, c->out_len);
+                break;
+        case WARD_VIRTIO_BLK_T_FLUSH:
+                r->niov = 0;
+                r->len = 0;
+                break;
+        case WARD_VIRTIO_BLK_T_GET_ID: {
+                uint32_t room = c->in_len - 1;
+                uint32_t n = WARD_MIN(room, WARD_BLK_ID_BYTES);
+                ward_iov_write(in, c->nin, 0, b->id, n);
+                finish(b, c->head, status, WARD_VIRTIO_BLK_S_OK, n + 1);
+                return;
+        }
+        default:
+                finish(b, c->head, status, WARD_VIRTIO_BLK_S_UNSUPP, 1);
+                return;
+        }
+        if (rc == WARD_OK && (type == WARD_VIRTIO_BLK_T_IN || type == WARD_VIRTIO_BLK_T_OUT)) {
+                if (r->len % WARD_BLK_SECTOR || !in_range(b, sector, r->len))
+                        rc = WARD_ERANGE;
+                r->offset = sector * WARD_BLK_SECTOR;
+        }
+        if (rc != WARD_OK) {
+                b->bad_requests++;
+                finish(b, c->head, status, WARD_VIRTIO_BLK_S_IOERR, 1);
+                return;
+        }
+        r->busy = true;
+        if (b->be.submit(b->be.opaque, r) != 0 && r->busy)
+                ward_vblk_complete(r, -1);
+}
+
+static void blk_notify(struct ward_virtio *v, unsigned q)
+{
+        struct ward_vblk *b = v->dev;
+        (void)q;
+        b->in_notify = true;
+        for (;;) {
+                /* Only take a chain when a slot can hold it: hostile drivers may reuse heads. */
+                struct ward_blk_req *r = free_slot(b);
+                if (!r) {
+                        b->starved = true;
+                        break;
+                }
+                int rc = ward_vq_pop(&v->vq[0], v->gm, &b->chain);
+                if (rc == 0)
+                        break;
+                if (rc == WARD_EBROKEN) {
+                        ward_virtio_set_needs_reset(v);
+                        return;
+                }
+                if (rc < 0) {
+                        b->bad_requests++;
+                        finish(b, b->chain.head, NULL, 0, 0);
+                        continue;
+                }
+                handle_chain(b, &b->chain, r);
+        }
+        b->in_notify = false;
+        ward_virtio_signal_used(v, 0);
+}
+
+void ward_vblk_complete(struct ward_blk_req *r, int status)
+{
+        struct ward_vblk *b = r->dev;
+        if (!r->busy)
+                return;
+        r->busy = false;
+        if (r->generation != b->generation)
+                return; /* the driver reset the device meanwhile */
+        uint32_t written = 1;
+        if (r->type == WARD_VIRTIO_BLK_T_IN && status == 0)
+                written += r->len;
+        finish(b, r->head, r->status,
+               status == 0 ? WARD_VIRTIO_BLK_S_OK : WARD_VIRTIO_BLK_S_IOERR, written);
+        if (b->in_notify)
+                return; /* blk_notify signals once for the whole batch */
+        ward_virtio_signal_used(&b->v, 0);
+        /* A slot is free again: requests may be waiting in the ring. */
+        if (b->starved && ward_virtio_is_live(&b->v)) {
+                b->starved = false;
+                blk_notify(&b->v, 0);
+        }
+}
+
+static void blk_reset(struct ward_virtio *v)
+{
+        struct ward_vblk *b = v->dev;
+        b->generation++;
+}
+
+static const struct ward_virtio_ops blk_ops = {
+        .queue_notify = blk_notify,
+        .reset = blk_reset,
+};
+
+void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uint64_t size_bytes,
+                     bool read_only, const char *id)
+{
+        memset(b, 0, sizeof(*b));
+        b->be = *be;
+        b->capacity = size_bytes / WARD_BLK_SECTOR;
+        b->read_only = read_only;
+        if (id) {
+                size_t n = strlen(id);
+                memcpy(b->id, id, n < WARD_BLK_ID_BYTES ? n : WARD_BLK_ID_BYTES);
+        }
+        ward_put_le64(b->config + 0, b->capacity);
+        ward_put_le32(b->config + 12, WARD_BLK_SEG_MAX);
+        ward_put_le32(b->config + 20, WARD_BLK_SECTOR);
+        b->v.device_id = WARD_VIRTIO_ID_BLOCK;
+        b->v.device_features = (1ull << WARD_VIRTIO_BLK_F_SEG_MAX) |
+                               (1ull << WARD_VIRTIO_BLK_F_BLK_SIZE) |
+                               (1ull << WARD_VIRTIO_BLK_F_FLUSH) |
+                               (read_only ? 1ull << WARD_VIRTIO_BLK_F_RO : 0);
+        b->v.nqueues = 1;
+        b->v.queue_max = WARD_BLK_QUEUE_SIZE;
+        b->v.ops = &blk_ops;
+        b->v.dev = b;
+        b->v.config = b->config;
+        b->v.config_len = sizeof(b->config);
+}
