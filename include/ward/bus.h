@@ -34,7 +34,7 @@ int ward_bus_register(struct ward_bus *bus, uint64_t base, uint64_t size,
 
 enum ward_bus_result {
         WARD_BUS_HANDLED = 0,
-        WARD_BUS_UNMAPPED = 1, /* no device: reads as zero, writes ignored */
+        WARD_BUS_UNMAPPED = 1,   /* no device: reads as zero, writes ignored */
         WARD_BUS_BAD_ACCESS = 2, /* bad size or straddles a window end */
 };
 

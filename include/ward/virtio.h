@@ -40,8 +40,7 @@ struct ward_virtio_ops {
         /* The driver reset the device: drop all in-flight state. */
         void (*reset)(struct ward_virtio *v);
         /* Optional: a write to the device config space (bounds already checked). */
-        void (*config_write)(struct ward_virtio *v, uint32_t off, const void *data,
-                             unsigned len);
+        void (*config_write)(struct ward_virtio *v, uint32_t off, const void *data, unsigned len);
 };
 
 /*

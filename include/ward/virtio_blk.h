@@ -37,9 +37,9 @@ struct ward_vblk;
 /* One decoded request. Valid from submit until ward_vblk_complete(). */
 struct ward_blk_req {
         struct ward_vblk *dev;
-        uint32_t type;      /* WARD_VIRTIO_BLK_T_IN, _OUT or _FLUSH */
-        uint64_t offset;    /* bytes into the disk */
-        uint32_t len;       /* data bytes */
+        uint32_t type;   /* WARD_VIRTIO_BLK_T_IN, _OUT or _FLUSH */
+        uint64_t offset; /* bytes into the disk */
+        uint32_t len;    /* data bytes */
         unsigned niov;
         struct ward_iov iov[WARD_BLK_SEG_MAX];
         /* Device bookkeeping. */

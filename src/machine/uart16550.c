@@ -2,8 +2,14 @@
 #include "ward/uart16550.h"
 
 enum {
-        R_RBR_THR = 0, R_IER = 1, R_IIR_FCR = 2, R_LCR = 3,
-        R_MCR = 4, R_LSR = 5, R_MSR = 6, R_SCR = 7,
+        R_RBR_THR = 0,
+        R_IER = 1,
+        R_IIR_FCR = 2,
+        R_LCR = 3,
+        R_MCR = 4,
+        R_LSR = 5,
+        R_MSR = 6,
+        R_SCR = 7,
 };
 #define IER_RDI 0x01
 #define IER_THRI 0x02
@@ -169,6 +175,6 @@ static void mmio_write(void *dev, uint64_t off, const void *data, unsigned len)
 }
 
 const struct ward_mmio_ops ward_uart_mmio_ops = {
-        .read = mmio_read,
-        .write = mmio_write,
+    .read = mmio_read,
+    .write = mmio_write,
 };

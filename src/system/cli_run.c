@@ -16,26 +16,26 @@
 #define MIN_MEM (16ull << 20)
 
 const char ward_run_usage[] =
-        "usage: ward run --kernel IMAGE [options]\n"
-        "\n"
-        "Boots an arm64 Linux Image in a KVM virtual machine.\n"
-        "\n"
-        "  --kernel IMAGE        arm64 Linux Image (uncompressed)\n"
-        "  --initrd FILE         initial ramdisk\n"
-        "  --cmdline STR         kernel command line (replaces the default)\n"
-        "  --mem SIZE            guest RAM, e.g. 512M or 2G; plain numbers are MiB (default 512M)\n"
-        "  --cpus N              vCPUs, 1 to 64 (default 1)\n"
-        "  --disk PATH[,ro]      virtio-blk disk backed by PATH; ',ro' makes it read-only\n"
-        "                        (repeatable, up to 8)\n"
-        "  --console serial|virtio\n"
-        "                        guest console on the 16550 UART (ttyS0, default) or on\n"
-        "                        virtio-console (hvc0)\n"
-        "  --no-rng              no virtio-rng device\n"
-        "  -h, --help            this text\n"
-        "\n"
-        "Exit status: 0 when the guest powers off or reboots, 1 when the guest or the VMM\n"
-        "fails (the reason is printed), 2 for a bad argument. On a terminal, Ctrl-A x ends\n"
-        "the VM at once.\n";
+    "usage: ward run --kernel IMAGE [options]\n"
+    "\n"
+    "Boots an arm64 Linux Image in a KVM virtual machine.\n"
+    "\n"
+    "  --kernel IMAGE        arm64 Linux Image (uncompressed)\n"
+    "  --initrd FILE         initial ramdisk\n"
+    "  --cmdline STR         kernel command line (replaces the default)\n"
+    "  --mem SIZE            guest RAM, e.g. 512M or 2G; plain numbers are MiB (default 512M)\n"
+    "  --cpus N              vCPUs, 1 to 64 (default 1)\n"
+    "  --disk PATH[,ro]      virtio-blk disk backed by PATH; ',ro' makes it read-only\n"
+    "                        (repeatable, up to 8)\n"
+    "  --console serial|virtio\n"
+    "                        guest console on the 16550 UART (ttyS0, default) or on\n"
+    "                        virtio-console (hvc0)\n"
+    "  --no-rng              no virtio-rng device\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "Exit status: 0 when the guest powers off or reboots, 1 when the guest or the VMM\n"
+    "fails (the reason is printed), 2 for a bad argument. On a terminal, Ctrl-A x ends\n"
+    "the VM at once.\n";
 
 const char *ward_default_cmdline(enum ward_console_kind console)
 {
@@ -130,16 +130,16 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
 {
         enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_DISK, O_CONSOLE, O_NORNG };
         static const struct option opts[] = {
-                {"kernel", required_argument, NULL, O_KERNEL},
-                {"initrd", required_argument, NULL, O_INITRD},
-                {"cmdline", required_argument, NULL, O_CMDLINE},
-                {"mem", required_argument, NULL, O_MEM},
-                {"cpus", required_argument, NULL, O_CPUS},
-                {"disk", required_argument, NULL, O_DISK},
-                {"console", required_argument, NULL, O_CONSOLE},
-                {"no-rng", no_argument, NULL, O_NORNG},
-                {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0},
+            {"kernel", required_argument, NULL, O_KERNEL},
+            {"initrd", required_argument, NULL, O_INITRD},
+            {"cmdline", required_argument, NULL, O_CMDLINE},
+            {"mem", required_argument, NULL, O_MEM},
+            {"cpus", required_argument, NULL, O_CPUS},
+            {"disk", required_argument, NULL, O_DISK},
+            {"console", required_argument, NULL, O_CONSOLE},
+            {"no-rng", no_argument, NULL, O_NORNG},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
         memset(cfg, 0, sizeof(*cfg));
         cfg->mem_bytes = 512ull << 20;
@@ -173,8 +173,8 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                         errno = 0;
                         long n = strtol(a, &end, 10);
                         if (errno || *end || end == a || n < 1 || n > WARD_ARM64_MAX_CPUS) {
-                                snprintf(err, errlen, "--cpus %s: must be a number from 1 to %d",
-                                         a, WARD_ARM64_MAX_CPUS);
+                                snprintf(err, errlen, "--cpus %s: must be a number from 1 to %d", a,
+                                         WARD_ARM64_MAX_CPUS);
                                 return WARD_CLI_ERROR;
                         }
                         cfg->cpus = (unsigned)n;
@@ -190,8 +190,8 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                         } else if (strcmp(a, "virtio") == 0) {
                                 cfg->console = WARD_CONSOLE_VIRTIO;
                         } else {
-                                snprintf(err, errlen,
-                                         "--console %s: expected 'serial' or 'virtio'", a);
+                                snprintf(err, errlen, "--console %s: expected 'serial' or 'virtio'",
+                                         a);
                                 return WARD_CLI_ERROR;
                         }
                         break;
@@ -204,8 +204,17 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                         snprintf(err, errlen, "%s: needs a value", argv[optind - 1]);
                         return WARD_CLI_ERROR;
                 default:
-                        snprintf(err, errlen, "%s: unknown option (see ward run --help)",
-                                 argv[optind - 1]);
+                        /*
+                         * An unknown short option inside a cluster (-xq) has no argv
+                         * element of its own: name the letter. 'h' is known, so
+                         * optopt 'h' means "--help=value".
+                         */
+                        if (optopt > 0 && optopt < 256 && optopt != 'h')
+                                snprintf(err, errlen, "-%c: unknown option (see ward run --help)",
+                                         optopt);
+                        else
+                                snprintf(err, errlen, "%s: unknown option (see ward run --help)",
+                                         argv[optind - 1]);
                         return WARD_CLI_ERROR;
                 }
         }
@@ -223,8 +232,10 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
         if (cfg->initrd && check_readable("--initrd", cfg->initrd, err, errlen))
                 return WARD_CLI_ERROR;
         if (cfg->mem_bytes < MIN_MEM || cfg->mem_bytes % 4096) {
-                snprintf(err, errlen, "--mem: %llu bytes is not a whole number of pages of at "
-                                      "least 16M", (unsigned long long)cfg->mem_bytes);
+                snprintf(err, errlen,
+                         "--mem: %llu bytes is not a whole number of pages of at "
+                         "least 16M",
+                         (unsigned long long)cfg->mem_bytes);
                 return WARD_CLI_ERROR;
         }
         if (host_mem_bytes && cfg->mem_bytes > host_mem_bytes) {

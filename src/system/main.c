@@ -36,8 +36,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], "run") == 0) {
                 static struct ward_run_config cfg;
                 char err[512];
-                switch (ward_cli_parse_run(argc - 1, argv + 1, host_memory(), &cfg, err,
-                                           sizeof(err))) {
+                switch (
+                    ward_cli_parse_run(argc - 1, argv + 1, host_memory(), &cfg, err, sizeof(err))) {
                 case WARD_CLI_HELP:
                         fputs(ward_run_usage, stdout);
                         return 0;

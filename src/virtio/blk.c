@@ -89,7 +89,11 @@ static void handle_chain(struct ward_vblk *b, struct ward_chain *c, struct ward_
                         finish(b, c->head, status, WARD_VIRTIO_BLK_S_IOERR, 1);
                         return;
                 }
-                rc = take_data(r, out, c->nout, HDR_LEN, 0, c->out_len);
+                /* The data is device-readable: only the status byte may be writable. */
+                if (c->in_len != 1)
+                        rc = WARD_EINVAL;
+                else
+                        rc = take_data(r, out, c->nout, HDR_LEN, 0, c->out_len);
                 break;
         case WARD_VIRTIO_BLK_T_FLUSH:
                 r->niov = 0;
@@ -125,6 +129,7 @@ static void blk_notify(struct ward_virtio *v, unsigned q)
 {
         struct ward_vblk *b = v->dev;
         (void)q;
+        uint16_t used_before = v->vq[0].used_idx;
         b->in_notify = true;
         for (;;) {
                 /* Only take a chain when a slot can hold it: hostile drivers may reuse heads. */
@@ -138,7 +143,7 @@ static void blk_notify(struct ward_virtio *v, unsigned q)
                         break;
                 if (rc == WARD_EBROKEN) {
                         ward_virtio_set_needs_reset(v);
-                        return;
+                        break;
                 }
                 if (rc < 0) {
                         b->bad_requests++;
@@ -148,7 +153,9 @@ static void blk_notify(struct ward_virtio *v, unsigned q)
                 handle_chain(b, &b->chain, r);
         }
         b->in_notify = false;
-        ward_virtio_signal_used(v, 0);
+        /* Requests still with the backend signal when they complete, not now. */
+        if (v->vq[0].used_idx != used_before)
+                ward_virtio_signal_used(v, 0);
 }
 
 void ward_vblk_complete(struct ward_blk_req *r, int status)
@@ -162,8 +169,8 @@ void ward_vblk_complete(struct ward_blk_req *r, int status)
         uint32_t written = 1;
         if (r->type == WARD_VIRTIO_BLK_T_IN && status == 0)
                 written += r->len;
-        finish(b, r->head, r->status,
-               status == 0 ? WARD_VIRTIO_BLK_S_OK : WARD_VIRTIO_BLK_S_IOERR, written);
+        finish(b, r->head, r->status, status == 0 ? WARD_VIRTIO_BLK_S_OK : WARD_VIRTIO_BLK_S_IOERR,
+               written);
         if (b->in_notify)
                 return; /* blk_notify signals once for the whole batch */
         ward_virtio_signal_used(&b->v, 0);
@@ -181,8 +188,8 @@ static void blk_reset(struct ward_virtio *v)
 }
 
 static const struct ward_virtio_ops blk_ops = {
-        .queue_notify = blk_notify,
-        .reset = blk_reset,
+    .queue_notify = blk_notify,
+    .reset = blk_reset,
 };
 
 void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uint64_t size_bytes,
@@ -200,10 +207,9 @@ void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uin
         ward_put_le32(b->config + 12, WARD_BLK_SEG_MAX);
         ward_put_le32(b->config + 20, WARD_BLK_SECTOR);
         b->v.device_id = WARD_VIRTIO_ID_BLOCK;
-        b->v.device_features = (1ull << WARD_VIRTIO_BLK_F_SEG_MAX) |
-                               (1ull << WARD_VIRTIO_BLK_F_BLK_SIZE) |
-                               (1ull << WARD_VIRTIO_BLK_F_FLUSH) |
-                               (read_only ? 1ull << WARD_VIRTIO_BLK_F_RO : 0);
+        b->v.device_features =
+            (1ull << WARD_VIRTIO_BLK_F_SEG_MAX) | (1ull << WARD_VIRTIO_BLK_F_BLK_SIZE) |
+            (1ull << WARD_VIRTIO_BLK_F_FLUSH) | (read_only ? 1ull << WARD_VIRTIO_BLK_F_RO : 0);
         b->v.nqueues = 1;
         b->v.queue_max = WARD_BLK_QUEUE_SIZE;
         b->v.ops = &blk_ops;

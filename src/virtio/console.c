@@ -22,9 +22,10 @@ static void deliver_input(struct ward_vconsole *c)
                         struct ward_iov *in = &c->chain.iov[c->chain.nout];
                         while (c->in_count > 0 && done < c->chain.in_len) {
                                 /* The ring buffer may wrap: copy up to its end first. */
-                                uint32_t run = WARD_MIN(c->in_count, WARD_VCONSOLE_INBUF - c->in_head);
-                                uint32_t n = ward_iov_write(in, c->chain.nin, done,
-                                                            c->in + c->in_head, run);
+                                uint32_t run =
+                                    WARD_MIN(c->in_count, WARD_VCONSOLE_INBUF - c->in_head);
+                                uint32_t n =
+                                    ward_iov_write(in, c->chain.nin, done, c->in + c->in_head, run);
                                 if (n == 0)
                                         break;
                                 done += n;
@@ -72,8 +73,8 @@ static void console_reset(struct ward_virtio *v)
 }
 
 static const struct ward_virtio_ops console_ops = {
-        .queue_notify = console_notify,
-        .reset = console_reset,
+    .queue_notify = console_notify,
+    .reset = console_reset,
 };
 
 void ward_vconsole_setup(struct ward_vconsole *c, const struct ward_console_backend *be)

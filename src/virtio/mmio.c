@@ -177,8 +177,8 @@ static void write_status(struct ward_virtio *v, uint32_t val)
                 return;
         }
         val &= 0xff;
-        bool features_ok_now = (val & WARD_VIRTIO_S_FEATURES_OK) &&
-                               !(v->status & WARD_VIRTIO_S_FEATURES_OK);
+        bool features_ok_now =
+            (val & WARD_VIRTIO_S_FEATURES_OK) && !(v->status & WARD_VIRTIO_S_FEATURES_OK);
         if (features_ok_now) {
                 uint64_t extra = v->driver_features & ~v->device_features;
                 if (extra || !ward_virtio_has_feature(v, WARD_VIRTIO_F_VERSION_1))
@@ -306,6 +306,6 @@ static void mmio_write(void *dev, uint64_t off, const void *data, unsigned len)
 }
 
 const struct ward_mmio_ops ward_virtio_mmio_ops = {
-        .read = mmio_read,
-        .write = mmio_write,
+    .read = mmio_read,
+    .write = mmio_write,
 };

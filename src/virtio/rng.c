@@ -38,8 +38,8 @@ static void rng_reset(struct ward_virtio *v)
 }
 
 static const struct ward_virtio_ops rng_ops = {
-        .queue_notify = rng_notify,
-        .reset = rng_reset,
+    .queue_notify = rng_notify,
+    .reset = rng_reset,
 };
 
 void ward_vrng_setup(struct ward_vrng *r, const struct ward_rng_backend *be)

@@ -192,8 +192,7 @@ void ward_vq_push(struct ward_vq *vq, uint16_t head, uint32_t written)
         store32(elem + 4, written);
         vq->used_idx++;
         /* The element must be visible before the index that publishes it. */
-        __atomic_store_n((uint16_t *)(void *)(vq->used + USED_IDX), vq->used_idx,
-                         __ATOMIC_RELEASE);
+        __atomic_store_n((uint16_t *)(void *)(vq->used + USED_IDX), vq->used_idx, __ATOMIC_RELEASE);
 }
 
 bool ward_vq_should_signal(struct ward_vq *vq)

@@ -34,16 +34,22 @@ uint64_t fg_alloc(struct fake_guest *g, uint32_t len, uint8_t fill)
         return gpa;
 }
 
-void fg_desc(struct fake_guest *g, unsigned q, uint16_t i, uint64_t addr, uint32_t len,
-             uint16_t flags, uint16_t next)
+void fg_desc_at(struct fake_guest *g, uint64_t table, uint16_t i, uint64_t addr, uint32_t len,
+                uint16_t flags, uint16_t next)
 {
-        uint8_t *d = fg_ptr(g, FG_DESC(q) + 16u * i);
+        uint8_t *d = fg_ptr(g, table + 16u * i);
         ward_put_le64(d, addr);
         ward_put_le32(d + 8, len);
         d[12] = (uint8_t)flags;
         d[13] = (uint8_t)(flags >> 8);
         d[14] = (uint8_t)next;
         d[15] = (uint8_t)(next >> 8);
+}
+
+void fg_desc(struct fake_guest *g, unsigned q, uint16_t i, uint64_t addr, uint32_t len,
+             uint16_t flags, uint16_t next)
+{
+        fg_desc_at(g, FG_DESC(q), i, addr, len, flags, next);
 }
 
 static void put16(uint8_t *p, uint16_t v)
@@ -89,8 +95,7 @@ void fg_used_elem(struct fake_guest *g, unsigned q, uint16_t k, uint32_t *id, ui
         *len = ward_le32(e + 4);
 }
 
-int fg_vq_setup(struct fake_guest *g, struct ward_vq *vq, unsigned q, uint16_t num,
-                bool event_idx)
+int fg_vq_setup(struct fake_guest *g, struct ward_vq *vq, unsigned q, uint16_t num, bool event_idx)
 {
         ward_vq_reset(vq);
         g->num[q] = num;
@@ -104,7 +109,7 @@ int fg_vq_setup(struct fake_guest *g, struct ward_vq *vq, unsigned q, uint16_t n
 
 uint32_t fg_mmio_read(struct ward_virtio *v, uint64_t off)
 {
-        uint8_t b[4];
+        uint8_t b[4] = {0}; /* as the bus does: ignored reads give zero */
         ward_virtio_mmio_ops.read(v, off, b, 4);
         return ward_le32(b);
 }
@@ -124,8 +129,7 @@ void fg_irq(void *opaque, bool level)
         g->irq_level = level;
 }
 
-void fg_driver_init(struct fake_guest *g, struct ward_virtio *v, uint64_t features,
-                    uint16_t num)
+void fg_driver_init(struct fake_guest *g, struct ward_virtio *v, uint64_t features, uint16_t num)
 {
         fg_mmio_write(v, 0x070, 0); /* reset */
         fg_mmio_write(v, 0x070, WARD_VIRTIO_S_ACKNOWLEDGE);
@@ -134,8 +138,8 @@ void fg_driver_init(struct fake_guest *g, struct ward_virtio *v, uint64_t featur
         fg_mmio_write(v, 0x020, (uint32_t)features);
         fg_mmio_write(v, 0x024, 1);
         fg_mmio_write(v, 0x020, (uint32_t)(features >> 32));
-        fg_mmio_write(v, 0x070, WARD_VIRTIO_S_ACKNOWLEDGE | WARD_VIRTIO_S_DRIVER |
-                                        WARD_VIRTIO_S_FEATURES_OK);
+        fg_mmio_write(v, 0x070,
+                      WARD_VIRTIO_S_ACKNOWLEDGE | WARD_VIRTIO_S_DRIVER | WARD_VIRTIO_S_FEATURES_OK);
         for (unsigned q = 0; q < v->nqueues; q++) {
                 fg_mmio_write(v, 0x030, q);
                 fg_mmio_write(v, 0x038, num);
@@ -149,6 +153,7 @@ void fg_driver_init(struct fake_guest *g, struct ward_virtio *v, uint64_t featur
                 g->num[q] = num;
                 g->avail_idx[q] = 0;
         }
-        fg_mmio_write(v, 0x070, WARD_VIRTIO_S_ACKNOWLEDGE | WARD_VIRTIO_S_DRIVER |
-                                        WARD_VIRTIO_S_FEATURES_OK | WARD_VIRTIO_S_DRIVER_OK);
+        fg_mmio_write(v, 0x070,
+                      WARD_VIRTIO_S_ACKNOWLEDGE | WARD_VIRTIO_S_DRIVER | WARD_VIRTIO_S_FEATURES_OK |
+                          WARD_VIRTIO_S_DRIVER_OK);
 }

@@ -41,6 +41,9 @@ uint64_t fg_alloc(struct fake_guest *g, uint32_t len, uint8_t fill);
 /* Writes descriptor i of queue q. */
 void fg_desc(struct fake_guest *g, unsigned q, uint16_t i, uint64_t addr, uint32_t len,
              uint16_t flags, uint16_t next);
+/* Writes entry i of an indirect descriptor table at guest address table. */
+void fg_desc_at(struct fake_guest *g, uint64_t table, uint16_t i, uint64_t addr, uint32_t len,
+                uint16_t flags, uint16_t next);
 /* Publishes head on queue q's avail ring. */
 void fg_avail(struct fake_guest *g, unsigned q, uint16_t head);
 /* Sets the avail index directly (hostile drivers). */
@@ -53,15 +56,13 @@ uint16_t fg_used_idx(struct fake_guest *g, unsigned q);
 void fg_used_elem(struct fake_guest *g, unsigned q, uint16_t k, uint32_t *id, uint32_t *len);
 
 /* Configures and enables a queue directly (no transport). */
-int fg_vq_setup(struct fake_guest *g, struct ward_vq *vq, unsigned q, uint16_t num,
-                bool event_idx);
+int fg_vq_setup(struct fake_guest *g, struct ward_vq *vq, unsigned q, uint16_t num, bool event_idx);
 
 /* Transport helpers: 32-bit register access through the MMIO ops. */
 uint32_t fg_mmio_read(struct ward_virtio *v, uint64_t off);
 void fg_mmio_write(struct ward_virtio *v, uint64_t off, uint32_t val);
 /* Runs the driver's initialisation (virtio 3.1.1) for all queues with size num. */
-void fg_driver_init(struct fake_guest *g, struct ward_virtio *v, uint64_t features,
-                    uint16_t num);
+void fg_driver_init(struct fake_guest *g, struct ward_virtio *v, uint64_t features, uint16_t num);
 /* The irq callback to pass to ward_virtio_init; opaque is the fake_guest. */
 void fg_irq(void *opaque, bool level);
 

@@ -40,8 +40,10 @@ int ward_arm64_layout(uint64_t ram_base, uint64_t ram_size, const struct ward_ar
                       uint64_t file_len, uint64_t initrd_len, struct ward_arm64_layout *out)
 {
         (void)file_len;
-        if (ram_base & (SZ_2M - 1) || ram_size < 4 * SZ_2M || ram_base + ram_size < ram_base)
+        if (ram_base & (SZ_2M - 1) || ram_base + ram_size < ram_base)
                 return WARD_EINVAL;
+        if (ram_size < 4 * SZ_2M)
+                return WARD_ENOSPC; /* too little RAM is "does not fit", not a bad argument */
         uint64_t ram_end = ram_base + ram_size;
         out->kernel_gpa = ram_base + img->text_offset;
         if (img->image_size > ram_size - img->text_offset)

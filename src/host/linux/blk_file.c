@@ -31,8 +31,7 @@ int ward_blk_file_open(struct ward_blk_file *f, const char *path, bool read_only
         }
         off_t end = lseek(f->fd, 0, SEEK_END);
         if (end < 0) {
-                snprintf(err, errlen, "--disk %s: cannot find its size: %s", path,
-                         strerror(errno));
+                snprintf(err, errlen, "--disk %s: cannot find its size: %s", path, strerror(errno));
                 close(f->fd);
                 return -1;
         }

@@ -82,8 +82,8 @@ struct vmm {
         struct ward_term term;
         struct ward_panic_watch panic;
         int stop_fd;
-        int stopping;      /* atomic */
-        int exit_status;   /* first stop wins */
+        int stopping;    /* atomic */
+        int exit_status; /* first stop wins */
         char exit_reason[200];
 };
 
@@ -175,8 +175,7 @@ static int add_vdev(struct vmm *m, struct ward_virtio *v, char *err, size_t errl
         for (unsigned q = 0; q < WARD_VIRTIO_MAX_QUEUES; q++)
                 d->notify_fd[q] = -1;
         ward_virtio_init(v, &m->gm, virtio_irq, d);
-        if (ward_bus_register(&m->bus, d->base, WARD_VIRTIO_MMIO_SIZE, &ward_virtio_mmio_ops,
-                              v)) {
+        if (ward_bus_register(&m->bus, d->base, WARD_VIRTIO_MMIO_SIZE, &ward_virtio_mmio_ops, v)) {
                 fail(err, errlen, "internal: virtio window %u overlaps", i);
                 return -1;
         }
@@ -243,8 +242,7 @@ static int load_file(const char *what, const char *path, uint8_t *dst, uint64_t 
         return 0;
 }
 
-static int file_size(const char *what, const char *path, uint64_t *out, char *err,
-                     size_t errlen)
+static int file_size(const char *what, const char *path, uint64_t *out, char *err, size_t errlen)
 {
         struct stat st;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -288,9 +286,9 @@ static int load_guest(struct vmm *m, char *err, size_t errlen)
         if (load_file("--kernel", cfg->kernel, m->ram + (lay.kernel_gpa - WARD_ARM64_RAM_BASE),
                       klen, &got, err, errlen))
                 return -1;
-        if (cfg->initrd && load_file("--initrd", cfg->initrd,
-                                     m->ram + (lay.initrd_gpa - WARD_ARM64_RAM_BASE), ilen, &got,
-                                     err, errlen))
+        if (cfg->initrd &&
+            load_file("--initrd", cfg->initrd, m->ram + (lay.initrd_gpa - WARD_ARM64_RAM_BASE),
+                      ilen, &got, err, errlen))
                 return -1;
 
         /* Device tree. */
@@ -312,20 +310,20 @@ static int load_guest(struct vmm *m, char *err, size_t errlen)
         if (getrandom(&kaslr, sizeof(kaslr), GRND_NONBLOCK) != (ssize_t)sizeof(kaslr))
                 kaslr = 0;
         struct ward_arm64_dt dt = {
-                .ram_base = WARD_ARM64_RAM_BASE,
-                .ram_size = m->ram_size,
-                .ncpus = cfg->cpus,
-                .mpidr = mpidr,
-                .gic = m->gic,
-                .uart_base = WARD_ARM64_UART_BASE,
-                .uart_spi = WARD_ARM64_UART_SPI,
-                .virtio = fv,
-                .nvirtio = m->nvdev,
-                .bootargs = cfg->cmdline ? cfg->cmdline : ward_default_cmdline(cfg->console),
-                .initrd_start = cfg->initrd ? lay.initrd_gpa : 0,
-                .initrd_end = cfg->initrd ? lay.initrd_gpa + ilen : 0,
-                .kaslr_seed = kaslr,
-                .rng_seed = seed,
+            .ram_base = WARD_ARM64_RAM_BASE,
+            .ram_size = m->ram_size,
+            .ncpus = cfg->cpus,
+            .mpidr = mpidr,
+            .gic = m->gic,
+            .uart_base = WARD_ARM64_UART_BASE,
+            .uart_spi = WARD_ARM64_UART_SPI,
+            .virtio = fv,
+            .nvirtio = m->nvdev,
+            .bootargs = cfg->cmdline ? cfg->cmdline : ward_default_cmdline(cfg->console),
+            .initrd_start = cfg->initrd ? lay.initrd_gpa : 0,
+            .initrd_end = cfg->initrd ? lay.initrd_gpa + ilen : 0,
+            .kaslr_seed = kaslr,
+            .rng_seed = seed,
         };
         int rc = ward_arm64_fdt_build(m->ram + (lay.dtb_gpa - WARD_ARM64_RAM_BASE), FDT_SIZE, &dt);
         free(mpidr);
@@ -398,8 +396,9 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
         const struct ward_run_config *cfg = m->cfg;
         m->hv = ward_hv_default();
         if (!m->hv) {
-                fail(err, errlen, "this ward build has no hypervisor backend for this host "
-                                  "architecture (arm64 KVM only for now)");
+                fail(err, errlen,
+                     "this ward build has no hypervisor backend for this host "
+                     "architecture (arm64 KVM only for now)");
                 return -1;
         }
         if (m->hv->vm_create(&m->vm, cfg->cpus, err, errlen))
@@ -420,19 +419,19 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
                 return -1;
         }
         m->gic = (struct ward_hv_irqchip){
-                .dist_base = WARD_ARM64_GIC_DIST_BASE,
-                .dist_size = WARD_ARM64_GIC_DIST_SIZE,
-                .redist_base = WARD_ARM64_GIC_REDIST_BASE,
-                .redist_size = WARD_ARM64_GIC_REDIST_PER_CPU * cfg->cpus,
-                .cpu_base = WARD_ARM64_GIC_CPU_BASE,
-                .cpu_size = WARD_ARM64_GIC_CPU_SIZE,
-                .nr_irqs = WARD_ARM64_GIC_NR_IRQS,
+            .dist_base = WARD_ARM64_GIC_DIST_BASE,
+            .dist_size = WARD_ARM64_GIC_DIST_SIZE,
+            .redist_base = WARD_ARM64_GIC_REDIST_BASE,
+            .redist_size = WARD_ARM64_GIC_REDIST_PER_CPU * cfg->cpus,
+            .cpu_base = WARD_ARM64_GIC_CPU_BASE,
+            .cpu_size = WARD_ARM64_GIC_CPU_SIZE,
+            .nr_irqs = WARD_ARM64_GIC_NR_IRQS,
         };
         if (m->hv->irqchip_create(m->vm, &m->gic, err, errlen))
                 return -1;
         if (m->gic.gic_version == 2 && cfg->cpus > 8) {
-                fail(err, errlen, "--cpus %u: this host only offers GICv2, which has 8 CPUs at most",
-                     cfg->cpus);
+                fail(err, errlen,
+                     "--cpus %u: this host only offers GICv2, which has 8 CPUs at most", cfg->cpus);
                 return -1;
         }
         m->vcpus = calloc(cfg->cpus, sizeof(*m->vcpus));
@@ -532,7 +531,8 @@ static void main_loop(struct vmm *m, int sig_fd)
                                 if (m->vdev[i].notify_fd[q] >= 0) {
                                         map[n - first_q].d = &m->vdev[i];
                                         map[n - first_q].q = q;
-                                        pfd[n++] = (struct pollfd){m->vdev[i].notify_fd[q], POLLIN, 0};
+                                        pfd[n++] =
+                                            (struct pollfd){m->vdev[i].notify_fd[q], POLLIN, 0};
                                 }
                 nfds_t stdin_idx = n;
                 /* Read the terminal only when the guest has room: back-pressure, not loss. */
@@ -568,7 +568,8 @@ static void main_loop(struct vmm *m, int sig_fd)
                         ssize_t got = read(STDIN_FILENO, in, want);
                         if (got <= 0) {
                                 if (got == 0 || (errno != EINTR && errno != EAGAIN))
-                                        stdin_open = false; /* EOF: the guest just gets no more input */
+                                        stdin_open =
+                                            false; /* EOF: the guest just gets no more input */
                                 continue;
                         }
                         bool quit;

@@ -75,11 +75,9 @@ static int kvm_vm_create(struct ward_hv_vm **out, unsigned ncpus, char *err, siz
                 long cap;
                 const char *name;
         } needed[] = {
-                {KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2"},
-                {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
-                {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
-                {KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG"},
-                {KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL"},
+            {KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2"}, {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+            {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},       {KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG"},
+            {KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL"},
         };
         for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
                 if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
@@ -133,14 +131,13 @@ static void kvm_vm_destroy(struct ward_hv_vm *vm)
         free(vm);
 }
 
-static int kvm_map_ram(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
-                       void *hva)
+static int kvm_map_ram(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva)
 {
         struct kvm_userspace_memory_region r = {
-                .slot = slot,
-                .guest_phys_addr = gpa,
-                .memory_size = size,
-                .userspace_addr = (uint64_t)(uintptr_t)hva,
+            .slot = slot,
+            .guest_phys_addr = gpa,
+            .memory_size = size,
+            .userspace_addr = (uint64_t)(uintptr_t)hva,
         };
         return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -1 : 0;
 }
@@ -148,9 +145,9 @@ static int kvm_map_ram(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint6
 static int gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
 {
         struct kvm_device_attr a = {
-                .group = group,
-                .attr = attr,
-                .addr = (uint64_t)(uintptr_t)val,
+            .group = group,
+            .attr = attr,
+            .addr = (uint64_t)(uintptr_t)val,
         };
         return ioctl(fd, KVM_SET_DEVICE_ATTR, &a);
 }
@@ -158,7 +155,7 @@ static int gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
 static int try_gic(struct ward_hv_vm *vm, struct ward_hv_irqchip *chip, int version)
 {
         struct kvm_create_device cd = {
-                .type = version == 3 ? KVM_DEV_TYPE_ARM_VGIC_V3 : KVM_DEV_TYPE_ARM_VGIC_V2,
+            .type = version == 3 ? KVM_DEV_TYPE_ARM_VGIC_V3 : KVM_DEV_TYPE_ARM_VGIC_V2,
         };
         if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0)
                 return -1;
@@ -196,8 +193,7 @@ static int kvm_irqchip_create(struct ward_hv_vm *vm, struct ward_hv_irqchip *chi
 {
         if (try_gic(vm, chip, 3) == 0 || try_gic(vm, chip, 2) == 0)
                 return 0;
-        snprintf(err, errlen, "KVM cannot create an in-kernel GICv3 or GICv2: %s",
-                 strerror(errno));
+        snprintf(err, errlen, "KVM cannot create an in-kernel GICv3 or GICv2: %s", strerror(errno));
         return -1;
 }
 
@@ -381,8 +377,8 @@ static void kvm_vcpu_destroy(struct ward_hv_vcpu *v)
 static int kvm_irq_line(struct ward_hv_vm *vm, unsigned spi, bool level)
 {
         struct kvm_irq_level l = {
-                .irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (spi + 32),
-                .level = level,
+            .irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (spi + 32),
+            .level = level,
         };
         return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -1 : 0;
 }
@@ -397,31 +393,31 @@ static int kvm_irq_bind(struct ward_hv_vm *vm, unsigned spi, int fd)
 static int kvm_mmio_bind(struct ward_hv_vm *vm, uint64_t addr, uint32_t datamatch, int fd)
 {
         struct kvm_ioeventfd io = {
-                .datamatch = datamatch,
-                .addr = addr,
-                .len = 4,
-                .fd = fd,
-                .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+            .datamatch = datamatch,
+            .addr = addr,
+            .len = 4,
+            .fd = fd,
+            .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
         };
         return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -1 : 0;
 }
 
 static const struct ward_hv_ops kvm_arm64_ops = {
-        .name = "kvm",
-        .vm_create = kvm_vm_create,
-        .vm_destroy = kvm_vm_destroy,
-        .map_ram = kvm_map_ram,
-        .irqchip_create = kvm_irqchip_create,
-        .irqchip_finalize = kvm_irqchip_finalize,
-        .vcpu_create = kvm_vcpu_create,
-        .vcpu_set_reg = kvm_set_reg,
-        .vcpu_get_reg = kvm_get_reg,
-        .vcpu_run = kvm_vcpu_run,
-        .vcpu_kick = kvm_vcpu_kick,
-        .vcpu_destroy = kvm_vcpu_destroy,
-        .irq_line = kvm_irq_line,
-        .irq_bind_notifier = kvm_irq_bind,
-        .mmio_bind_notifier = kvm_mmio_bind,
+    .name = "kvm",
+    .vm_create = kvm_vm_create,
+    .vm_destroy = kvm_vm_destroy,
+    .map_ram = kvm_map_ram,
+    .irqchip_create = kvm_irqchip_create,
+    .irqchip_finalize = kvm_irqchip_finalize,
+    .vcpu_create = kvm_vcpu_create,
+    .vcpu_set_reg = kvm_set_reg,
+    .vcpu_get_reg = kvm_get_reg,
+    .vcpu_run = kvm_vcpu_run,
+    .vcpu_kick = kvm_vcpu_kick,
+    .vcpu_destroy = kvm_vcpu_destroy,
+    .irq_line = kvm_irq_line,
+    .irq_bind_notifier = kvm_irq_bind,
+    .mmio_bind_notifier = kvm_mmio_bind,
 };
 
 const struct ward_hv_ops *ward_hv_default(void)

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * `ward run` argument checking, as a table of inputs and the exact result
+ * (the way OpenBSD vmd's regress tests feed its parser). "@K", "@I" and "@D"
+ * stand for an existing kernel, initrd and disk file made with mkstemp.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ward/run_config.h"
+
+#define MiB (1ull << 20)
+#define GiB (1ull << 30)
+#define MAX_ARGS 24
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static char kernel_path[64], initrd_path[64], disk_path[64];
+
+/* Replaces @K, @I and @D in s. */
+static void expand(const char *s, char *out, size_t outlen)
+{
+        size_t n = 0;
+        out[0] = '\0';
+        for (; *s; s++) {
+                const char *rep = NULL;
+                if (s[0] == '@' && s[1] == 'K')
+                        rep = kernel_path;
+                else if (s[0] == '@' && s[1] == 'I')
+                        rep = initrd_path;
+                else if (s[0] == '@' && s[1] == 'D')
+                        rep = disk_path;
+                if (rep) {
+                        size_t l = strlen(rep);
+                        assert_true(n + l < outlen);
+                        memcpy(out + n, rep, l);
+                        n += l;
+                        s++;
+                } else {
+                        assert_true(n + 1 < outlen);
+                        out[n++] = *s;
+                }
+        }
+        out[n] = '\0';
+}
+
+enum { SERIAL = WARD_CONSOLE_SERIAL, VIRTIO = WARD_CONSOLE_VIRTIO };
+
+struct cli_case {
+        const char *args[MAX_ARGS]; /* after "run"; NULL ends them */
+        uint64_t host_mem;
+        enum ward_cli_result result;
+        const char *err; /* the exact error line ("" when none) */
+        /* For WARD_CLI_OK only: */
+        uint64_t mem;
+        unsigned cpus;
+        int console;
+        bool rng;
+        unsigned ndisks;
+        unsigned ro_mask; /* bit i: disk i is read-only */
+};
+
+/* The expected outcome: an error line, help, or the configuration. */
+#define ERR(msg) WARD_CLI_ERROR, msg, 0, 0, SERIAL, false, 0, 0
+#define HELP WARD_CLI_HELP, "", 0, 0, SERIAL, false, 0, 0
+#define OK(mem, cpus, console, rng, ndisks, ro_mask)                                               \
+        WARD_CLI_OK, "", mem, cpus, console, rng, ndisks, ro_mask
+#define OK_DEFAULTS OK(512 * MiB, 1, SERIAL, true, 0, 0)
+
+static const struct cli_case cases[] = {
+    /* Defaults. */
+    {{"--kernel", "@K"}, 0, OK_DEFAULTS},
+    {{"--kernel=@K"}, 8 * GiB, OK_DEFAULTS},
+    /* --kernel. */
+    {{0}, 0, ERR("--kernel: missing (the guest kernel Image is required)")},
+    {{"--mem", "1G"}, 0, ERR("--kernel: missing (the guest kernel Image is required)")},
+    {{"--kernel", "/nonexistent/ward-Image"},
+     0,
+     ERR("--kernel /nonexistent/ward-Image: No such file or directory")},
+    {{"--kernel", "@K", "--initrd", "/nonexistent/initrd"},
+     0,
+     ERR("--initrd /nonexistent/initrd: No such file or directory")},
+    {{"--kernel", "@K", "--initrd", "@I", "--cmdline", "quiet"}, 0, OK_DEFAULTS},
+    /* --mem. */
+    {{"--kernel", "@K", "--mem", "lots"}, 0, ERR("--mem lots: not a size (try 512M or 2G)")},
+    {{"--kernel", "@K", "--mem", "2T"}, 0, ERR("--mem 2T: not a size (try 512M or 2G)")},
+    {{"--kernel", "@K", "--mem", "-1G"}, 0, ERR("--mem -1G: not a size (try 512M or 2G)")},
+    {{"--kernel", "@K", "--mem", ""}, 0, ERR("--mem : not a size (try 512M or 2G)")},
+    {{"--kernel", "@K", "--mem", "8M"},
+     0,
+     ERR("--mem: 8388608 bytes is not a whole number of pages of at least 16M")},
+    {{"--kernel", "@K", "--mem", "16385K"},
+     0,
+     ERR("--mem: 16778240 bytes is not a whole number of pages of at least 16M")},
+    {{"--kernel", "@K", "--mem", "16388K"}, 0, OK(16 * MiB + 4096, 1, SERIAL, true, 0, 0)},
+    {{"--kernel", "@K", "--mem", "2G"},
+     1 * GiB,
+     ERR("--mem: 2048M is more than this host's 1024M of RAM")},
+    {{"--kernel", "@K", "--mem", "1G"}, 1 * GiB, OK(1 * GiB, 1, SERIAL, true, 0, 0)},
+    {{"--kernel", "@K", "--mem", "64G"}, 0, OK(64 * GiB, 1, SERIAL, true, 0, 0)},
+    {{"--kernel", "@K", "--mem", "300"}, 0, OK(300 * MiB, 1, SERIAL, true, 0, 0)},
+    /* Default memory larger than the host. */
+    {{"--kernel", "@K"}, 256 * MiB, ERR("--mem: 512M is more than this host's 256M of RAM")},
+    /* --cpus. */
+    {{"--kernel", "@K", "--cpus", "0"}, 0, ERR("--cpus 0: must be a number from 1 to 64")},
+    {{"--kernel", "@K", "--cpus", "65"}, 0, ERR("--cpus 65: must be a number from 1 to 64")},
+    {{"--kernel", "@K", "--cpus", "abc"}, 0, ERR("--cpus abc: must be a number from 1 to 64")},
+    {{"--kernel", "@K", "--cpus", "4x"}, 0, ERR("--cpus 4x: must be a number from 1 to 64")},
+    {{"--kernel", "@K", "--cpus", ""}, 0, ERR("--cpus : must be a number from 1 to 64")},
+    {{"--kernel", "@K", "--cpus", "-1"}, 0, ERR("--cpus -1: must be a number from 1 to 64")},
+    {{"--kernel", "@K", "--cpus", "99999999999999999999"},
+     0,
+     ERR("--cpus 99999999999999999999: must be a number from 1 to 64")},
+    {{"--kernel", "@K", "--cpus", "64"}, 0, OK(512 * MiB, 64, SERIAL, true, 0, 0)},
+    /* Unknown options, missing values, stray arguments. */
+    {{"--kernel", "@K", "--frobnicate"},
+     0,
+     ERR("--frobnicate: unknown option (see ward run --help)")},
+    {{"--kernel", "@K", "-x"}, 0, ERR("-x: unknown option (see ward run --help)")},
+    {{"-xq", "--kernel", "@K"}, 0, ERR("-x: unknown option (see ward run --help)")},
+    {{"--no-rng=1", "--kernel", "@K"}, 0, ERR("--no-rng=1: unknown option (see ward run --help)")},
+    {{"--kernel", "@K", "--mem"}, 0, ERR("--mem: needs a value")},
+    {{"--kernel"}, 0, ERR("--kernel: needs a value")},
+    {{"--kernel", "@K", "extra"}, 0, ERR("extra: unexpected argument (see ward run --help)")},
+    {{"--kernel", "@K", "--help"}, 0, HELP},
+    {{"-h"}, 0, HELP},
+    {{"--kernel", "@K", "--help=1"}, 0, ERR("--help=1: unknown option (see ward run --help)")},
+    {{"--kernel", "@K", "--c", "1"}, 0, ERR("--c: unknown option (see ward run --help)")},
+    /* --disk. */
+    {{"--kernel", "@K", "--disk", "@D"}, 0, OK(512 * MiB, 1, SERIAL, true, 1, 0)},
+    {{"--kernel", "@K", "--disk", "@D,ro", "--disk", "@D,rw"},
+     0,
+     OK(512 * MiB, 1, SERIAL, true, 2, 1)},
+    {{"--kernel", "@K", "--disk", "@D,rx"},
+     0,
+     ERR("--disk @D,rx: unknown option 'rx' (expected ro or rw)")},
+    {{"--kernel", "@K", "--disk", "@D,ro,rw"},
+     0,
+     ERR("--disk @D,ro,rw: unknown option 'ro,rw' (expected ro or rw)")},
+    {{"--kernel", "@K", "--disk", "@D,"},
+     0,
+     ERR("--disk @D,: unknown option '' (expected ro or rw)")},
+    {{"--kernel", "@K", "--disk", ""}, 0, ERR("--disk: path is empty or too long")},
+    {{"--kernel", "@K", "--disk", "/nonexistent/disk.img,ro"},
+     0,
+     ERR("--disk /nonexistent/disk.img: No such file or directory")},
+    {{"--kernel", "@K", "--disk", "@D", "--disk", "@D", "--disk", "@D", "--disk", "@D", "--disk",
+      "@D", "--disk", "@D", "--disk", "@D", "--disk", "@D,ro"},
+     0,
+     OK(512 * MiB, 1, SERIAL, true, 8, 0x80)},
+    {{"--kernel", "@K", "--disk", "@D", "--disk", "@D", "--disk", "@D", "--disk", "@D",
+      "--disk",   "@D", "--disk", "@D", "--disk", "@D", "--disk", "@D", "--disk", "@D,ro"},
+     0,
+     ERR("--disk @D,ro: at most 8 disks")},
+    /* --console and --no-rng. */
+    {{"--kernel", "@K", "--console", "tty"},
+     0,
+     ERR("--console tty: expected 'serial' or 'virtio'")},
+    {{"--kernel", "@K", "--console", "Virtio"},
+     0,
+     ERR("--console Virtio: expected 'serial' or 'virtio'")},
+    {{"--kernel", "@K", "--console", "virtio", "--no-rng"},
+     0,
+     OK(512 * MiB, 1, VIRTIO, false, 0, 0)},
+    {{"--console", "virtio", "--console", "serial", "--kernel", "@K"}, 0, OK_DEFAULTS},
+    /* Everything at once. */
+    {{"--kernel", "@K", "--initrd", "@I", "--mem", "2GiB", "--cpus", "8", "--disk", "@D,ro",
+      "--console", "virtio", "--cmdline", "console=hvc0", "--no-rng"},
+     4 * GiB,
+     OK(2 * GiB, 8, VIRTIO, false, 1, 1)},
+};
+
+static void run_case(const struct cli_case *c, size_t idx)
+{
+        char store[MAX_ARGS][256];
+        char *argv[MAX_ARGS + 2];
+        int argc = 0;
+        argv[argc++] = (char *)"run";
+        for (size_t i = 0; i < MAX_ARGS && c->args[i]; i++) {
+                expand(c->args[i], store[i], sizeof(store[i]));
+                argv[argc++] = store[i];
+        }
+        argv[argc] = NULL;
+        char want_err[512];
+        expand(c->err, want_err, sizeof(want_err));
+
+        static struct ward_run_config cfg;
+        char err[512];
+        memset(err, 'x', sizeof(err));
+        enum ward_cli_result r =
+            ward_cli_parse_run(argc, argv, c->host_mem, &cfg, err, sizeof(err));
+        if (r != c->result || strcmp(err, want_err) != 0) {
+                print_error("case %zu (", idx);
+                for (int i = 1; i < argc; i++)
+                        print_error("%s%s", i > 1 ? " " : "", argv[i]);
+                print_error("): got %d \"%s\", want %d \"%s\"\n", (int)r, err, (int)c->result,
+                            want_err);
+                fail();
+        }
+        if (r != WARD_CLI_OK)
+                return;
+        assert_string_equal(cfg.kernel, kernel_path);
+        assert_int_equal(cfg.mem_bytes, c->mem);
+        assert_int_equal(cfg.cpus, c->cpus);
+        assert_int_equal(cfg.console, c->console);
+        assert_int_equal(cfg.rng, c->rng);
+        assert_int_equal(cfg.ndisks, c->ndisks);
+        for (unsigned i = 0; i < cfg.ndisks; i++) {
+                assert_string_equal(cfg.disks[i].path, disk_path);
+                assert_int_equal(cfg.disks[i].read_only, (c->ro_mask >> i) & 1);
+        }
+}
+
+static void parse_run_table(void **state)
+{
+        (void)state;
+        /* Twice over in one process: getopt's state must not leak between runs. */
+        for (int round = 0; round < 2; round++)
+                for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+                        run_case(&cases[i], i);
+}
+
+static void parse_run_fields(void **state)
+{
+        (void)state;
+        static struct ward_run_config cfg;
+        char err[256];
+        char k[64], i[64], d[80];
+        strcpy(k, kernel_path);
+        strcpy(i, initrd_path);
+        snprintf(d, sizeof(d), "%s,ro", disk_path);
+        char *argv[] = {"run",      "--cmdline", "root=/dev/vda", "--kernel", k,
+                        "--initrd", i,           "--disk",        d,          NULL};
+        assert_int_equal(ward_cli_parse_run(9, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_string_equal(err, "");
+        assert_string_equal(cfg.cmdline, "root=/dev/vda");
+        assert_string_equal(cfg.initrd, initrd_path);
+        assert_string_equal(cfg.disks[0].path, disk_path); /* ",ro" is cut off */
+        assert_true(cfg.disks[0].read_only);
+        /* A later run starts from the defaults again. */
+        char *argv2[] = {"run", "--kernel", k, NULL};
+        assert_int_equal(ward_cli_parse_run(3, argv2, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_null(cfg.cmdline);
+        assert_null(cfg.initrd);
+        assert_int_equal(cfg.ndisks, 0);
+        assert_string_equal(ward_default_cmdline(WARD_CONSOLE_SERIAL),
+                            "console=ttyS0 earlycon panic=-1");
+        assert_string_equal(ward_default_cmdline(WARD_CONSOLE_VIRTIO),
+                            "console=hvc0 earlycon panic=-1");
+}
+
+static void parse_run_error_is_truncated_to_errlen(void **state)
+{
+        (void)state;
+        static struct ward_run_config cfg;
+        char err[12];
+        memset(err, 'x', sizeof(err));
+        char *argv[] = {"run", NULL};
+        assert_int_equal(ward_cli_parse_run(1, argv, 0, &cfg, err, 8), WARD_CLI_ERROR);
+        assert_string_equal(err, "--kerne");
+        assert_int_equal(err[8], 'x');
+}
+
+struct size_case {
+        const char *s;
+        int rc;
+        uint64_t v;
+};
+
+static const struct size_case size_cases[] = {
+    {"512M", 0, 512 * MiB},
+    {"512m", 0, 512 * MiB},
+    {"2G", 0, 2 * GiB},
+    {"2g", 0, 2 * GiB},
+    {"2GiB", 0, 2 * GiB},
+    {"2GB", 0, 2 * GiB},
+    {"1048576K", 0, 1 * GiB},
+    {"4k", 0, 4096},
+    {"4KiB", 0, 4096},
+    {"300", 0, 300 * MiB},
+    {"0", 0, 0},
+    {"17179869183G", 0, 17179869183ull << 30}, /* the largest that fits */
+    {"17179869184G", -1, 0},
+    {"17592186044415", 0, 17592186044415ull << 20},
+    {"17592186044416", -1, 0},
+    {"18446744073709551616", -1, 0}, /* strtoull overflows */
+    {"", -1, 0},
+    {"M", -1, 0},
+    {"-1", -1, 0},
+    {"+1", -1, 0},
+    {"1T", -1, 0},
+    {"1MX", -1, 0},
+    {"1Mi", -1, 0},
+    {"1MiBB", -1, 0},
+    {"1 M", -1, 0},
+    {"1.5G", -1, 0},
+    {"0x10M", -1, 0},
+};
+
+static void parse_size_table(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(size_cases); i++) {
+                const struct size_case *c = &size_cases[i];
+                uint64_t v = 0xdeadbeef;
+                int rc = ward_parse_size(c->s, &v);
+                if (rc != c->rc || (rc == 0 && v != c->v)) {
+                        print_error("ward_parse_size(\"%s\"): got %d %llu, want %d %llu\n", c->s,
+                                    rc, (unsigned long long)v, c->rc, (unsigned long long)c->v);
+                        fail();
+                }
+                if (rc != 0)
+                        assert_int_equal(v, 0xdeadbeef); /* untouched on failure */
+        }
+        uint64_t v;
+        assert_int_equal(ward_parse_size(NULL, &v), -1);
+}
+
+static void make_temp(char *path, size_t len, const char *name)
+{
+        snprintf(path, len, "/tmp/ward-test-%s-XXXXXX", name);
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "ward", 4), 4);
+        close(fd);
+}
+
+static int group_setup(void **state)
+{
+        (void)state;
+        make_temp(kernel_path, sizeof(kernel_path), "kernel");
+        make_temp(initrd_path, sizeof(initrd_path), "initrd");
+        make_temp(disk_path, sizeof(disk_path), "disk");
+        return 0;
+}
+
+static int group_teardown(void **state)
+{
+        (void)state;
+        unlink(kernel_path);
+        unlink(initrd_path);
+        unlink(disk_path);
+        return 0;
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(parse_run_table),
+            cmocka_unit_test(parse_run_fields),
+            cmocka_unit_test(parse_run_error_is_truncated_to_errlen),
+            cmocka_unit_test(parse_size_table),
+        };
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
