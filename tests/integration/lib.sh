@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Helpers for scenarios that run inside the test host (busybox sh). Each
+# scenario boots the real Debian guest with ward and reports exactly one
+# line "SCENARIO <name>: PASS" or "SCENARIO <name>: FAIL <why>"; ctest reads
+# those lines (tests/integration/CMakeLists.txt).
+
+GUEST_KERNEL=${GUEST_KERNEL:-/guest/Image}
+GUEST_INITRD=${GUEST_INITRD:-/guest/initramfs.cpio.gz}
+WORK=${WORK:-/tmp/scenarios}
+mkdir -p "$WORK"
+
+# guest_initrd NAME: reads a guest script on stdin and prints the path of an
+# initramfs that is the default guest plus that script as /scenario.sh
+# (cpio archives concatenate; the guest's /init runs /scenario.sh, then
+# powers off).
+guest_initrd() {
+	d=$WORK/$1.d
+	rm -rf "$d"
+	mkdir -p "$d"
+	cat >"$d/scenario.sh"
+	(cd "$d" && echo scenario.sh | cpio -o -H newc 2>/dev/null | gzip) >"$WORK/$1.extra.gz"
+	cat "$GUEST_INITRD" "$WORK/$1.extra.gz" >"$WORK/$1.cpio.gz"
+	echo "$WORK/$1.cpio.gz"
+}
+
+pass() {
+	echo "SCENARIO $1: PASS"
+}
+
+fail() {
+	name=$1
+	shift
+	echo "SCENARIO $name: FAIL $*"
+	if [ -f "$WORK/$name.out" ]; then
+		echo "---- last lines of $name's console ----"
+		tail -n 25 "$WORK/$name.out"
+		echo "----"
+	fi
+}
+
+# run_ward NAME TIMEOUT ARGS...: runs ward with stdin from /dev/null, its
+# console in $WORK/NAME.out; sets RC to ward's exit status (124: timeout).
+run_ward() {
+	name=$1
+	t=$2
+	shift 2
+	timeout "$t" ward run "$@" </dev/null >"$WORK/$name.out" 2>&1
+	RC=$?
+	echo "[$name] ward exit status $RC"
+}
+
+# expect NAME PATTERN: true if the console output of NAME has PATTERN.
+has() {
+	grep -q -- "$2" "$WORK/$1.out"
+}
+
+# wait_for FILE PATTERN SECONDS: waits until FILE contains PATTERN.
+wait_for() {
+	i=0
+	while [ "$i" -lt "$(($3 * 10))" ]; do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		usleep 100000
+		i=$((i + 1))
+	done
+	return 1
+}
