@@ -371,7 +371,7 @@ static int build_devices(struct vmm *m, char *err, size_t errlen)
                         goto oom;
                 char id[WARD_BLK_ID_BYTES + 1];
                 snprintf(id, sizeof(id), "ward-disk%u", i);
-                struct ward_blk_backend be = ward_blk_file_backend(&m->disk[i]);
+                struct ward_blk_backend be = ward_blk_file_backend(&m->disk[i], m->vblk[i]);
                 ward_vblk_setup(m->vblk[i], &be, m->disk[i].size, dc->read_only, id);
                 if (add_vdev(m, &m->vblk[i]->v, err, errlen))
                         return -1;
@@ -456,6 +456,13 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
 
 /* ---- running ---- */
 
+/* Submits the disk requests that device work prepared; device lock held. */
+static void flush_disks(struct vmm *m)
+{
+        for (unsigned i = 0; i < m->cfg->ndisks; i++)
+                ward_blk_file_flush(&m->disk[i]);
+}
+
 static void *vcpu_thread(void *arg)
 {
         struct vcpu *c = arg;
@@ -471,6 +478,7 @@ static void *vcpu_thread(void *arg)
                 case WARD_HV_EXIT_MMIO:
                         pthread_mutex_lock(&m->lock);
                         ward_bus_access(&m->bus, ex.addr, ex.is_write, ex.data, ex.len);
+                        flush_disks(m); /* a notify without ioeventfd lands here */
                         pthread_mutex_unlock(&m->lock);
                         break;
                 case WARD_HV_EXIT_SHUTDOWN:
@@ -514,7 +522,7 @@ static uint32_t input_room(struct vmm *m)
 /* Serves the terminal, queue notifications and signals until the VM stops. */
 static void main_loop(struct vmm *m, int sig_fd)
 {
-        struct pollfd pfd[2 + MAX_VDEV * WARD_VIRTIO_MAX_QUEUES + 1];
+        struct pollfd pfd[2 + WARD_MAX_DISKS + MAX_VDEV * WARD_VIRTIO_MAX_QUEUES + 1];
         struct {
                 struct vdev *d;
                 unsigned q;
@@ -525,6 +533,9 @@ static void main_loop(struct vmm *m, int sig_fd)
                 nfds_t n = 0;
                 pfd[n++] = (struct pollfd){m->stop_fd, POLLIN, 0};
                 pfd[n++] = (struct pollfd){sig_fd, POLLIN, 0};
+                nfds_t first_disk = n;
+                for (unsigned i = 0; i < m->cfg->ndisks; i++)
+                        pfd[n++] = (struct pollfd){m->disk[i].event_fd, POLLIN, 0};
                 nfds_t first_q = n;
                 for (unsigned i = 0; i < m->nvdev; i++)
                         for (unsigned q = 0; q < WARD_VIRTIO_MAX_QUEUES; q++)
@@ -552,6 +563,15 @@ static void main_loop(struct vmm *m, int sig_fd)
                         if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
                                 request_stop(m, 1, "stopped by signal %u", si.ssi_signo);
                 }
+                for (nfds_t i = first_disk; i < first_q; i++) {
+                        uint64_t cnt;
+                        if (!(pfd[i].revents & POLLIN) ||
+                            read(pfd[i].fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+                                continue;
+                        pthread_mutex_lock(&m->lock);
+                        ward_blk_file_reap(&m->disk[i - first_disk]);
+                        pthread_mutex_unlock(&m->lock);
+                }
                 for (nfds_t i = first_q; i < stdin_idx; i++) {
                         if (!(pfd[i].revents & POLLIN))
                                 continue;
@@ -560,6 +580,7 @@ static void main_loop(struct vmm *m, int sig_fd)
                                 continue;
                         pthread_mutex_lock(&m->lock);
                         ward_virtio_notify(map[i - first_q].d->v, map[i - first_q].q);
+                        flush_disks(m);
                         pthread_mutex_unlock(&m->lock);
                 }
                 if (n > stdin_idx && (pfd[stdin_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
