@@ -8,7 +8,7 @@
 #define WARD_UART16550_H
 
 #include "ward/bus.h"
-#include "ward/virtio.h" /* ward_irq_fn */
+#include "ward/irq.h"
 
 #define WARD_UART_MMIO_SIZE 0x1000
 #define WARD_UART_RX_SIZE 1024

@@ -11,6 +11,7 @@
 #define WARD_VIRTIO_H
 
 #include "ward/bus.h"
+#include "ward/irq.h"
 #include "ward/virtqueue.h"
 
 #define WARD_VIRTIO_MAX_QUEUES 4
@@ -42,14 +43,6 @@ struct ward_virtio_ops {
         /* Optional: a write to the device config space (bounds already checked). */
         void (*config_write)(struct ward_virtio *v, uint32_t off, const void *data, unsigned len);
 };
-
-/*
- * Interrupt line of the device: called with level true when the interrupt
- * status becomes (or stays) non-zero after a new event, false when the
- * driver acknowledged everything. An edge-triggered platform may act on
- * true only.
- */
-typedef void (*ward_irq_fn)(void *opaque, bool level);
 
 struct ward_virtio {
         /* Filled by the device before ward_virtio_init(). */

@@ -25,17 +25,18 @@ const char ward_run_usage[] =
     "  --cmdline STR         kernel command line (replaces the default)\n"
     "  --mem SIZE            guest RAM, e.g. 512M or 2G; plain numbers are MiB (default 512M)\n"
     "  --cpus N              vCPUs, 1 to 64 (default 1)\n"
-    "  --disk PATH[,ro]      virtio-blk disk backed by PATH; ',ro' makes it read-only\n"
-    "                        (repeatable, up to 8)\n"
+    "  --disk PATH[,ro|,rw]  virtio-blk disk backed by PATH (read-write unless ',ro';\n"
+    "                        repeatable, up to 8; PATH may not contain a comma)\n"
     "  --console serial|virtio\n"
     "                        guest console on the 16550 UART (ttyS0, default) or on\n"
     "                        virtio-console (hvc0)\n"
     "  --no-rng              no virtio-rng device\n"
     "  -h, --help            this text\n"
     "\n"
-    "Exit status: 0 when the guest powers off or reboots, 1 when the guest or the VMM\n"
-    "fails (the reason is printed), 2 for a bad argument. On a terminal, Ctrl-A x ends\n"
-    "the VM at once.\n";
+    "Exit status: 0 when the guest powers off or reboots (or Ctrl-A x), 1 when the\n"
+    "guest kernel panics, a vCPU fails, or ward is stopped by SIGINT, SIGTERM or SIGHUP\n"
+    "(the reason is printed), 2 for a bad argument. On a terminal, Ctrl-A x ends the VM\n"
+    "at once.\n";
 
 const char *ward_default_cmdline(enum ward_console_kind console)
 {

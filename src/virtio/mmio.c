@@ -176,7 +176,8 @@ static void write_status(struct ward_virtio *v, uint32_t val)
                 device_reset(v);
                 return;
         }
-        val &= 0xff;
+        /* NEEDS_RESET is the device's to set: a driver write cannot set it. */
+        val &= 0xff & ~(uint32_t)WARD_VIRTIO_S_NEEDS_RESET;
         bool features_ok_now =
             (val & WARD_VIRTIO_S_FEATURES_OK) && !(v->status & WARD_VIRTIO_S_FEATURES_OK);
         if (features_ok_now) {
@@ -184,7 +185,7 @@ static void write_status(struct ward_virtio *v, uint32_t val)
                 if (extra || !ward_virtio_has_feature(v, WARD_VIRTIO_F_VERSION_1))
                         val &= ~(uint32_t)WARD_VIRTIO_S_FEATURES_OK; /* refuse */
         }
-        /* NEEDS_RESET is the device's to set; only a reset clears it. */
+        /* ...and only a reset clears it. */
         v->status = val | (v->status & WARD_VIRTIO_S_NEEDS_RESET);
 }
 

@@ -50,7 +50,7 @@ run_ward() {
 	echo "[$name] ward exit status $RC"
 }
 
-# expect NAME PATTERN: true if the console output of NAME has PATTERN.
+# has NAME PATTERN: true if the console output of NAME has PATTERN.
 has() {
 	grep -q -- "$2" "$WORK/$1.out"
 }

@@ -287,9 +287,10 @@ static uint64_t current_pc(struct ward_hv_vcpu *v)
 static int kvm_vcpu_run(struct ward_hv_vcpu *v, struct ward_hv_exit *exit)
 {
         struct kvm_run *run = v->run;
-        if (!v->thread_known) {
+        if (!__atomic_load_n(&v->thread_known, __ATOMIC_ACQUIRE)) {
                 v->thread = pthread_self();
-                v->thread_known = true;
+                /* Published with release: vcpu_kick reads thread after seeing this. */
+                __atomic_store_n(&v->thread_known, true, __ATOMIC_RELEASE);
         }
         if (v->mmio_read_pending) {
                 memcpy(run->mmio.data, exit->data, sizeof(run->mmio.data));
@@ -361,7 +362,7 @@ static int kvm_vcpu_run(struct ward_hv_vcpu *v, struct ward_hv_exit *exit)
 static void kvm_vcpu_kick(struct ward_hv_vcpu *v)
 {
         __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-        if (v->thread_known)
+        if (__atomic_load_n(&v->thread_known, __ATOMIC_ACQUIRE))
                 pthread_kill(v->thread, KICK_SIGNAL);
 }
 
