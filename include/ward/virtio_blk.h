@@ -68,13 +68,21 @@ struct ward_vblk {
         uint32_t generation; /* bumped by reset; stale completions are dropped */
         bool in_notify;      /* inside blk_notify: completions defer the interrupt */
         bool starved;        /* stopped taking requests for want of a slot */
-        struct ward_blk_req req[WARD_BLK_QUEUE_SIZE];
         struct ward_chain chain;
         /* Counters, for tests and diagnostics. */
         uint64_t bad_requests;
+        /*
+         * Last, and not cleared by ward_vblk_setup(): the slots are most of
+         * the struct, and leaving untouched ones alone keeps them out of the
+         * VMM's resident memory.
+         */
+        struct ward_blk_req req[WARD_BLK_QUEUE_SIZE];
 };
 
-/* size_bytes is rounded down to whole sectors. */
+/*
+ * b must be zero-filled storage (static, calloc). size_bytes is rounded
+ * down to whole sectors.
+ */
 void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uint64_t size_bytes,
                      bool read_only, const char *id);
 /* status: 0 success, anything else is reported to the guest as an I/O error. */

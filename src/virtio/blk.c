@@ -195,7 +195,7 @@ static const struct ward_virtio_ops blk_ops = {
 void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uint64_t size_bytes,
                      bool read_only, const char *id)
 {
-        memset(b, 0, sizeof(*b));
+        memset(b, 0, offsetof(struct ward_vblk, req)); /* req[] is zero already */
         b->be = *be;
         b->capacity = size_bytes / WARD_BLK_SECTOR;
         b->read_only = read_only;
