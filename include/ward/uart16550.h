@@ -8,6 +8,7 @@
 #define WARD_UART16550_H
 
 #include "ward/bus.h"
+#include "ward/byte_fifo.h"
 #include "ward/irq.h"
 
 #define WARD_UART_MMIO_SIZE 0x1000
@@ -17,8 +18,8 @@
 struct ward_uart {
         uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
         bool thre_pending; /* "transmitter empty" interrupt latched */
-        uint8_t rx[WARD_UART_RX_SIZE];
-        uint32_t rx_head, rx_count;
+        uint8_t rx_buf[WARD_UART_RX_SIZE];
+        struct ward_fifo rx;
         void (*out)(void *opaque, const void *buf, uint32_t len);
         void *out_opaque;
         ward_irq_fn irq;

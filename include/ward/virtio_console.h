@@ -7,6 +7,7 @@
 #ifndef WARD_VIRTIO_CONSOLE_H
 #define WARD_VIRTIO_CONSOLE_H
 
+#include "ward/byte_fifo.h"
 #include "ward/virtio.h"
 
 #define WARD_VIRTIO_ID_CONSOLE 3
@@ -21,8 +22,8 @@ struct ward_vconsole {
         struct ward_virtio v;
         struct ward_console_backend be;
         uint8_t config[12];
-        uint8_t in[WARD_VCONSOLE_INBUF];
-        uint32_t in_head, in_count;
+        uint8_t in_buf[WARD_VCONSOLE_INBUF];
+        struct ward_fifo in;
         struct ward_chain chain;
 };
 

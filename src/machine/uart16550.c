@@ -28,7 +28,7 @@ enum {
 static uint8_t iir(const struct ward_uart *u)
 {
         uint8_t fifo = (u->fcr & 1) ? IIR_FIFO : 0;
-        if ((u->ier & IER_RDI) && u->rx_count)
+        if ((u->ier & IER_RDI) && u->rx.count)
                 return fifo | IIR_RDI;
         if ((u->ier & IER_THRI) && u->thre_pending)
                 return fifo | IIR_THRI;
@@ -55,20 +55,17 @@ void ward_uart_init(struct ward_uart *u, void (*out)(void *, const void *, uint3
         u->irq = irq;
         u->irq_opaque = irq_opaque;
         u->thre_pending = true;
+        ward_fifo_init(&u->rx, u->rx_buf, sizeof(u->rx_buf));
 }
 
 uint32_t ward_uart_rx_room(const struct ward_uart *u)
 {
-        return WARD_UART_RX_SIZE - u->rx_count;
+        return ward_fifo_room(&u->rx);
 }
 
 uint32_t ward_uart_input(struct ward_uart *u, const void *buf, uint32_t len)
 {
-        const uint8_t *b = buf;
-        uint32_t n = WARD_MIN(len, ward_uart_rx_room(u));
-        for (uint32_t i = 0; i < n; i++)
-                u->rx[(u->rx_head + u->rx_count + i) % WARD_UART_RX_SIZE] = b[i];
-        u->rx_count += n;
+        uint32_t n = ward_fifo_put(&u->rx, buf, len);
         update_irq(u);
         return n;
 }
@@ -80,12 +77,12 @@ static uint8_t read_reg(struct ward_uart *u, uint64_t off)
         case R_RBR_THR:
                 if (dlab)
                         return u->dll;
-                if (u->rx_count == 0)
-                        return 0;
                 {
-                        uint8_t c = u->rx[u->rx_head];
-                        u->rx_head = (u->rx_head + 1) % WARD_UART_RX_SIZE;
-                        u->rx_count--;
+                        const uint8_t *p;
+                        if (ward_fifo_run(&u->rx, &p) == 0)
+                                return 0;
+                        uint8_t c = *p;
+                        ward_fifo_drop(&u->rx, 1);
                         return c;
                 }
         case R_IER:
@@ -102,7 +99,7 @@ static uint8_t read_reg(struct ward_uart *u, uint64_t off)
         case R_MCR:
                 return u->mcr;
         case R_LSR:
-                return (uint8_t)(LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0));
+                return (uint8_t)(LSR_THRE | LSR_TEMT | (u->rx.count ? LSR_DR : 0));
         case R_MSR:
                 return MSR_CTS | MSR_DSR | MSR_DCD;
         case R_SCR:
@@ -138,8 +135,7 @@ static void write_reg(struct ward_uart *u, uint64_t off, uint8_t val)
         case R_IIR_FCR:
                 u->fcr = val & 0xc9;
                 if (val & 0x02) { /* clear receive FIFO */
-                        u->rx_head = 0;
-                        u->rx_count = 0;
+                        ward_fifo_clear(&u->rx);
                 }
                 break;
         case R_LCR:

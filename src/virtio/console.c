@@ -9,7 +9,7 @@ static void deliver_input(struct ward_vconsole *c)
 {
         struct ward_virtio *v = &c->v;
         bool pushed = false;
-        while (c->in_count > 0 && ward_virtio_is_live(v)) {
+        while (c->in.count > 0 && ward_virtio_is_live(v)) {
                 int rc = ward_vq_pop(&v->vq[Q_RX], v->gm, &c->chain);
                 if (rc == 0)
                         break;
@@ -20,17 +20,15 @@ static void deliver_input(struct ward_vconsole *c)
                 uint32_t done = 0;
                 if (rc == 1) {
                         struct ward_iov *in = &c->chain.iov[c->chain.nout];
-                        while (c->in_count > 0 && done < c->chain.in_len) {
-                                /* The ring buffer may wrap: copy up to its end first. */
-                                uint32_t run =
-                                    WARD_MIN(c->in_count, WARD_VCONSOLE_INBUF - c->in_head);
-                                uint32_t n =
-                                    ward_iov_write(in, c->chain.nin, done, c->in + c->in_head, run);
+                        while (done < c->chain.in_len) {
+                                /* The FIFO may wrap: copy its contiguous runs one by one. */
+                                const uint8_t *p;
+                                uint32_t run = ward_fifo_run(&c->in, &p);
+                                uint32_t n = ward_iov_write(in, c->chain.nin, done, p, run);
                                 if (n == 0)
                                         break;
                                 done += n;
-                                c->in_head = (c->in_head + n) % WARD_VCONSOLE_INBUF;
-                                c->in_count -= n;
+                                ward_fifo_drop(&c->in, n);
                         }
                 }
                 ward_vq_push(&v->vq[Q_RX], c->chain.head, done);
@@ -88,20 +86,17 @@ void ward_vconsole_setup(struct ward_vconsole *c, const struct ward_console_back
         c->v.dev = c;
         c->v.config = c->config;
         c->v.config_len = sizeof(c->config);
+        ward_fifo_init(&c->in, c->in_buf, sizeof(c->in_buf));
 }
 
 uint32_t ward_vconsole_input_room(const struct ward_vconsole *c)
 {
-        return WARD_VCONSOLE_INBUF - c->in_count;
+        return ward_fifo_room(&c->in);
 }
 
 uint32_t ward_vconsole_input(struct ward_vconsole *c, const void *buf, uint32_t len)
 {
-        const uint8_t *b = buf;
-        uint32_t n = WARD_MIN(len, ward_vconsole_input_room(c));
-        for (uint32_t i = 0; i < n; i++)
-                c->in[(c->in_head + c->in_count + i) % WARD_VCONSOLE_INBUF] = b[i];
-        c->in_count += n;
+        uint32_t n = ward_fifo_put(&c->in, buf, len);
         deliver_input(c);
         return n;
 }
