@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The `ward` command: dispatches sub-commands of the system layer. */
+#include "ward/cli_dtb.h"
 #include "ward/run_config.h"
 #include "ward/vmm.h"
 
@@ -11,11 +12,13 @@
 #define WARD_VERSION "0.1.0"
 #endif
 
-static const char usage[] = "usage: ward COMMAND [options]\n"
-                            "\n"
-                            "commands:\n"
-                            "  run        boot one virtual machine (ward run --help)\n"
-                            "  version    print the version\n";
+static const char usage[] =
+    "usage: ward COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  run        boot one virtual machine (ward run --help)\n"
+    "  dtb        write a guest's device tree and layout (ward dtb --help)\n"
+    "  version    print the version\n";
 
 static uint64_t host_memory(void)
 {
@@ -48,6 +51,13 @@ int main(int argc, char **argv)
                         break;
                 }
                 return ward_vmm_run(&cfg);
+        }
+        if (strcmp(argv[1], "dtb") == 0) {
+                char err[512];
+                int rc = ward_cli_dtb(argc - 1, argv + 1, stdout, err, sizeof(err));
+                if (rc)
+                        fprintf(stderr, "ward dtb: %s\n", err);
+                return rc;
         }
         fprintf(stderr, "ward: %s: unknown command (see ward --help)\n", argv[1]);
         return 2;

@@ -15,6 +15,7 @@
 #include "ward/arm64_boot.h"
 #include "ward/arm64_fdt.h"
 #include "ward/arm64_map.h"
+#include "ward/arm64_platform.h"
 #include "ward/host_linux.h"
 #include "ward/hv.h"
 #include "ward/uart16550.h"
@@ -62,7 +63,7 @@ struct vmm {
         const struct ward_run_config *cfg;
         const struct ward_hv_ops *hv;
         struct ward_hv_vm *vm;
-        struct ward_hv_irqchip gic;
+        struct ward_arm64_platform plat;
         uint8_t *ram;
         uint64_t ram_size;
         struct ward_gmem gm;
@@ -144,7 +145,7 @@ static void console_out(void *opaque, const void *buf, uint32_t len)
 static void uart_irq(void *opaque, bool level)
 {
         struct vmm *m = opaque;
-        m->hv->irq_line(m->vm, WARD_ARM64_UART_SPI, level);
+        m->hv->irq_line(m->vm, m->plat.uart_spi, level);
 }
 
 static void virtio_irq(void *opaque, bool level)
@@ -165,18 +166,22 @@ static void virtio_irq(void *opaque, bool level)
 
 static int add_vdev(struct vmm *m, struct ward_virtio *v, char *err, size_t errlen)
 {
-        unsigned i = m->nvdev;
+        int i = ward_arm64_platform_add_virtio(&m->plat);
+        if (i < 0 || (unsigned)i >= MAX_VDEV) {
+                fail(err, errlen, "internal: too many virtio devices");
+                return -1;
+        }
         struct vdev *d = &m->vdev[i];
         d->v = v;
         d->m = m;
-        d->base = WARD_ARM64_VIRTIO_BASE + i * WARD_ARM64_VIRTIO_STRIDE;
-        d->spi = WARD_ARM64_VIRTIO_SPI_BASE + i;
+        d->base = m->plat.virtio[i].base;
+        d->spi = m->plat.virtio[i].spi;
         d->irqfd = -1;
         for (unsigned q = 0; q < WARD_VIRTIO_MAX_QUEUES; q++)
                 d->notify_fd[q] = -1;
         ward_virtio_init(v, &m->gm, virtio_irq, d);
         if (ward_bus_register(&m->bus, d->base, WARD_VIRTIO_MMIO_SIZE, &ward_virtio_mmio_ops, v)) {
-                fail(err, errlen, "internal: virtio window %u overlaps", i);
+                fail(err, errlen, "internal: virtio window %d overlaps", i);
                 return -1;
         }
         m->nvdev++;
@@ -277,23 +282,22 @@ static int load_guest(struct vmm *m, char *err, size_t errlen)
         if (cfg->initrd && file_size("--initrd", cfg->initrd, &ilen, err, errlen))
                 return -1;
         struct ward_arm64_layout lay;
-        if (ward_arm64_layout(WARD_ARM64_RAM_BASE, m->ram_size, &img, klen, ilen, &lay)) {
+        if (ward_arm64_layout(m->plat.ram_base, m->ram_size, &img, klen, ilen, &lay)) {
                 fail(err, errlen, "--mem: %lluM is too small for this kernel and initrd",
                      (unsigned long long)(m->ram_size >> 20));
                 return -1;
         }
         uint64_t got;
-        if (load_file("--kernel", cfg->kernel, m->ram + (lay.kernel_gpa - WARD_ARM64_RAM_BASE),
-                      klen, &got, err, errlen))
+        if (load_file("--kernel", cfg->kernel, m->ram + (lay.kernel_gpa - m->plat.ram_base), klen,
+                      &got, err, errlen))
                 return -1;
         if (cfg->initrd &&
-            load_file("--initrd", cfg->initrd, m->ram + (lay.initrd_gpa - WARD_ARM64_RAM_BASE),
-                      ilen, &got, err, errlen))
+            load_file("--initrd", cfg->initrd, m->ram + (lay.initrd_gpa - m->plat.ram_base), ilen,
+                      &got, err, errlen))
                 return -1;
 
         /* Device tree. */
         uint64_t *mpidr = calloc(cfg->cpus, sizeof(*mpidr));
-        struct ward_fdt_virtio fv[MAX_VDEV];
         if (!mpidr) {
                 fail(err, errlen, "out of memory");
                 return -1;
@@ -301,31 +305,17 @@ static int load_guest(struct vmm *m, char *err, size_t errlen)
         for (unsigned i = 0; i < cfg->cpus; i++)
                 if (m->hv->vcpu_get_reg(m->vcpus[i].h, WARD_REG_MPIDR, &mpidr[i]))
                         mpidr[i] = ((uint64_t)(i / 16) << 8) | (i % 16);
-        for (unsigned i = 0; i < m->nvdev; i++)
-                fv[i] = (struct ward_fdt_virtio){m->vdev[i].base, m->vdev[i].spi};
         uint8_t seed[32];
         uint64_t kaslr = 0;
         if (getrandom(seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
                 memset(seed, 0, sizeof(seed));
         if (getrandom(&kaslr, sizeof(kaslr), GRND_NONBLOCK) != (ssize_t)sizeof(kaslr))
                 kaslr = 0;
-        struct ward_arm64_dt dt = {
-            .ram_base = WARD_ARM64_RAM_BASE,
-            .ram_size = m->ram_size,
-            .ncpus = cfg->cpus,
-            .mpidr = mpidr,
-            .gic = m->gic,
-            .uart_base = WARD_ARM64_UART_BASE,
-            .uart_spi = WARD_ARM64_UART_SPI,
-            .virtio = fv,
-            .nvirtio = m->nvdev,
-            .bootargs = cfg->cmdline ? cfg->cmdline : ward_default_cmdline(cfg->console),
-            .initrd_start = cfg->initrd ? lay.initrd_gpa : 0,
-            .initrd_end = cfg->initrd ? lay.initrd_gpa + ilen : 0,
-            .kaslr_seed = kaslr,
-            .rng_seed = seed,
-        };
-        int rc = ward_arm64_fdt_build(m->ram + (lay.dtb_gpa - WARD_ARM64_RAM_BASE), FDT_SIZE, &dt);
+        struct ward_arm64_dt dt;
+        const char *bootargs = cfg->cmdline ? cfg->cmdline : ward_default_cmdline(cfg->console);
+        ward_arm64_platform_dt(&m->plat, mpidr, bootargs, cfg->initrd ? lay.initrd_gpa : 0,
+                               cfg->initrd ? lay.initrd_gpa + ilen : 0, kaslr, seed, &dt);
+        int rc = ward_arm64_fdt_build(m->ram + (lay.dtb_gpa - m->plat.ram_base), FDT_SIZE, &dt);
         free(mpidr);
         if (rc) {
                 fail(err, errlen, "device tree: libfdt error %d (command line too long?)", rc);
@@ -348,8 +338,8 @@ static int build_devices(struct vmm *m, char *err, size_t errlen)
 {
         const struct ward_run_config *cfg = m->cfg;
         ward_uart_init(&m->uart, console_out, m, uart_irq, m);
-        if (ward_bus_register(&m->bus, WARD_ARM64_UART_BASE, WARD_UART_MMIO_SIZE,
-                              &ward_uart_mmio_ops, &m->uart)) {
+        if (ward_bus_register(&m->bus, m->plat.uart_base, WARD_UART_MMIO_SIZE, &ward_uart_mmio_ops,
+                              &m->uart)) {
                 fail(err, errlen, "internal: UART window");
                 return -1;
         }
@@ -404,6 +394,10 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
         if (m->hv->vm_create(&m->vm, cfg->cpus, err, errlen))
                 return -1;
         m->ram_size = cfg->mem_bytes;
+        if (ward_arm64_platform_init(&m->plat, m->ram_size, cfg->cpus)) {
+                fail(err, errlen, "--mem/--cpus: does not fit ward's arm64 memory map");
+                return -1;
+        }
         m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m->ram == MAP_FAILED) {
@@ -413,23 +407,14 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
                 return -1;
         }
         ward_gmem_init(&m->gm);
-        ward_gmem_add(&m->gm, WARD_ARM64_RAM_BASE, m->ram_size, m->ram);
-        if (m->hv->map_ram(m->vm, 0, WARD_ARM64_RAM_BASE, m->ram_size, m->ram)) {
+        ward_gmem_add(&m->gm, m->plat.ram_base, m->ram_size, m->ram);
+        if (m->hv->map_ram(m->vm, 0, m->plat.ram_base, m->ram_size, m->ram)) {
                 fail(err, errlen, "cannot map guest RAM: %s", strerror(errno));
                 return -1;
         }
-        m->gic = (struct ward_hv_irqchip){
-            .dist_base = WARD_ARM64_GIC_DIST_BASE,
-            .dist_size = WARD_ARM64_GIC_DIST_SIZE,
-            .redist_base = WARD_ARM64_GIC_REDIST_BASE,
-            .redist_size = WARD_ARM64_GIC_REDIST_PER_CPU * cfg->cpus,
-            .cpu_base = WARD_ARM64_GIC_CPU_BASE,
-            .cpu_size = WARD_ARM64_GIC_CPU_SIZE,
-            .nr_irqs = WARD_ARM64_GIC_NR_IRQS,
-        };
-        if (m->hv->irqchip_create(m->vm, &m->gic, err, errlen))
+        if (m->hv->irqchip_create(m->vm, &m->plat.gic, err, errlen))
                 return -1;
-        if (m->gic.gic_version == 2 && cfg->cpus > 8) {
+        if (m->plat.gic.gic_version == 2 && cfg->cpus > 8) {
                 fail(err, errlen,
                      "--cpus %u: this host only offers GICv2, which has 8 CPUs at most", cfg->cpus);
                 return -1;
