@@ -26,6 +26,7 @@ struct ward_arm64_dt {
         uint64_t initrd_start, initrd_end; /* end exclusive; 0,0 for none */
         uint64_t kaslr_seed;
         const uint8_t *rng_seed; /* 32 bytes for the guest's early RNG, or NULL */
+        const char *psci_method; /* "hvc" (NULL) or "smc": how the guest calls PSCI */
 };
 
 /* Writes the blob into buf. Returns 0, or a libfdt error (negative). */

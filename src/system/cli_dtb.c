@@ -33,10 +33,11 @@ const char ward_dtb_usage[] =
     "  --cpus N            vCPUs (default 1)\n"
     "  --gic 2|3           interrupt controller version (default 2, as seL4 uses)\n"
     "  --virtio LIST       comma-separated devices in window order: console, blk, rng\n"
+    "  --psci hvc|smc      how the guest calls PSCI (default smc: seL4 traps SMC to the VMM)\n"
     "  --out FILE          where to write the DTB\n";
 
 struct dtb_args {
-        const char *kernel, *initrd, *cmdline, *out, *virtio;
+        const char *kernel, *initrd, *cmdline, *out, *virtio, *psci;
         uint64_t mem;
         unsigned cpus;
         int gic;
@@ -59,7 +60,7 @@ static int file_len(const char *opt, const char *path, uint64_t *len, char *err,
 
 static int parse(int argc, char *const argv[], struct dtb_args *a, char *err, size_t errlen)
 {
-        enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_GIC, O_VIRTIO, O_OUT };
+        enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_GIC, O_VIRTIO, O_OUT, O_PSCI };
         static const struct option opts[] = {
             {"kernel", required_argument, NULL, O_KERNEL},
             {"initrd", required_argument, NULL, O_INITRD},
@@ -69,6 +70,7 @@ static int parse(int argc, char *const argv[], struct dtb_args *a, char *err, si
             {"gic", required_argument, NULL, O_GIC},
             {"virtio", required_argument, NULL, O_VIRTIO},
             {"out", required_argument, NULL, O_OUT},
+            {"psci", required_argument, NULL, O_PSCI},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -76,6 +78,7 @@ static int parse(int argc, char *const argv[], struct dtb_args *a, char *err, si
         a->mem = 512ull << 20;
         a->cpus = 1;
         a->gic = 2;
+        a->psci = "smc";
         optind = 0;
         opterr = 0;
         int c;
@@ -96,6 +99,13 @@ static int parse(int argc, char *const argv[], struct dtb_args *a, char *err, si
                         break;
                 case O_VIRTIO:
                         a->virtio = optarg;
+                        break;
+                case O_PSCI:
+                        if (strcmp(optarg, "hvc") && strcmp(optarg, "smc")) {
+                                snprintf(err, errlen, "--psci %s: must be hvc or smc", optarg);
+                                return 2;
+                        }
+                        a->psci = optarg;
                         break;
                 case O_MEM:
                         if (ward_parse_size(optarg, &a->mem)) {
@@ -220,6 +230,7 @@ int ward_cli_dtb(int argc, char *const argv[], FILE *info, char *err, size_t err
         ward_arm64_platform_dt(&p, mpidr, a.cmdline ? a.cmdline : "console=ttyS0 earlycon",
                                a.initrd ? lay.initrd_gpa : 0, a.initrd ? lay.initrd_gpa + ilen : 0,
                                0, NULL, &dt);
+        dt.psci_method = a.psci;
         static uint8_t blob[FDT_SIZE];
         if (ward_arm64_fdt_build(blob, sizeof(blob), &dt) != 0) {
                 snprintf(err, errlen, "device tree does not fit in %d bytes", FDT_SIZE);

@@ -159,7 +159,7 @@ int ward_arm64_fdt_build(void *buf, size_t size, const struct ward_arm64_dt *d)
                 static const char compat[] = "arm,psci-1.0\0arm,psci-0.2";
                 CHECK(fdt_property(fdt, "compatible", compat, sizeof(compat)));
         }
-        CHECK(fdt_property_string(fdt, "method", "hvc"));
+        CHECK(fdt_property_string(fdt, "method", d->psci_method ? d->psci_method : "hvc"));
         CHECK(fdt_end_node(fdt));
         CHECK(add_gic(fdt, d));
         CHECK(add_timer(fdt, d));
