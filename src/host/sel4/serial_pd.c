@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The serial protection domain: drives QEMU virt's PL011 UART and serves
- * the VMM's console port. The VMM never touches the UART: guest console
- * bytes arrive on the port's ring, typed bytes go back on the other ring,
- * and notifications say when to look. This PD formats the shared region at
- * init (it runs at a higher priority than the VMM, so first).
+ * the console ports of one or two VMMs (SERIAL_CLIENTS). Output of every
+ * VM goes to the UART; typed input goes to the first VM. The VMM never touches the UART: guest
+ * console bytes arrive on the port's ring, typed bytes go back on the other ring, and notifications
+ * say when to look. This PD formats the shared region at init (it runs at a higher priority than
+ * the VMM, so first).
  */
 #include <microkit.h>
 
@@ -12,8 +13,12 @@
 
 #include "ward/port_console.h"
 
-#define CH_VMM 1
+#ifndef SERIAL_CLIENTS
+#define SERIAL_CLIENTS 1
+#endif
+#define CH_VMM 1 /* first VMM */
 #define CH_UART_IRQ 2
+#define CH_VMM_B 3 /* second VMM, if any */
 
 /* PL011 registers (ARM DDI 0183). */
 #define UARTDR 0x000
@@ -25,10 +30,11 @@
 #define IMSC_RXIM (1u << 4)
 #define IMSC_RTIM (1u << 6)
 
-uintptr_t uart_base;         /* setvar: the PL011's registers */
-uintptr_t serial_port_vaddr; /* setvar: the region shared with the VMM */
+uintptr_t uart_base;           /* setvar: the PL011's registers */
+uintptr_t serial_port_vaddr;   /* setvar: the region shared with the first VMM */
+uintptr_t serial_port_b_vaddr; /* setvar: ... with the second VMM */
 
-static struct ward_console_port port;
+static struct ward_console_port port[SERIAL_CLIENTS];
 
 static volatile uint32_t *reg(uint32_t off)
 {
@@ -37,8 +43,7 @@ static volatile uint32_t *reg(uint32_t off)
 
 static void notify_vmm(void *o)
 {
-        (void)o;
-        microkit_notify(CH_VMM);
+        microkit_notify((microkit_channel)(uintptr_t)o);
 }
 
 /* Sends the VMM's bytes to the UART (busy-waits on a full FIFO: it drains fast). */
@@ -61,15 +66,19 @@ static void from_uart(void)
         while (!(*reg(UARTFR) & FR_RXFE) && n < sizeof(buf))
                 buf[n++] = (uint8_t)*reg(UARTDR);
         if (n)
-                ward_console_port_write(&port, buf, n); /* notifies the VMM */
+                ward_console_port_write(&port[0], buf, n); /* notifies the VMM */
 }
 
 void init(void)
 {
-        struct ward_port_notify n = {notify_vmm, NULL};
-        ward_console_port_format((void *)serial_port_vaddr, SERIAL_PORT_BYTES, SERIAL_RING_BYTES);
-        ward_console_port_init(&port, (void *)serial_port_vaddr, SERIAL_PORT_BYTES,
-                               SERIAL_RING_BYTES, WARD_PORT_SERVER, &n);
+        static const microkit_channel ch[2] = {CH_VMM, CH_VMM_B};
+        uintptr_t region[2] = {serial_port_vaddr, serial_port_b_vaddr};
+        for (unsigned i = 0; i < SERIAL_CLIENTS; i++) {
+                struct ward_port_notify n = {notify_vmm, (void *)(uintptr_t)ch[i]};
+                ward_console_port_format((void *)region[i], SERIAL_PORT_BYTES, SERIAL_RING_BYTES);
+                ward_console_port_init(&port[i], (void *)region[i], SERIAL_PORT_BYTES,
+                                       SERIAL_RING_BYTES, WARD_PORT_SERVER, &n);
+        }
         *reg(UARTIMSC) = IMSC_RXIM | IMSC_RTIM;
 }
 
@@ -77,7 +86,11 @@ void notified(microkit_channel ch)
 {
         switch (ch) {
         case CH_VMM:
-                ward_console_port_poll(&port, to_uart, NULL);
+                ward_console_port_poll(&port[0], to_uart, NULL);
+                break;
+        case CH_VMM_B:
+                if (SERIAL_CLIENTS > 1)
+                        ward_console_port_poll(&port[SERIAL_CLIENTS - 1], to_uart, NULL);
                 break;
         case CH_UART_IRQ:
                 from_uart();

@@ -331,6 +331,8 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
                 *reply = microkit_msginfo_new(0, 0);
                 return seL4_True;
         case WARD_TRAP_CPU_ON:
+                /* PSCI set PC and x0; the new vCPU starts in EL1h, interrupts masked. */
+                ctx_of(res.target)->spsr = WARD_ARM64_BOOT_PSTATE;
                 flush_regs(child, false);
                 flush_regs(res.target, true); /* PC and x0 set by PSCI */
                 *reply = microkit_msginfo_new(0, 0);
