@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A stand-in for the layout header platforms/sel4 generates with `ward dtb`. */
+#define GUEST_NCPUS 2
+#define GUEST_RAM_BASE 0x40000000ull
+#define GUEST_RAM_SIZE 0x10000000ull
+#define GUEST_KERNEL 0x40000000ull
+#define GUEST_INITRD 0x4fc00000ull
+#define GUEST_DTB 0x4fe00000ull
+#define GUEST_VIRTIO0_BASE 0xa000000ull
+#define GUEST_VIRTIO0_SPI 16
+#define SERIAL_PORT_BYTES 0x4000
+#define SERIAL_RING_BYTES 4096
+#define BLK_PORT_BYTES 0x400000
+#define BLK_PORT_SLOTS 32
+#define BLK_PORT_NBUFS 32
+#define BLK_PORT_BUF_BYTES 65536
+#define BLK_DISK_BYTES 0x1000000ull
