@@ -217,10 +217,10 @@ bool ward_vq_should_signal(struct ward_vq *vq)
         return (uint16_t)(new_idx - used_event - 1) < (uint16_t)(new_idx - old);
 }
 
-uint32_t ward_iov_read(const struct ward_iov *iov, unsigned n, uint32_t skip, void *dst,
-                       uint32_t len)
+/* Copies between iovs and flat memory; to_iov chooses the direction. */
+static uint32_t iov_copy(const struct ward_iov *iov, unsigned n, uint32_t skip, uint8_t *flat,
+                         uint32_t len, bool to_iov)
 {
-        uint8_t *out = dst;
         uint32_t done = 0;
         for (unsigned i = 0; i < n && done < len; i++) {
                 if (skip >= iov[i].len) {
@@ -228,27 +228,25 @@ uint32_t ward_iov_read(const struct ward_iov *iov, unsigned n, uint32_t skip, vo
                         continue;
                 }
                 uint32_t chunk = WARD_MIN(iov[i].len - skip, len - done);
-                memcpy(out + done, iov[i].base + skip, chunk);
+                if (to_iov)
+                        memcpy(iov[i].base + skip, flat + done, chunk);
+                else
+                        memcpy(flat + done, iov[i].base + skip, chunk);
                 done += chunk;
                 skip = 0;
         }
         return done;
 }
 
+uint32_t ward_iov_read(const struct ward_iov *iov, unsigned n, uint32_t skip, void *dst,
+                       uint32_t len)
+{
+        return iov_copy(iov, n, skip, dst, len, false);
+}
+
 uint32_t ward_iov_write(const struct ward_iov *iov, unsigned n, uint32_t skip, const void *src,
                         uint32_t len)
 {
-        const uint8_t *in = src;
-        uint32_t done = 0;
-        for (unsigned i = 0; i < n && done < len; i++) {
-                if (skip >= iov[i].len) {
-                        skip -= iov[i].len;
-                        continue;
-                }
-                uint32_t chunk = WARD_MIN(iov[i].len - skip, len - done);
-                memcpy(iov[i].base + skip, in + done, chunk);
-                done += chunk;
-                skip = 0;
-        }
-        return done;
+        /* The flat side is only read in this direction. */
+        return iov_copy(iov, n, skip, (uint8_t *)(uintptr_t)src, len, true);
 }
