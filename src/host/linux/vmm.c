@@ -37,10 +37,12 @@
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_VDEV (WARD_MAX_DISKS + 2)
 #define FDT_SIZE (64 * 1024)
+#define OUT_FLUSH_MS 20 /* longest a partial console line waits */
 
 struct vdev {
         struct ward_virtio *v;
@@ -82,6 +84,10 @@ struct vmm {
         struct vcpu *vcpus;
         struct ward_term term;
         struct ward_panic_watch panic;
+        uint8_t out[4096]; /* console output not yet written (device lock) */
+        size_t out_len;
+        int out_wake_fd; /* tells the main loop that output waits */
+        bool out_wake_sent;
         int stop_fd;
         int stopping;    /* atomic */
         int exit_status; /* first stop wins */
@@ -124,22 +130,49 @@ static bool stopping(struct vmm *m)
 
 /* ---- console output, from both the UART and virtio-console ---- */
 
-static void console_out(void *opaque, const void *buf, uint32_t len)
+static void write_all(int fd, const uint8_t *p, size_t len)
 {
-        struct vmm *m = opaque;
-        const uint8_t *p = buf;
-        ward_panic_watch_feed(&m->panic, buf, len);
         while (len > 0) {
-                ssize_t n = write(STDOUT_FILENO, p, len);
+                ssize_t n = write(fd, p, len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         return; /* stdout gone: the guest keeps running */
                 p += n;
-                len -= (uint32_t)n;
+                len -= (size_t)n;
         }
 }
 
+/* Writes out buffered console output; device lock held. */
+static void console_flush(struct vmm *m)
+{
+        write_all(STDOUT_FILENO, m->out, m->out_len);
+        m->out_len = 0;
+}
+
+/*
+ * Guest console output. A UART sends one byte per trapped write, so bytes
+ * are gathered and written a line at a time (and at least every
+ * OUT_FLUSH_MS by the main loop, for prompts and echo): one system call per
+ * line instead of one per byte.
+ */
+static void console_out(void *opaque, const void *buf, uint32_t len)
+{
+        struct vmm *m = opaque;
+        const uint8_t *p = buf;
+        ward_panic_watch_feed(&m->panic, buf, len);
+        for (uint32_t i = 0; i < len; i++) {
+                m->out[m->out_len++] = p[i];
+                if (p[i] == '\n' || m->out_len == sizeof(m->out))
+                        console_flush(m);
+        }
+        if (m->out_len) {
+                uint64_t one = 1;
+                /* Wake the main loop so that it flushes the rest soon. */
+                if (!m->out_wake_sent && write(m->out_wake_fd, &one, sizeof(one)) == sizeof(one))
+                        m->out_wake_sent = true;
+        }
+}
 /* ---- interrupts ---- */
 
 static void uart_irq(void *opaque, bool level)
@@ -441,6 +474,13 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
 
 /* ---- running ---- */
 
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Submits the disk requests that device work prepared; device lock held. */
 static void flush_disks(struct vmm *m)
 {
@@ -507,17 +547,20 @@ static uint32_t input_room(struct vmm *m)
 /* Serves the terminal, queue notifications and signals until the VM stops. */
 static void main_loop(struct vmm *m, int sig_fd)
 {
-        struct pollfd pfd[2 + WARD_MAX_DISKS + MAX_VDEV * WARD_VIRTIO_MAX_QUEUES + 1];
+        struct pollfd pfd[3 + WARD_MAX_DISKS + MAX_VDEV * WARD_VIRTIO_MAX_QUEUES + 1];
         struct {
                 struct vdev *d;
                 unsigned q;
         } map[MAX_VDEV * WARD_VIRTIO_MAX_QUEUES];
         bool stdin_open = true;
+        bool out_pending = false;
+        uint64_t out_since = 0;
 
         while (!stopping(m)) {
                 nfds_t n = 0;
                 pfd[n++] = (struct pollfd){m->stop_fd, POLLIN, 0};
                 pfd[n++] = (struct pollfd){sig_fd, POLLIN, 0};
+                pfd[n++] = (struct pollfd){m->out_wake_fd, POLLIN, 0};
                 nfds_t first_disk = n;
                 for (unsigned i = 0; i < m->cfg->ndisks; i++)
                         pfd[n++] = (struct pollfd){m->disk[i].event_fd, POLLIN, 0};
@@ -536,12 +579,30 @@ static void main_loop(struct vmm *m, int sig_fd)
                 if (room > 0)
                         pfd[n++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
                 int timeout = (stdin_open && room == 0) ? 10 : -1;
+                if (out_pending) {
+                        uint64_t waited = now_ms() - out_since;
+                        timeout = waited >= OUT_FLUSH_MS ? 0 : (int)(OUT_FLUSH_MS - waited);
+                }
                 int rc = poll(pfd, n, timeout);
                 if (rc < 0) {
                         if (errno == EINTR)
                                 continue;
                         request_stop(m, 1, "poll: %s", strerror(errno));
                         break;
+                }
+                if ((pfd[2].revents & POLLIN) && !out_pending) {
+                        uint64_t cnt;
+                        if (read(m->out_wake_fd, &cnt, sizeof(cnt)) == sizeof(cnt)) {
+                                out_pending = true; /* flush OUT_FLUSH_MS from now */
+                                out_since = now_ms();
+                        }
+                }
+                if (out_pending && now_ms() - out_since >= OUT_FLUSH_MS) {
+                        pthread_mutex_lock(&m->lock);
+                        console_flush(m);
+                        m->out_wake_sent = false;
+                        pthread_mutex_unlock(&m->lock);
+                        out_pending = false;
                 }
                 if (pfd[1].revents & POLLIN) {
                         struct signalfd_siginfo si;
@@ -618,6 +679,8 @@ static void teardown(struct vmm *m)
                 munmap(m->ram, m->ram_size);
         if (m->stop_fd >= 0)
                 close(m->stop_fd);
+        if (m->out_wake_fd >= 0)
+                close(m->out_wake_fd);
         pthread_mutex_destroy(&m->lock);
 }
 
@@ -634,6 +697,7 @@ int ward_vmm_run(const struct ward_run_config *cfg)
                 m->disk[i].fd = -1;
         pthread_mutex_init(&m->lock, NULL);
         m->stop_fd = eventfd(0, EFD_CLOEXEC);
+        m->out_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
         /* Signals arrive through a signalfd in the main loop, not in random threads. */
         sigset_t sigs, old;
@@ -645,7 +709,7 @@ int ward_vmm_run(const struct ward_run_config *cfg)
         int sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
         int status = 1;
-        if (m->stop_fd < 0 || sig_fd < 0) {
+        if (m->stop_fd < 0 || m->out_wake_fd < 0 || sig_fd < 0) {
                 fprintf(stderr, "ward: cannot create event descriptors: %s\n", strerror(errno));
         } else if (build_vm(m, err, sizeof(err))) {
                 fprintf(stderr, "ward: %s\n", err);
@@ -659,6 +723,9 @@ int ward_vmm_run(const struct ward_run_config *cfg)
                         m->vcpus[i].started = true;
                 }
                 main_loop(m, sig_fd);
+                pthread_mutex_lock(&m->lock);
+                console_flush(m);
+                pthread_mutex_unlock(&m->lock);
                 ward_term_leave(&m->term);
                 status = m->exit_status;
                 fprintf(stderr, "\r\nward: %s\n", m->exit_reason);
