@@ -85,6 +85,17 @@ struct ward_hv_ops {
         int (*irq_bind_notifier)(struct ward_hv_vm *vm, unsigned spi, int fd);
         int (*mmio_bind_notifier)(struct ward_hv_vm *vm, uint64_t addr, uint32_t datamatch,
                                   int notify_fd);
+        /*
+         * Optional (NULL when unsupported). Guest writes to [addr, addr+size)
+         * are queued by the hypervisor instead of stopping the vCPU; reads
+         * still exit. The VMM must call mmio_drain before handling any exit
+         * (so writes and later accesses stay in order) and now and then.
+         */
+        int (*mmio_coalesce)(struct ward_hv_vm *vm, uint64_t addr, uint64_t size);
+        void (*mmio_drain)(struct ward_hv_vm *vm,
+                           void (*write)(void *opaque, uint64_t addr, const void *data,
+                                         unsigned len),
+                           void *opaque);
 };
 
 /* The backend for this build, or NULL when none fits this host architecture. */

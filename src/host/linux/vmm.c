@@ -88,6 +88,7 @@ struct vmm {
         size_t out_len;
         int out_wake_fd; /* tells the main loop that output waits */
         bool out_wake_sent;
+        bool coalesced; /* UART transmit writes are queued by the hypervisor */
         int stop_fd;
         int stopping;    /* atomic */
         int exit_status; /* first stop wins */
@@ -469,6 +470,14 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
         if (build_devices(m, err, errlen))
                 return -1;
         bind_notifiers(m);
+        /*
+         * The UART's transmit register (offset 0) takes one byte per trapped
+         * write; letting KVM queue those writes halves the exits per byte of
+         * console output. Its other registers still trap, and every trap
+         * replays the queue first, so the guest sees the same order.
+         */
+        if (m->hv->mmio_coalesce && m->hv->mmio_coalesce(m->vm, m->plat.uart_base, 1) == 0)
+                m->coalesced = true;
         return load_guest(m, err, errlen);
 }
 
@@ -479,6 +488,21 @@ static uint64_t now_ms(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void replay_write(void *opaque, uint64_t addr, const void *data, unsigned len)
+{
+        struct vmm *m = opaque;
+        uint8_t buf[8] = {0};
+        memcpy(buf, data, len);
+        ward_bus_access(&m->bus, addr, true, buf, len);
+}
+
+/* Replays guest writes the hypervisor queued (UART output); device lock held. */
+static void drain_coalesced(struct vmm *m)
+{
+        if (m->coalesced)
+                m->hv->mmio_drain(m->vm, replay_write, m);
 }
 
 /* Submits the disk requests that device work prepared; device lock held. */
@@ -499,12 +523,19 @@ static void *vcpu_thread(void *arg)
                         request_stop(m, 1, "vCPU %u: cannot run", c->index);
                         break;
                 }
-                switch (ex.kind) {
-                case WARD_HV_EXIT_MMIO:
-                        pthread_mutex_lock(&m->lock);
+                if (ex.kind == WARD_HV_EXIT_KICKED)
+                        continue;
+                pthread_mutex_lock(&m->lock);
+                /* Queued UART writes came first: replay them before this exit. */
+                drain_coalesced(m);
+                if (ex.kind == WARD_HV_EXIT_MMIO) {
                         ward_bus_access(&m->bus, ex.addr, ex.is_write, ex.data, ex.len);
                         flush_disks(m); /* a notify without ioeventfd lands here */
-                        pthread_mutex_unlock(&m->lock);
+                }
+                pthread_mutex_unlock(&m->lock);
+                switch (ex.kind) {
+                case WARD_HV_EXIT_MMIO:
+                case WARD_HV_EXIT_KICKED:
                         break;
                 case WARD_HV_EXIT_SHUTDOWN:
                         request_stop(m, 0, "guest powered off");
@@ -514,8 +545,6 @@ static void *vcpu_thread(void *arg)
                                 request_stop(m, 1, "guest kernel panicked (and asked to reboot)");
                         else
                                 request_stop(m, 0, "guest rebooted; ward stops the VM");
-                        break;
-                case WARD_HV_EXIT_KICKED:
                         break;
                 case WARD_HV_EXIT_ERROR:
                         request_stop(m, 1, "vCPU %u: %s at pc 0x%llx", c->index, ex.reason,
@@ -579,6 +608,8 @@ static void main_loop(struct vmm *m, int sig_fd)
                 if (room > 0)
                         pfd[n++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
                 int timeout = (stdin_open && room == 0) ? 10 : -1;
+                if (m->coalesced && timeout < 0)
+                        timeout = 50;
                 if (out_pending) {
                         uint64_t waited = now_ms() - out_since;
                         timeout = waited >= OUT_FLUSH_MS ? 0 : (int)(OUT_FLUSH_MS - waited);
@@ -596,6 +627,12 @@ static void main_loop(struct vmm *m, int sig_fd)
                                 out_pending = true; /* flush OUT_FLUSH_MS from now */
                                 out_since = now_ms();
                         }
+                }
+                if (m->coalesced) {
+                        /* Queued UART writes with no trap after them (rare) reach stdout too. */
+                        pthread_mutex_lock(&m->lock);
+                        drain_coalesced(m);
+                        pthread_mutex_unlock(&m->lock);
                 }
                 if (out_pending && now_ms() - out_since >= OUT_FLUSH_MS) {
                         pthread_mutex_lock(&m->lock);
@@ -724,6 +761,7 @@ int ward_vmm_run(const struct ward_run_config *cfg)
                 }
                 main_loop(m, sig_fd);
                 pthread_mutex_lock(&m->lock);
+                drain_coalesced(m);
                 console_flush(m);
                 pthread_mutex_unlock(&m->lock);
                 ward_term_leave(&m->term);

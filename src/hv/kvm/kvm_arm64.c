@@ -29,6 +29,9 @@ struct ward_hv_vm {
         unsigned ncpus;
         size_t run_size;
         struct kvm_vcpu_init init;
+        /* The coalesced-MMIO ring: a page of the first vCPU's kvm_run mapping. */
+        struct kvm_coalesced_mmio_ring *ring;
+        unsigned ring_max;
 };
 
 struct ward_hv_vcpu {
@@ -229,6 +232,13 @@ static int kvm_vcpu_create(struct ward_hv_vm *vm, unsigned index, struct ward_hv
                 free(v);
                 return -1;
         }
+        int ring_page = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+        long page = sysconf(_SC_PAGESIZE);
+        if (index == 0 && ring_page > 0 && (size_t)(ring_page + 1) * (size_t)page <= vm->run_size) {
+                vm->ring = (void *)((uint8_t *)v->run + (size_t)ring_page * (size_t)page);
+                vm->ring_max = (unsigned)(((size_t)page - sizeof(struct kvm_coalesced_mmio_ring)) /
+                                          sizeof(struct kvm_coalesced_mmio));
+        }
         struct kvm_vcpu_init init = vm->init;
         init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
         if (index > 0)
@@ -403,6 +413,34 @@ static int kvm_mmio_bind(struct ward_hv_vm *vm, uint64_t addr, uint32_t datamatc
         return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -1 : 0;
 }
 
+static int kvm_mmio_coalesce(struct ward_hv_vm *vm, uint64_t addr, uint64_t size)
+{
+        if (!vm->ring)
+                return -1;
+        struct kvm_coalesced_mmio_zone z = {.addr = addr, .size = (uint32_t)size};
+        return ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &z) < 0 ? -1 : 0;
+}
+
+static void kvm_mmio_drain(struct ward_hv_vm *vm,
+                           void (*write)(void *opaque, uint64_t addr, const void *data,
+                                         unsigned len),
+                           void *opaque)
+{
+        struct kvm_coalesced_mmio_ring *r = vm->ring;
+        if (!r)
+                return;
+        /* KVM fills [first, last); we consume from first. Bound both by ring_max. */
+        uint32_t last = __atomic_load_n(&r->last, __ATOMIC_ACQUIRE);
+        uint32_t first = r->first;
+        while (first != last && first < vm->ring_max && last < vm->ring_max) {
+                struct kvm_coalesced_mmio *e = &r->coalesced_mmio[first];
+                unsigned len = e->len <= sizeof(e->data) ? e->len : sizeof(e->data);
+                write(opaque, e->phys_addr, e->data, len);
+                first = (first + 1) % vm->ring_max;
+                __atomic_store_n(&r->first, first, __ATOMIC_RELEASE);
+        }
+}
+
 static const struct ward_hv_ops kvm_arm64_ops = {
     .name = "kvm",
     .vm_create = kvm_vm_create,
@@ -419,6 +457,8 @@ static const struct ward_hv_ops kvm_arm64_ops = {
     .irq_line = kvm_irq_line,
     .irq_bind_notifier = kvm_irq_bind,
     .mmio_bind_notifier = kvm_mmio_bind,
+    .mmio_coalesce = kvm_mmio_coalesce,
+    .mmio_drain = kvm_mmio_drain,
 };
 
 const struct ward_hv_ops *ward_hv_default(void)
