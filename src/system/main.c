@@ -2,6 +2,7 @@
 /* The `ward` command: dispatches sub-commands of the system layer. */
 #include "ward/cli_dtb.h"
 #include "ward/run_config.h"
+#include "ward/system_desc.h"
 #include "ward/vmm.h"
 
 #include <stdio.h>
@@ -18,6 +19,7 @@ static const char usage[] =
     "commands:\n"
     "  run        boot one virtual machine (ward run --help)\n"
     "  dtb        write a guest's device tree and layout (ward dtb --help)\n"
+    "  system     check a description of several VMs (ward system --help)\n"
     "  version    print the version\n";
 
 static uint64_t host_memory(void)
@@ -59,6 +61,8 @@ int main(int argc, char **argv)
                         fprintf(stderr, "ward dtb: %s\n", err);
                 return rc;
         }
+        if (strcmp(argv[1], "system") == 0)
+                return ward_cli_system(argc - 1, argv + 1, stdout, stderr);
         fprintf(stderr, "ward: %s: unknown command (see ward --help)\n", argv[1]);
         return 2;
 }

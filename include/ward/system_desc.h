@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A system description: several VMs, the memory they share, the doorbells
+ * between them and what may change at run time (docs/system-description.md).
+ *
+ * Three steps, each usable on its own:
+ *   ward_sys_parse()  JSON text -> struct ward_sys_desc. Reports syntax
+ *                     errors, duplicate keys, unknown fields, wrong types,
+ *                     malformed values and missing required fields.
+ *   ward_sys_check()  a pure function over the parsed description and a few
+ *                     injected facts about the host (RAM, CPUs, which files
+ *                     can be opened). Reports everything else: limits,
+ *                     references, names, alignment, overlaps, host totals.
+ *   ward_sys_load()   both, for a file, with the host's real facts; what
+ *                     `ward system check` runs.
+ * Every error carries the item's path in the document (JSON-pointer form,
+ * e.g. /vms/a/memory/0/gpa; "/" is the whole document) and one line of
+ * reason. All errors are reported, in a fixed order, never only the first.
+ */
+#ifndef WARD_SYSTEM_DESC_H
+#define WARD_SYSTEM_DESC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ward/run_config.h"
+
+#define WARD_SYS_VERSION 1
+
+/* Limits (docs/system-description.md explains each). */
+#define WARD_SYS_MAX_FILE (1u << 20) /* bytes of JSON */
+#define WARD_SYS_MAX_NAME 32         /* VM, shared-region and doorbell names */
+#define WARD_SYS_MAX_VMS 64          /* VMs per system */
+#define WARD_SYS_MAX_RAM_REGIONS 8   /* per VM (WARD_GMEM_MAX_REGIONS) */
+#define WARD_SYS_MAX_SHARED 64       /* shared regions per system */
+#define WARD_SYS_MAX_DOORBELLS 256   /* doorbells per system */
+#define WARD_SYS_MAX_CPUS 64         /* vCPUs per VM (WARD_ARM64_MAX_CPUS) */
+#define WARD_SYS_MAX_CMDLINE 2047    /* bytes; arm64 Linux keeps 2048 with the NUL */
+#define WARD_SYS_MAX_HOST_CPUS 1024  /* host CPU numbers when the host is unknown */
+#define WARD_SYS_MAX_BACKOFF_MS 3600000
+#define WARD_SYS_MAX_RESTARTS 1000000
+#define WARD_SYS_MIN_PERIOD_US 1000 /* cgroup v2 cpu.max period limits */
+#define WARD_SYS_MAX_PERIOD_US 1000000
+#define WARD_SYS_MIN_CPU_MAX_US 1000
+#define WARD_SYS_MAX_SOCKET_PATH 107 /* sizeof(sun_path) - 1 */
+
+#define WARD_SYS_PAGE 4096ull
+#define WARD_SYS_KERNEL_ALIGN (2ull << 20) /* the first RAM region holds the kernel */
+#define WARD_SYS_MIN_FIRST_RAM (16ull << 20)
+#define WARD_SYS_GPA_LIMIT (1ull << 40) /* 40-bit guest-physical space (KVM's default) */
+/* ward's arm64 device area: GIC, UART, virtio-mmio windows, and room for more. */
+#define WARD_SYS_DEVICE_BASE 0x08000000ull
+#define WARD_SYS_DEVICE_END 0x40000000ull
+#define WARD_SYS_DEFAULT_RAM_GPA 0x40000000ull /* WARD_ARM64_RAM_BASE */
+#define WARD_SYS_DEFAULT_RAM_SIZE (512ull << 20)
+
+#define WARD_SYS_DEFAULT_BACKOFF_MS 1000
+#define WARD_SYS_DEFAULT_MAX_RESTARTS 5
+#define WARD_SYS_DEFAULT_PERIOD_US 100000
+#define WARD_SYS_DEFAULT_SOCKET "/run/ward/control.sock"
+#define WARD_SYS_DEFAULT_LOG_DIR "/var/log/ward"
+
+/* One guest-physical range. ok is false when the parser already reported a
+ * problem with it: the checker then leaves it alone. */
+struct ward_sys_region {
+        uint64_t gpa, size;
+        bool ok;
+};
+
+struct ward_sys_disk {
+        const char *path; /* NULL: missing (reported by the parser) */
+        bool read_only;
+};
+
+/* Run-time operations a policy may allow (bit 1 << op in allow). */
+enum ward_sys_op {
+        WARD_SYS_OP_START,
+        WARD_SYS_OP_STOP,
+        WARD_SYS_OP_PAUSE,
+        WARD_SYS_OP_RESUME,
+        WARD_SYS_OP_RESTART,
+        WARD_SYS_NOPS,
+};
+
+enum ward_sys_on_failure {
+        WARD_SYS_ON_FAILURE_STOP,
+        WARD_SYS_ON_FAILURE_RESTART,
+};
+
+struct ward_sys_policy {
+        bool autostart;
+        unsigned allow; /* bit (1u << enum ward_sys_op) */
+        enum ward_sys_on_failure on_failure;
+        int64_t restart_backoff_ms;
+        int64_t max_restarts;
+        bool restart_backoff_set, max_restarts_set; /* written in the document */
+};
+
+struct ward_sys_vm {
+        const char *name;
+        const char *kernel;  /* NULL: missing (reported by the parser) */
+        const char *initrd;  /* NULL: none */
+        const char *cmdline; /* NULL: ward_default_cmdline(console) */
+        struct ward_sys_region *memory;
+        size_t nmemory;
+        bool memory_default; /* no "memory": one default region */
+        bool memory_bad;     /* "memory" was not a list (reported by the parser) */
+        int64_t cpus;
+        struct ward_sys_disk *disks;
+        size_t ndisks;
+        enum ward_console_kind console;
+        bool rng;
+        struct ward_sys_policy policy;
+};
+
+enum ward_sys_access {
+        WARD_SYS_ACCESS_RW,
+        WARD_SYS_ACCESS_RO,
+};
+
+/* One VM's mapping of a shared region; its size is the region's. */
+struct ward_sys_map {
+        const char *vm; /* NULL: missing */
+        uint64_t gpa;
+        bool gpa_ok;
+        enum ward_sys_access access;
+};
+
+struct ward_sys_shared {
+        const char *name; /* NULL: missing */
+        uint64_t size;
+        bool size_ok;
+        struct ward_sys_map *maps;
+        size_t nmaps;
+        bool maps_bad; /* "maps" missing or not a list (reported by the parser) */
+};
+
+/* A one-way notification: from rings, to is woken. */
+struct ward_sys_doorbell {
+        const char *name, *from, *to; /* NULL: missing */
+};
+
+struct ward_sys_host_cpu {
+        int64_t cpu;
+        bool ok; /* false: not an integer (reported by the parser) */
+};
+
+/* Linux-only settings for one VM: /linux/vms/NAME. */
+struct ward_sys_linux_vm {
+        const char *vm;                      /* the key: a VM's name */
+        struct ward_sys_host_cpu *host_cpus; /* pin the VM's threads to these host CPUs */
+        size_t nhost_cpus;
+        bool host_cpus_set;
+        int64_t cpu_max_us, cpu_period_us; /* cgroup cpu.max */
+        bool cpu_max_set, cpu_period_set;
+};
+
+/* Settings that only the Linux supervisor uses (not part of an seL4 system). */
+struct ward_sys_linux {
+        const char *control_socket;
+        const char *console_log_dir;
+        struct ward_sys_linux_vm *vms;
+        size_t nvms;
+};
+
+struct ward_sys_desc {
+        int64_t version;
+        const char *description; /* free text; NULL: none */
+        struct ward_sys_vm *vms;
+        size_t nvms;
+        struct ward_sys_shared *shared;
+        size_t nshared;
+        struct ward_sys_doorbell *doorbells;
+        size_t ndoorbells;
+        struct ward_sys_linux linux_opts;
+        void *owner; /* the parsed JSON tree: owns every string above */
+};
+
+/* Errors: path (JSON-pointer form) and reason, both printable ASCII. */
+struct ward_sys_error {
+        char *path;
+        char *reason;
+};
+
+struct ward_sys_errors {
+        struct ward_sys_error *v;
+        size_t n, cap;
+        bool oom; /* an error could not be stored */
+};
+
+#if defined(__GNUC__)
+#define WARD_SYS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define WARD_SYS_PRINTF(a, b)
+#endif
+
+/* Adds one error. Bytes outside printable ASCII are shown as \xNN, so an
+ * error is always exactly one line. */
+void ward_sys_error_add(struct ward_sys_errors *e, const char *path, const char *fmt, ...)
+    WARD_SYS_PRINTF(3, 4);
+void ward_sys_errors_free(struct ward_sys_errors *e);
+/* Writes each error as "NAME: PATH: reason\n". */
+void ward_sys_errors_print(const struct ward_sys_errors *e, const char *name, FILE *out);
+
+/* Appends "/" and key, escaped as a JSON pointer (~ -> ~0, / -> ~1), to
+ * buf[len..]; returns the new length (truncated to fit size). */
+size_t ward_sys_path_key(char *buf, size_t size, size_t len, const char *key);
+
+/*
+ * Parses JSON text (len bytes; need not be NUL-terminated). Returns the
+ * description, or NULL when the text is not a JSON object (syntax error) or
+ * memory ran out; every problem found is added to errs. A description is
+ * returned even when errs grew: the checker can still look at it.
+ */
+struct ward_sys_desc *ward_sys_parse(const char *text, size_t len, struct ward_sys_errors *errs);
+void ward_sys_free(struct ward_sys_desc *d);
+
+/*
+ * Parses a size or address written as a string: "0x" and hex digits, or a
+ * decimal number with a K, M or G suffix (ward_parse_size). A string
+ * without a unit is refused: a plain number of bytes is a JSON number.
+ */
+int ward_sys_parse_size_string(const char *s, uint64_t *out);
+
+/* How the checker will use a file. */
+enum ward_sys_file_use {
+        WARD_SYS_FILE_READ,    /* kernel, initrd: a readable regular file */
+        WARD_SYS_FILE_DISK_RO, /* a readable regular file or block device */
+        WARD_SYS_FILE_DISK_RW, /* the same, also writable */
+};
+
+/* What the checker may know about the host. */
+struct ward_sys_facts {
+        uint64_t host_ram_bytes; /* 0: unknown, no total check */
+        unsigned host_cpus;      /* 0: unknown, CPU numbers below WARD_SYS_MAX_HOST_CPUS */
+        /* NULL when path is usable that way, else the reason (static storage).
+         * NULL callback: files are not checked. */
+        const char *(*file_problem)(void *ctx, const char *path, enum ward_sys_file_use use);
+        void *ctx;
+};
+
+/*
+ * Checks a parsed description as a whole. Pure: it looks only at d and f
+ * (and calls f->file_problem). Returns the number of errors it added.
+ */
+size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts *f,
+                      struct ward_sys_errors *errs);
+
+/* [gpa, gpa + size) is not empty and does not run past 2^64. */
+bool ward_sys_range_valid(uint64_t gpa, uint64_t size);
+/* Two valid ranges share at least one byte. */
+bool ward_sys_ranges_overlap(uint64_t a, uint64_t asize, uint64_t b, uint64_t bsize);
+/* The index of the VM named name, or -1. */
+long ward_sys_find_vm(const struct ward_sys_desc *d, const char *name);
+
+/*
+ * The host's answer for file_problem: ctx points to an int, a directory fd
+ * against which relative paths are resolved (the description's directory).
+ */
+const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sys_file_use use);
+
+/*
+ * Reads, parses and checks the description in path. Relative paths in it
+ * are taken from path's directory. f gives host_ram_bytes and host_cpus;
+ * its file callback is replaced by the host's. On success, *out (if not
+ * NULL) gets the description (free with ward_sys_free). Returns the number
+ * of errors added to errs (0: valid).
+ */
+size_t ward_sys_load(const char *path, const struct ward_sys_facts *f, struct ward_sys_desc **out,
+                     struct ward_sys_errors *errs);
+
+extern const char ward_system_usage[];
+
+/* Runs `ward system ...` (argv[0] is "system"); returns the exit status. */
+int ward_cli_system(int argc, char *const argv[], FILE *out, FILE *err);
+
+#endif
