@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The `ward` command: dispatches sub-commands of the system layer. */
 #include "ward/cli_dtb.h"
+#include "ward/control_api.h"
+#include "ward/supervisor.h"
 #include "ward/run_config.h"
 #include "ward/system_desc.h"
 #include "ward/vmm.h"
@@ -19,7 +21,9 @@ static const char usage[] =
     "commands:\n"
     "  run        boot one virtual machine (ward run --help)\n"
     "  dtb        write a guest's device tree and layout (ward dtb --help)\n"
-    "  system     check a description of several VMs (ward system --help)\n"
+    "  system     check, start (up) and stop (down) a system of several VMs\n"
+    "             (ward system --help)\n"
+    "  ctl        talk to a running system's supervisor (ward ctl --help)\n"
     "  version    print the version\n";
 
 static uint64_t host_memory(void)
@@ -61,6 +65,12 @@ int main(int argc, char **argv)
                         fprintf(stderr, "ward dtb: %s\n", err);
                 return rc;
         }
+        if (strcmp(argv[1], "ctl") == 0)
+                return ward_cli_ctl(argc - 1, argv + 1);
+        if (strcmp(argv[1], "system") == 0 && argc > 2 && strcmp(argv[2], "up") == 0)
+                return ward_cli_system_up(argc - 2, argv + 2);
+        if (strcmp(argv[1], "system") == 0 && argc > 2 && strcmp(argv[2], "down") == 0)
+                return ward_cli_system_down(argc - 2, argv + 2);
         if (strcmp(argv[1], "system") == 0)
                 return ward_cli_system(argc - 1, argv + 1, stdout, stderr);
         fprintf(stderr, "ward: %s: unknown command (see ward --help)\n", argv[1]);

@@ -211,5 +211,8 @@ for args in "--kernel /nonexistent" "--kernel $GUEST_KERNEL --mem lots" \
 done
 if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 
+# --- systems of VMs: ward system up, ward ctl, ward system down ----------------
+. /extra/system-scenarios.sh
+
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

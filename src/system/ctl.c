@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * `ward ctl` (the control API's client), `ward system up` (the
+ * supervisor, daemonised unless --foreground) and `ward system down`.
+ */
+#include "ward/control_api.h"
+#include "ward/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char ctl_usage[] =
+    "usage: ward ctl [--socket PATH | FILE] OP [VM] [options]\n"
+    "\n"
+    "Talks to the supervisor of `ward system up` (docs/control-api.md). FILE is the\n"
+    "system description (its linux.control_socket is used); default socket " WARD_SYS_DEFAULT_SOCKET
+    ".\n"
+    "\n"
+    "ops: list, status [VM], start VM, stop VM, pause VM, resume VM, restart VM,\n"
+    "     console VM, shutdown\n"
+    "\n"
+    "  --grace S      stop, restart, shutdown: seconds between SIGTERM and SIGKILL\n"
+    "                 (default 10)\n"
+    "  --bytes N      console: the last N bytes of the log (default 4096)\n"
+    "  --json         print the reply as JSON\n"
+    "\n"
+    "Exit status: 0 when the reply is ok, 1 for an error reply, 2 for bad usage or\n"
+    "no connection.\n";
+
+static void print_vm(struct json_object *vm)
+{
+        struct json_object *v;
+        const char *name =
+            json_object_object_get_ex(vm, "name", &v) ? json_object_get_string(v) : "?";
+        const char *state =
+            json_object_object_get_ex(vm, "state", &v) ? json_object_get_string(v) : "?";
+        char pid[32] = "-";
+        if (json_object_object_get_ex(vm, "pid", &v) && v)
+                snprintf(pid, sizeof(pid), "%d", json_object_get_int(v));
+        long long restarts =
+            json_object_object_get_ex(vm, "restarts", &v) ? (long long)json_object_get_int64(v) : 0;
+        char last[48] = "-";
+        if (json_object_object_get_ex(vm, "last_exit", &v) && v) {
+                struct json_object *x;
+                if (json_object_object_get_ex(v, "status", &x))
+                        snprintf(last, sizeof(last), "status=%d", json_object_get_int(x));
+                else if (json_object_object_get_ex(v, "signal", &x))
+                        snprintf(last, sizeof(last), "signal=%d", json_object_get_int(x));
+        }
+        printf("%s state=%s pid=%s restarts=%lld last_exit=%s\n", name, state, pid, restarts, last);
+}
+
+static int reply_out(const char *reply, bool json)
+{
+        struct json_object *o = json_tokener_parse(reply);
+        struct json_object *v;
+        if (!o || !json_object_object_get_ex(o, "ok", &v)) {
+                fprintf(stderr, "ward ctl: a malformed reply: %s", reply);
+                json_object_put(o);
+                return 2;
+        }
+        bool ok = json_object_get_boolean(v);
+        if (json) {
+                fputs(reply, stdout);
+        } else if (!ok) {
+                json_object_object_get_ex(o, "error", &v);
+                fprintf(stderr, "ward ctl: %s\n", v ? json_object_get_string(v) : "error");
+        } else if (json_object_object_get_ex(o, "vms", &v)) {
+                for (size_t i = 0; i < json_object_array_length(v); i++)
+                        print_vm(json_object_array_get_idx(v, i));
+        } else if (json_object_object_get_ex(o, "data", &v)) {
+                struct json_object *p;
+                if (json_object_object_get_ex(o, "console_log", &p))
+                        fprintf(stderr, "==> %s <==\n", json_object_get_string(p));
+                fwrite(json_object_get_string(v), 1, (size_t)json_object_get_string_len(v), stdout);
+        }
+        json_object_put(o);
+        return ok ? 0 : 1;
+}
+
+static int parse_seconds_ms(const char *s, int64_t *ms)
+{
+        char *end;
+        errno = 0;
+        double d = strtod(s, &end);
+        if (errno || end == s || *end || !(d >= 0) || d > WARD_CTL_MAX_GRACE_MS / 1000)
+                return -1;
+        *ms = (int64_t)(d * 1000);
+        return 0;
+}
+
+int ward_cli_ctl(int argc, char *const argv[])
+{
+        const char *sock = NULL, *file = NULL, *op = NULL, *vm = NULL;
+        int64_t grace = -1, bytes = -1;
+        bool json = false;
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+                        fputs(ctl_usage, stdout);
+                        return 0;
+                } else if (!strcmp(a, "--json")) {
+                        json = true;
+                } else if (!strcmp(a, "--socket") || !strcmp(a, "--grace") ||
+                           !strcmp(a, "--bytes")) {
+                        if (i + 1 == argc) {
+                                fprintf(stderr, "ward ctl: %s: needs a value\n", a);
+                                return 2;
+                        }
+                        const char *val = argv[++i];
+                        if (!strcmp(a, "--socket")) {
+                                sock = val;
+                        } else if (!strcmp(a, "--grace")) {
+                                if (parse_seconds_ms(val, &grace)) {
+                                        fprintf(stderr,
+                                                "ward ctl: --grace %s: seconds from 0 to 3600\n",
+                                                val);
+                                        return 2;
+                                }
+                        } else {
+                                char *end;
+                                errno = 0;
+                                long long n = strtoll(val, &end, 10);
+                                if (errno || *end || end == val || n < 0 ||
+                                    n > WARD_CTL_MAX_CONSOLE_BYTES) {
+                                        fprintf(stderr, "ward ctl: --bytes %s: 0 to %d\n", val,
+                                                WARD_CTL_MAX_CONSOLE_BYTES);
+                                        return 2;
+                                }
+                                bytes = n;
+                        }
+                } else if (a[0] == '-' && a[1]) {
+                        fprintf(stderr, "ward ctl: %s: unknown option (see ward ctl --help)\n", a);
+                        return 2;
+                } else if (!op && !file && !sock && ward_ctl_op_from_name(a) < 0) {
+                        file = a;
+                } else if (!op) {
+                        op = a;
+                } else if (!vm) {
+                        vm = a;
+                } else {
+                        fprintf(stderr, "ward ctl: %s: unexpected argument\n", a);
+                        return 2;
+                }
+        }
+        if (!op) {
+                fprintf(stderr, "ward ctl: which op? (see ward ctl --help)\n");
+                return 2;
+        }
+        char path[PATH_MAX], err[512];
+        if (file) {
+                if (ward_ctl_socket_of(file, path, sizeof(path), err, sizeof(err))) {
+                        fprintf(stderr, "ward ctl: %s\n", err);
+                        return 2;
+                }
+                sock = path;
+        }
+        if (!sock)
+                sock = WARD_SYS_DEFAULT_SOCKET;
+        /* The request is built as JSON; the supervisor checks the rest. */
+        struct json_object *r = json_object_new_object();
+        json_object_object_add(r, "api", json_object_new_int(WARD_CTL_API));
+        json_object_object_add(r, "op", json_object_new_string(op));
+        if (vm)
+                json_object_object_add(r, "vm", json_object_new_string(vm));
+        if (grace >= 0)
+                json_object_object_add(r, "grace_ms", json_object_new_int64(grace));
+        if (bytes >= 0)
+                json_object_object_add(r, "bytes", json_object_new_int64(bytes));
+        char *reply = NULL;
+        int rc = ward_ctl_call(sock, json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), -1,
+                               &reply, err, sizeof(err));
+        json_object_put(r);
+        if (rc) {
+                fprintf(stderr, "ward ctl: %s\n", err);
+                return 2;
+        }
+        rc = reply_out(reply, json);
+        free(reply);
+        return rc;
+}
+
+/* --- ward system up / down --------------------------------------------------- */
+
+static uint64_t host_memory(void)
+{
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+        return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
+}
+
+static int desc_dir_of(const char *file, char *out, size_t size)
+{
+        char *copy = strdup(file);
+        if (!copy)
+                return -1;
+        char *slash = strrchr(copy, '/');
+        const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+        char real[PATH_MAX];
+        int rc = realpath(dir, real) && snprintf(out, size, "%s", real) < (int)size ? 0 : -1;
+        free(copy);
+        return rc;
+}
+
+static void foreground_loop(struct ward_sup *s)
+{
+        while (!ward_sup_poll(s, 1000))
+                ;
+}
+
+int ward_cli_system_up(int argc, char *const argv[])
+{
+        const char *file = NULL;
+        bool fg = false;
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "--foreground")) {
+                        fg = true;
+                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                        fputs(ward_system_usage, stdout);
+                        return 0;
+                } else if (argv[i][0] == '-' || file) {
+                        fprintf(stderr, "ward system up: %s: unexpected argument\n", argv[i]);
+                        return 2;
+                } else {
+                        file = argv[i];
+                }
+        }
+        if (!file) {
+                fprintf(stderr, "ward system up: which file? (ward system up FILE)\n");
+                return 2;
+        }
+        long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+        struct ward_sys_facts facts = {.host_ram_bytes = host_memory(),
+                                       .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0};
+        struct ward_sys_errors errs = {0};
+        struct ward_sys_desc *d = NULL;
+        if (ward_sys_load(file, &facts, &d, &errs) || !d) {
+                ward_sys_errors_print(&errs, file, stderr);
+                ward_sys_errors_free(&errs);
+                ward_sys_free(d);
+                return 2;
+        }
+        ward_sys_errors_free(&errs);
+        char dir[PATH_MAX], sock[PATH_MAX], logs[PATH_MAX], err[512];
+        int rc = 2;
+        if (desc_dir_of(file, dir, sizeof(dir))) {
+                fprintf(stderr, "ward system up: %s: cannot resolve its directory\n", file);
+                goto out;
+        }
+        if (ward_ctl_path_join(dir,
+                               d->linux_opts.control_socket ? d->linux_opts.control_socket
+                                                            : WARD_SYS_DEFAULT_SOCKET,
+                               sock, sizeof(sock)) ||
+            ward_ctl_path_join(dir,
+                               d->linux_opts.console_log_dir ? d->linux_opts.console_log_dir
+                                                             : WARD_SYS_DEFAULT_LOG_DIR,
+                               logs, sizeof(logs))) {
+                fprintf(stderr, "ward system up: %s: a linux path is too long\n", file);
+                goto out;
+        }
+        if (ward_sup_check_runnable(d, dir, err, sizeof(err))) {
+                fprintf(stderr, "ward system up: %s: %s\n", file, err);
+                goto out;
+        }
+        if (d->nshared || d->ndoorbells || d->linux_opts.nvms)
+                fprintf(stderr,
+                        "ward system up: %s: warning: shared regions, doorbells and linux.vms "
+                        "settings are not applied yet (docs/control-api.md)\n",
+                        file);
+        struct ward_sup_config cfg = {.socket_path = sock, .log_dir = logs, .desc_dir = dir};
+        if (fg) {
+                struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
+                if (!s) {
+                        fprintf(stderr, "ward system up: %s\n", err);
+                        rc = 1;
+                        goto out;
+                }
+                printf("ward system up: %s: %zu VMs, control socket %s, console logs in %s\n", file,
+                       d->nvms, sock, logs);
+                fflush(stdout);
+                foreground_loop(s);
+                ward_sup_free(s);
+                rc = 0;
+                goto out;
+        }
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC)) {
+                perror("ward system up: pipe");
+                rc = 1;
+                goto out;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                perror("ward system up: fork");
+                rc = 1;
+                goto out;
+        }
+        if (pid == 0) {
+                close(pfd[0]);
+                setsid();
+                if (chdir("/") != 0)
+                        _exit(1);
+                int null = open("/dev/null", O_RDWR);
+                char slog[PATH_MAX + 32];
+                snprintf(slog, sizeof(slog), "%s/supervisor.log", logs);
+                dup2(null, 0);
+                dup2(null, 1);
+                struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
+                if (!s) {
+                        dprintf(pfd[1], "%s\n", err);
+                        _exit(1);
+                }
+                int lfd = open(slog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                dup2(lfd >= 0 ? lfd : null, 2);
+                dprintf(pfd[1], "ok %d\n", (int)getpid());
+                close(pfd[1]);
+                foreground_loop(s);
+                ward_sup_free(s);
+                ward_sys_free(d);
+                _exit(0);
+        }
+        close(pfd[1]);
+        char msg[600];
+        ssize_t n = 0, r;
+        while ((r = read(pfd[0], msg + n, sizeof(msg) - 1 - (size_t)n)) > 0)
+                n += r;
+        close(pfd[0]);
+        msg[n > 0 ? n : 0] = '\0';
+        if (strncmp(msg, "ok ", 3) == 0) {
+                printf("ward system up: %s: %zu VMs, supervisor pid %d, control socket %s, "
+                       "console logs in %s\n",
+                       file, d->nvms, atoi(msg + 3), sock, logs);
+                rc = 0;
+        } else {
+                fprintf(stderr, "ward system up: %s", n > 0 ? msg : "the supervisor failed\n");
+                rc = 1;
+        }
+out:
+        ward_sys_free(d);
+        return rc;
+}
+
+int ward_cli_system_down(int argc, char *const argv[])
+{
+        const char *file = NULL, *sock = NULL;
+        int64_t grace = -1;
+        for (int i = 1; i < argc; i++) {
+                if ((!strcmp(argv[i], "--socket") || !strcmp(argv[i], "--grace")) && i + 1 < argc) {
+                        if (!strcmp(argv[i], "--socket"))
+                                sock = argv[++i];
+                        else if (parse_seconds_ms(argv[++i], &grace)) {
+                                fprintf(stderr, "ward system down: --grace: 0 to 3600 s\n");
+                                return 2;
+                        }
+                } else if (argv[i][0] == '-' || file) {
+                        fprintf(stderr, "ward system down: %s: unexpected argument\n", argv[i]);
+                        return 2;
+                } else {
+                        file = argv[i];
+                }
+        }
+        char path[PATH_MAX], err[512];
+        if (file) {
+                if (ward_ctl_socket_of(file, path, sizeof(path), err, sizeof(err))) {
+                        fprintf(stderr, "ward system down: %s\n", err);
+                        return 2;
+                }
+                sock = path;
+        }
+        if (!sock) {
+                fprintf(stderr, "ward system down: which file? (ward system down FILE)\n");
+                return 2;
+        }
+        char req[128];
+        if (grace >= 0)
+                snprintf(req, sizeof(req), "{\"api\":1,\"op\":\"shutdown\",\"grace_ms\":%lld}",
+                         (long long)grace);
+        else
+                snprintf(req, sizeof(req), "{\"api\":1,\"op\":\"shutdown\"}");
+        char *reply = NULL;
+        if (ward_ctl_call(sock, req, -1, &reply, err, sizeof(err))) {
+                fprintf(stderr, "ward system down: %s\n", err);
+                return 2;
+        }
+        free(reply);
+        /* The supervisor unlinks its socket as it exits. */
+        for (int i = 0; i < 300 && access(sock, F_OK) == 0; i++)
+                usleep(100000);
+        if (access(sock, F_OK) == 0) {
+                fprintf(stderr, "ward system down: %s is still there after 30 s\n", sock);
+                return 1;
+        }
+        printf("ward system down: stopped\n");
+        return 0;
+}

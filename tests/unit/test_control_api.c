@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The control API: the request parser and validator and the policy check
+ * (tables with the exact errors), ward run's arguments from a description,
+ * and the supervisor's loop driven with /bin/sleep and /bin/sh as fake VMs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ward/control_api.h"
+#include "ward/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char desc_json[] =
+    "{\"ward_system\": 1, \"vms\": {"
+    " \"a\": {\"kernel\": \"/k\", \"initrd\": \"i.gz\", \"memory\": [{\"gpa\": \"0x40000000\","
+    "   \"size\": \"256M\"}], \"cpus\": 2, \"disks\": [{\"path\": \"/d.img\", \"read_only\": "
+    "true}],"
+    "   \"console\": \"virtio\", \"rng\": false,"
+    "   \"policy\": {\"allow\": [\"start\", \"stop\", \"pause\", \"resume\", \"restart\"],"
+    "   \"on_failure\": \"restart\", \"restart_backoff_ms\": 100, \"max_restarts\": 2}},"
+    " \"b\": {\"kernel\": \"/k\", \"policy\": {\"allow\": [\"start\", \"restart\"]}},"
+    " \"c\": {\"kernel\": \"/k\", \"policy\": {\"autostart\": false, \"allow\": [\"start\"]}}"
+    "}}";
+
+static struct ward_sys_desc *desc(void)
+{
+        struct ward_sys_errors e = {0};
+        struct ward_sys_desc *d = ward_sys_parse(desc_json, strlen(desc_json), &e);
+        assert_non_null(d);
+        assert_int_equal(e.n, 0);
+        ward_sys_errors_free(&e);
+        return d;
+}
+
+struct req_case {
+        const char *text;
+        const char *error; /* NULL: valid */
+};
+
+static void test_parse_table(void **state)
+{
+        (void)state;
+        static const struct req_case cases[] = {
+            {"{\"api\":1,\"op\":\"list\"}", NULL},
+            {"{\"api\":1,\"op\":\"list\"}\n", NULL},
+            {"{\"api\":1,\"op\":\"status\"}", NULL},
+            {"{\"api\":1,\"op\":\"status\",\"vm\":\"a\"}", NULL},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace_ms\":0}", NULL},
+            {"{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"bytes\":65536}", NULL},
+            {"{\"api\":1,\"op\":\"shutdown\",\"grace_ms\":3600000}", NULL},
+            {"", "the request is not valid JSON"},
+            {"{", "the request is not valid JSON"},
+            {"{\"api\":1,\"op\":\"list\",}", "the request is not valid JSON"},
+            {"{\"api\":1} {}", "the request is not valid JSON"},
+            {"{\"api\":1,\n\"op\":\"list\"}", "the request is not valid JSON"},
+            {"[1]", "the request is not a JSON object"},
+            {"\"list\"", "the request is not a JSON object"},
+            {"{\"op\":\"list\"}", "missing field 'api' (this ward speaks api 1)"},
+            {"{\"api\":2,\"op\":\"list\"}", "'api' must be 1 (this ward speaks api 1)"},
+            {"{\"api\":\"1\",\"op\":\"list\"}", "'api' must be 1 (this ward speaks api 1)"},
+            {"{\"api\":1}", "missing field 'op'"},
+            {"{\"api\":1,\"op\":7}", "'op' must be a string"},
+            {"{\"api\":1,\"op\":\"reboot\"}",
+             "unknown op 'reboot' (expected list, status, start, stop, pause, resume, restart, "
+             "console or shutdown)"},
+            {"{\"api\":1,\"op\":\"li\\u0000st\"}",
+             "unknown op 'li\\x00st' (expected list, status, start, stop, pause, resume, "
+             "restart, console or shutdown)"},
+            {"{\"api\":1,\"op\":\"stop\"}", "op 'stop' needs 'vm'"},
+            {"{\"api\":1,\"op\":\"list\",\"vm\":\"a\"}", "op 'list' takes no 'vm'"},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":1}", "'vm' must be a string"},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"\"}", "unknown vm ''"},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace\":1}",
+             "unknown field 'grace' (a request has api, op, vm, grace_ms, bytes)"},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace_ms\":-1}",
+             "'grace_ms' must be an integer from 0 to 3600000"},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace_ms\":1.5}",
+             "'grace_ms' must be an integer from 0 to 3600000"},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace_ms\":99999999999999999999}",
+             "'grace_ms' must be an integer from 0 to 3600000"},
+            {"{\"api\":1,\"op\":\"pause\",\"vm\":\"a\",\"grace_ms\":1}",
+             "op 'pause' takes no 'grace_ms'"},
+            {"{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"bytes\":65537}",
+             "'bytes' must be an integer from 0 to 65536"},
+            {"{\"api\":1,\"op\":\"list\",\"bytes\":1}", "op 'list' takes no 'bytes'"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct ward_ctl_request r;
+                char err[512] = "";
+                int rc = ward_ctl_parse_request(cases[i].text, strlen(cases[i].text), &r, err,
+                                                sizeof(err));
+                if (!cases[i].error) {
+                        if (rc)
+                                fail_msg("case %zu: %s: %s", i, cases[i].text, err);
+                } else {
+                        assert_int_equal(rc, -1);
+                        if (strcmp(err, cases[i].error))
+                                fail_msg("case %zu: %s:\n got  %s\n want %s", i, cases[i].text, err,
+                                         cases[i].error);
+                }
+        }
+        /* Oversized. */
+        size_t big = WARD_CTL_MAX_REQUEST + 1;
+        char *t = malloc(big);
+        memset(t, ' ', big);
+        struct ward_ctl_request r;
+        char err[256];
+        assert_int_equal(ward_ctl_parse_request(t, big, &r, err, sizeof(err)), -1);
+        assert_string_equal(err, "the request is larger than 65536 bytes");
+        free(t);
+        /* Defaults. */
+        const char *con = "{\"api\":1,\"op\":\"console\",\"vm\":\"b\"}";
+        assert_int_equal(ward_ctl_parse_request(con, strlen(con), &r, err, sizeof(err)), 0);
+        assert_int_equal(r.op, WARD_CTL_CONSOLE);
+        assert_string_equal(r.vm, "b");
+        assert_int_equal(r.bytes, WARD_CTL_DEFAULT_CONSOLE_BYTES);
+        assert_int_equal(r.grace_ms, WARD_CTL_DEFAULT_GRACE_MS);
+}
+
+static void test_validate_table(void **state)
+{
+        (void)state;
+        struct ward_sys_desc *d = desc();
+        static const struct req_case cases[] = {
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\"}", NULL},
+            {"{\"api\":1,\"op\":\"restart\",\"vm\":\"b\"}", NULL},
+            {"{\"api\":1,\"op\":\"status\",\"vm\":\"c\"}", NULL},
+            {"{\"api\":1,\"op\":\"console\",\"vm\":\"c\"}", NULL},
+            {"{\"api\":1,\"op\":\"shutdown\"}", NULL},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"zz\"}", "unknown vm 'zz'"},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"b\"}",
+             "vm b: 'stop' is not in policy.allow [start, restart]"},
+            {"{\"api\":1,\"op\":\"pause\",\"vm\":\"c\"}",
+             "vm c: 'pause' is not in policy.allow [start]"},
+            {"{\"api\":1,\"op\":\"resume\",\"vm\":\"b\"}",
+             "vm b: 'resume' is not in policy.allow [start, restart]"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct ward_ctl_request r;
+                char err[512] = "";
+                assert_int_equal(ward_ctl_parse_request(cases[i].text, strlen(cases[i].text), &r,
+                                                        err, sizeof(err)),
+                                 0);
+                int rc = ward_ctl_validate(&r, d, err, sizeof(err));
+                if (!cases[i].error) {
+                        if (rc)
+                                fail_msg("case %zu: %s: %s", i, cases[i].text, err);
+                } else {
+                        assert_int_equal(rc, -1);
+                        if (strcmp(err, cases[i].error))
+                                fail_msg("case %zu:\n got  %s\n want %s", i, err, cases[i].error);
+                }
+        }
+        struct ward_sys_vm none = {.name = "n"};
+        char err[256];
+        assert_int_equal(ward_ctl_policy_check(&none, WARD_SYS_OP_STOP, err, sizeof(err)), -1);
+        assert_string_equal(err, "vm n: 'stop' is not in policy.allow []");
+        ward_sys_free(d);
+}
+
+static void test_run_argv(void **state)
+{
+        (void)state;
+        struct ward_sys_desc *d = desc();
+        char *argv[40], buf[4096], err[256];
+        int n = ward_sup_run_argv(&d->vms[0], "/w", "/sys", argv, 40, buf, sizeof(buf), err,
+                                  sizeof(err));
+        assert_int_equal(n, 15);
+        char joined[1024] = "";
+        for (int i = 0; i < n; i++) {
+                strcat(joined, argv[i]);
+                strcat(joined, i + 1 < n ? " " : "");
+        }
+        assert_string_equal(joined, "/w run --kernel /k --initrd /sys/i.gz --mem 262144K --cpus 2 "
+                                    "--disk /d.img,ro --console virtio --no-rng");
+        assert_null(argv[n]);
+        n = ward_sup_run_argv(&d->vms[1], "/w", "/sys", argv, 40, buf, sizeof(buf), err,
+                              sizeof(err));
+        assert_int_equal(n, 8);
+        assert_string_equal(argv[5], "524288K");
+        ward_sys_free(d);
+
+        static const char two[] = "{\"ward_system\":1,\"vms\":{\"x\":{\"kernel\":\"/k\","
+                                  "\"memory\":[{\"gpa\":\"0x40000000\",\"size\":\"64M\"},"
+                                  "{\"gpa\":\"0x80000000\",\"size\":\"64M\"}]}}}";
+        struct ward_sys_errors e = {0};
+        d = ward_sys_parse(two, strlen(two), &e);
+        assert_non_null(d);
+        assert_int_equal(ward_sup_check_runnable(d, "/", err, sizeof(err)), -1);
+        assert_string_equal(err, "vm x: ward run boots one RAM region at 0x40000000 today; this "
+                                 "VM has 2 regions");
+        ward_sys_free(d);
+        ward_sys_errors_free(&e);
+}
+
+/* --- the supervisor with fake VMs ------------------------------------------ */
+
+static char *const sleeper[] = {"/bin/sleep", "1000", NULL};
+static char *const crasher[] = {"/bin/sh", "-c", "echo fake-vm-output; exit 3", NULL};
+static char *const poweroff[] = {"/bin/sh", "-c", "echo bye; exit 0", NULL};
+static const char *crash_vm = "";
+static const char *off_vm = "";
+
+static char *const *fake(void *ctx, const char *vm)
+{
+        (void)ctx;
+        if (!strcmp(vm, crash_vm))
+                return crasher;
+        if (!strcmp(vm, off_vm))
+                return poweroff;
+        return sleeper;
+}
+
+static char dir[64], sockp[128];
+
+static int connect_raw(void)
+{
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        strcpy(a.sun_path, sockp);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        return fd;
+}
+
+/* Sends text, pumps the supervisor until the reply is complete; returns it parsed. */
+static struct json_object *call(struct ward_sup *s, const char *text, size_t len)
+{
+        int fd = connect_raw();
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+        size_t off = 0;
+        char reply[1 << 17];
+        size_t n = 0;
+        for (int turn = 0; turn < 3000; turn++) {
+                if (off < len) {
+                        ssize_t w = send(fd, text + off, len - off, MSG_NOSIGNAL);
+                        if (w > 0)
+                                off += (size_t)w;
+                        else if (errno != EAGAIN)
+                                off = len;
+                        if (off == len)
+                                shutdown(fd, SHUT_WR); /* the end of the request: EOF */
+                }
+                ward_sup_poll(s, 10);
+                ssize_t r = read(fd, reply + n, sizeof(reply) - 1 - n);
+                if (r > 0)
+                        n += (size_t)r;
+                if (n && reply[n - 1] == '\n')
+                        break;
+        }
+        close(fd);
+        reply[n] = '\0';
+        struct json_object *o = json_tokener_parse(reply);
+        if (!o)
+                fail_msg("no reply: [%s]", reply);
+        return o;
+}
+
+static struct json_object *req(struct ward_sup *s, const char *text)
+{
+        return call(s, text, strlen(text));
+}
+
+static const char *field(struct json_object *o, const char *k)
+{
+        struct json_object *v;
+        return json_object_object_get_ex(o, k, &v) && v ? json_object_get_string(v) : "(none)";
+}
+
+static struct json_object *vm0(struct json_object *o)
+{
+        struct json_object *v;
+        assert_true(json_object_object_get_ex(o, "vms", &v));
+        return json_object_array_get_idx(v, 0);
+}
+
+static const char *state_of(struct ward_sup *s, const char *vm, int *pid, int *restarts)
+{
+        static char st[32];
+        char q[128];
+        snprintf(q, sizeof(q), "{\"api\":1,\"op\":\"status\",\"vm\":\"%s\"}", vm);
+        struct json_object *o = req(s, q);
+        if (strcmp(field(o, "ok"), "true"))
+                fail_msg("%s: %s", q, field(o, "error"));
+        struct json_object *v = vm0(o);
+        snprintf(st, sizeof(st), "%s", field(v, "state"));
+        struct json_object *x;
+        if (pid)
+                *pid = json_object_object_get_ex(v, "pid", &x) && x ? json_object_get_int(x) : 0;
+        if (restarts)
+                *restarts =
+                    json_object_object_get_ex(v, "restarts", &x) ? json_object_get_int(x) : -1;
+        json_object_put(o);
+        return st;
+}
+
+static void pump_ms(struct ward_sup *s, int ms)
+{
+        for (int i = 0; i < ms / 10; i++)
+                ward_sup_poll(s, 10);
+}
+
+static char proc_state(int pid)
+{
+        char p[64], buf[256];
+        snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+        FILE *f = fopen(p, "r");
+        if (!f)
+                return 0;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *rp = strrchr(buf, ')');
+        return rp ? rp[2] : 0;
+}
+
+static void expect_error(struct ward_sup *s, const char *text, const char *error)
+{
+        struct json_object *o = req(s, text);
+        assert_string_equal(field(o, "ok"), "false");
+        assert_string_equal(field(o, "error"), error);
+        json_object_put(o);
+}
+
+static void test_supervisor_loop(void **state)
+{
+        (void)state;
+        snprintf(dir, sizeof(dir), "/tmp/ward-sup-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        snprintf(sockp, sizeof(sockp), "%s/ctl.sock", dir);
+        char logs[128];
+        snprintf(logs, sizeof(logs), "%s/logs", dir);
+        struct ward_sys_desc *d = desc();
+        crash_vm = "";
+        off_vm = "";
+        struct ward_sup_config cfg = {
+            .socket_path = sockp, .log_dir = logs, .desc_dir = dir, .fake_argv = fake};
+        char err[256];
+        struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
+        if (!s)
+                fail_msg("%s", err);
+
+        /* a and b autostart, c does not. */
+        int pa, pb, r;
+        assert_string_equal(state_of(s, "a", &pa, &r), "running");
+        assert_int_equal(r, 0);
+        assert_string_equal(state_of(s, "b", &pb, NULL), "running");
+        assert_string_equal(state_of(s, "c", NULL, NULL), "stopped");
+        assert_true(pa > 0 && pb > 0);
+        assert_int_equal(getpgid(pa), pa); /* its own process group */
+
+        struct json_object *o = req(s, "{\"api\":1,\"op\":\"list\"}");
+        struct json_object *v;
+        assert_true(json_object_object_get_ex(o, "vms", &v));
+        assert_int_equal(json_object_array_length(v), 3);
+        json_object_put(o);
+
+        /* Refused or malformed: an error, and nothing changes. */
+        expect_error(s, "{\"api\":1,\"op\":\"stop\",\"vm\":\"b\"}\n",
+                     "vm b: 'stop' is not in policy.allow [start, restart]");
+        expect_error(s, "{\"api\":1,\"op\":\"stop\",\"vm\":\"nope\"}\n", "unknown vm 'nope'");
+        expect_error(s, "not json\n", "the request is not valid JSON");
+        char want[128];
+        snprintf(want, sizeof(want), "vm a: already running (pid %d)", pa);
+        expect_error(s, "{\"api\":1,\"op\":\"start\",\"vm\":\"a\"}\n", want);
+        /* Oversized: refused while it is still being sent. */
+        size_t big = 200000;
+        char *t = malloc(big);
+        memset(t, 'x', big);
+        o = call(s, t, big);
+        free(t);
+        assert_string_equal(field(o, "error"), "the request is larger than 65536 bytes");
+        json_object_put(o);
+        int p2;
+        assert_string_equal(state_of(s, "a", &p2, NULL), "running");
+        assert_int_equal(p2, pa);
+
+        /* pause, resume: the process group is stopped and continued. */
+        o = req(s, "{\"api\":1,\"op\":\"pause\",\"vm\":\"a\"}");
+        assert_string_equal(field(vm0(o), "state"), "paused");
+        json_object_put(o);
+        pump_ms(s, 100);
+        assert_int_equal(proc_state(pa), 'T');
+        o = req(s, "{\"api\":1,\"op\":\"resume\",\"vm\":\"a\"}");
+        assert_string_equal(field(vm0(o), "state"), "running");
+        json_object_put(o);
+        pump_ms(s, 100);
+        assert_int_equal(proc_state(pa), 'S');
+
+        /* SIGKILL of a: on_failure restart, a new pid, restarts 1. */
+        kill(pa, SIGKILL);
+        pump_ms(s, 50);
+        assert_string_equal(state_of(s, "a", NULL, NULL), "restarting");
+        pump_ms(s, 300);
+        assert_string_equal(state_of(s, "a", &p2, &r), "running");
+        assert_true(p2 > 0 && p2 != pa);
+        assert_int_equal(r, 1);
+        assert_string_equal(state_of(s, "b", &r, NULL), "running");
+        assert_int_equal(r, pb);
+        o = req(s, "{\"api\":1,\"op\":\"status\",\"vm\":\"a\"}");
+        assert_string_equal(field(vm0(o), "last_exit"), "{ \"signal\": 9 }");
+        json_object_put(o);
+
+        /* stop (a paused VM, too), with the reply after it is gone. */
+        o = req(s, "{\"api\":1,\"op\":\"pause\",\"vm\":\"a\"}");
+        json_object_put(o);
+        o = req(s, "{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace_ms\":2000}");
+        assert_string_equal(field(vm0(o), "state"), "stopped");
+        json_object_put(o);
+        assert_int_equal(kill(p2, 0), -1);
+        expect_error(s, "{\"api\":1,\"op\":\"pause\",\"vm\":\"a\"}", "vm a: not running (stopped)");
+
+        /* A crashing VM with on_failure restart: at most max_restarts, then failed. */
+        crash_vm = "a";
+        o = req(s, "{\"api\":1,\"op\":\"start\",\"vm\":\"a\"}");
+        json_object_put(o);
+        pump_ms(s, 1000);
+        assert_string_equal(state_of(s, "a", NULL, &r), "failed");
+        assert_int_equal(r, 2);
+        o = req(s, "{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"bytes\":40}");
+        assert_non_null(strstr(field(o, "data"), "fake-vm-output\n"));
+        json_object_put(o);
+
+        /* A VM that exits with 0 is stopped, not failed. */
+        off_vm = "c";
+        o = req(s, "{\"api\":1,\"op\":\"start\",\"vm\":\"c\"}");
+        json_object_put(o);
+        pump_ms(s, 300);
+        assert_string_equal(state_of(s, "c", NULL, NULL), "stopped");
+
+        /* restart of b: a new process. */
+        o = req(s, "{\"api\":1,\"op\":\"restart\",\"vm\":\"b\"}");
+        assert_string_equal(field(vm0(o), "state"), "running");
+        json_object_put(o);
+        assert_string_equal(state_of(s, "b", &r, NULL), "running");
+        assert_true(r != pb);
+        pb = r;
+
+        /* shutdown: every VM stopped, then the loop ends. */
+        o = req(s, "{\"api\":1,\"op\":\"shutdown\"}");
+        assert_string_equal(field(o, "ok"), "true");
+        json_object_put(o);
+        for (int i = 0; i < 100 && !ward_sup_poll(s, 10); i++)
+                ;
+        assert_true(ward_sup_poll(s, 0));
+        assert_int_equal(kill(pb, 0), -1);
+        ward_sup_free(s);
+        struct stat st;
+        assert_int_equal(stat(sockp, &st), -1); /* the socket is gone */
+        ward_sys_free(d);
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_parse_table),
+            cmocka_unit_test(test_validate_table),
+            cmocka_unit_test(test_run_argv),
+            cmocka_unit_test(test_supervisor_loop),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
