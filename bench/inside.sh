@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# The benchmark's test host side (busybox sh), started by tools/bench:
+#   tools/testhost run --add build/bench/extra bench/inside.sh
+# /extra holds vmmstat, ward (a plain Release build), qemu-root (Debian's
+# QEMU and its libraries) and bench.conf (N=...). Each run prints one
+# "BENCH key=value..." line (or a BENCHFAIL line) for tools/bench's table.
+
+# shellcheck source=/dev/null # written by tools/bench
+. /extra/bench.conf
+MEM=256 # MiB: the guest RAM mapping is the one mapping of this size
+MARKER="ward-guest: init reached"
+T=600 # seconds per VMM run at most (TCG inside TCG is slow)
+W=/tmp/bench
+Q=/extra/qemu-root
+mkdir -p "$W"
+
+# A guest initramfs: the default one plus /scenario.sh from stdin (cpio
+# archives concatenate; the guest's /init runs it, then powers off).
+guest_initrd() {
+	d=$W/$1.d
+	rm -rf "$d"
+	mkdir -p "$d"
+	cat >"$d/scenario.sh"
+	(cd "$d" && echo scenario.sh | cpio -o -H newc 2>/dev/null | gzip) >"$W/$1.extra.gz"
+	cat /guest/initramfs.cpio.gz "$W/$1.extra.gz" >"$W/$1.cpio.gz"
+	echo "$W/$1.cpio.gz"
+}
+
+# Boot: nothing to do, the guest powers off right after the marker.
+boot_initrd=$(echo true | guest_initrd boot)
+# Disk: sequential read of the whole disk, then a sequential write of it,
+# both O_DIRECT so the guest's page cache (as big as the disk) stays out;
+# the write ends with a flush (fsync). /proc/uptime has 10 ms steps.
+disk_initrd=$(guest_initrd disk <<'G'
+up() { cut -d' ' -f1 /proc/uptime; }
+echo "bench-disk-sectors=$(cat /sys/block/vda/size)"
+t0=$(up)
+dd if=/dev/vda of=/dev/null bs=1M iflag=direct || echo "bench-io-failed read"
+t1=$(up)
+dd if=/dev/zero of=/dev/vda bs=1M count=256 oflag=direct conv=fsync || echo "bench-io-failed write"
+t2=$(up)
+echo "bench-io t0=$t0 t1=$t1 t2=$t2"
+G
+)
+DISK=$W/disk.img
+dd if=/dev/zero of="$DISK" bs=1M count=$MEM 2>/dev/null
+
+echo "BENCHNOTE Test host: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) vCPUs, $(awk '/MemTotal/ { printf "%d MiB", $2 / 1024 }' /proc/meminfo) RAM; $(/extra/ward version 2>&1 | head -n 1)."
+
+# field LINE KEY: the value of KEY=value in a vmmstat line.
+field() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1
+}
+
+# run VMM KIND ITER: one measured run; prints its BENCH or BENCHFAIL line.
+run() {
+	vmm=$1 kind=$2 i=$3 disk='' initrd=$boot_initrd
+	if [ "$kind" = disk ]; then
+		disk=$DISK initrd=$disk_initrd
+	fi
+	logf=$W/$vmm-$kind-$i.log
+	if [ "$vmm" = ward ]; then
+		set -- /extra/ward run --kernel /guest/Image --initrd "$initrd" --mem ${MEM}M --cpus 1
+		[ -z "$disk" ] || set -- "$@" --disk "$disk"
+	else
+		# QEMU starts through its root's own loader (the test host has no
+		# libc). virtio-rng matches ward's default set of devices.
+		set -- "$Q/lib/ld-linux-aarch64.so.1" --library-path "$Q/lib" \
+			"$Q/bin/qemu-system-aarch64" -M virt,gic-version=3 -enable-kvm -cpu host \
+			-m ${MEM}M -smp 1 -nodefaults -display none -serial stdio \
+			-device virtio-rng-device -kernel /guest/Image -initrd "$initrd" \
+			-append "console=ttyAMA0 earlycon panic=-1"
+		[ -z "$disk" ] || set -- "$@" -drive "file=$disk,format=raw,if=none,id=d0" \
+			-device virtio-blk-device,drive=d0
+	fi
+	res=$(/extra/vmmstat --marker "$MARKER" --exclude-size $((MEM << 20)) --log "$logf" \
+		--stamp --smaps-copy "$W/$vmm-$kind.smaps" --timeout $T -- "$@")
+	echo "[$vmm $kind $i] $res"
+	# The first iteration's consoles, each line stamped with its arrival
+	# (ms since the VMM's start), and the VMM's mappings of 1 MiB RSS or
+	# more at the marker: they show where the time and the memory go.
+	if [ "$i" = 1 ]; then
+		tr -d '\r' <"$logf" | sed "s/^/LOG $vmm-$kind /"
+		awk -v tag="SMAPS $vmm-$kind" '
+			$1 ~ /^[0-9a-f]+-[0-9a-f]+$/ { map = $0 }
+			$1 == "Rss:" && $2 >= 1024 { printf "%s %8d kB  %s\n", tag, $2, map }
+		' "$W/$vmm-$kind.smaps"
+	fi
+	status=$(field "$res" status)
+	marker_ms=$(field "$res" marker_ms)
+	if [ "$status" != 0 ] || [ "$marker_ms" = -1.0 ]; then
+		echo "BENCHFAIL vmm=$vmm kind=$kind iter=$i status=$status marker_ms=$marker_ms"
+		echo "---- last lines of $logf ----"
+		tail -n 20 "$logf"
+		echo "----"
+		return
+	fi
+	if [ "$kind" = boot ]; then
+		up=$(echo "$res" | sed -n 's/.*marker_line=.*(uptime \([0-9.]*\) s).*/\1/p')
+		# The guest kernel's printk clock (sched_clock) when it starts
+		# /init. /proc/uptime lags it: it advances with jiffies until the
+		# arch timer clocksource takes over, and ticks get lost here.
+		kinit=$(sed -n 's/.*\[ *\([0-9.]*\)\] Run \/init as init process.*/\1/p' "$logf" | head -n 1)
+		# Console cost: wall time per character over runs of kernel lines
+		# printed back to back with no work between them (printk writes
+		# to the UART synchronously, a few MMIO exits per character).
+		cpc=$(tr -d '\r' <"$logf" | awk '{
+			t = $1 + 0; text = substr($0, index($0, "| ") + 2)
+			cur = text ~ /^\[ *[0-9.]+\] (CPU features: detected|HugeTLB: |evm: )/
+			if (cur && prev) { s += t - pt; c += plen }
+			prev = cur; pt = t; plen = length(text) + 2
+		} END { if (c) printf "%.3f", s / c; else print -1 }')
+		echo "$res" | awk -v vmm="$vmm" -v i="$i" -v up="${up:--1}" -v kinit="${kinit:--1}" -v cpc="$cpc" '{
+			for (k = 2; k <= NF; k++) { split($k, p, "="); v[p[1]] = p[2] }
+			printf "BENCH vmm=%s kind=boot iter=%s first_out_s=%.3f marker_s=%.3f exit_s=%.3f", vmm, i, v["first_out_ms"] / 1000, v["marker_ms"] / 1000, v["exit_ms"] / 1000
+			printf " guest_up_s=%s kernel_init_s=%s console_ms_per_char=%s peak_rss_mib=%.2f rss_out_mib=%.2f anon_out_mib=%.2f", up, kinit, cpc, v["peak_rss_kb"] / 1024, v["rss_outside_kb"] / 1024, v["anon_outside_kb"] / 1024
+			printf " guest_rss_mib=%.2f rss_mib=%.2f ram_maps=%s\n", v["excluded_rss_kb"] / 1024, v["rss_kb"] / 1024, v["excluded_maps"]
+		}'
+	else
+		tr -d '\r' <"$logf" | sed 's/^ *[0-9.]*| //' | awk -v vmm="$vmm" -v i="$i" -v mib=$MEM '
+			/^bench-disk-sectors=/ { split($0, s, "="); sectors = s[2] }
+			/^bench-io-failed/ { bad = 1 }
+			/^bench-io / { for (k = 2; k <= NF; k++) { split($k, p, "="); t[p[1]] = p[2] } }
+			END {
+				# + 0: busybox awk compares split() results as strings.
+				if (bad || sectors + 0 != mib * 2048 || !("t2" in t)) {
+					printf "BENCHFAIL vmm=%s kind=disk iter=%s sectors=%s io-failed=%d\n", vmm, i, sectors, bad
+					exit
+				}
+				r = t["t1"] - t["t0"]; w = t["t2"] - t["t1"]
+				rm = r > 0 ? mib / r : -1; wm = w > 0 ? mib / w : -1
+				printf "BENCH vmm=%s kind=disk iter=%s blk_read_mibs=%.1f blk_write_mibs=%.1f read_s=%.2f write_s=%.2f\n", vmm, i, rm, wm, r, w
+			}'
+	fi
+}
+
+i=1
+while [ "$i" -le "$N" ]; do
+	# Alternate who goes first, so warm-up and drift hit both alike.
+	if [ $((i % 2)) = 1 ]; then order="ward qemu"; else order="qemu ward"; fi
+	for kind in boot disk; do
+		for vmm in $order; do
+			run "$vmm" "$kind" "$i"
+		done
+	done
+	i=$((i + 1))
+done
+echo "bench: done"
