@@ -57,6 +57,14 @@ struct ward_hv_ops {
         void (*vm_destroy)(struct ward_hv_vm *vm);
         int (*map_ram)(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
                        void *hva);
+        /*
+         * Optional (NULL when unsupported): like map_ram, for memory shared
+         * with other VMs. With read_only, guest writes to the range do not
+         * change it and exit as MMIO writes instead (the bus finds nothing
+         * there). Fails with errno ENOTSUP when read-only slots are unknown.
+         */
+        int (*map_region)(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                          void *hva, bool read_only);
         /* Creates the interrupt controller; fills in the version used. */
         int (*irqchip_create)(struct ward_hv_vm *vm, struct ward_hv_irqchip *chip, char *err,
                               size_t errlen);

@@ -8,6 +8,9 @@
 #include <stdbool.h>
 
 #define WARD_MAX_DISKS 8
+#define WARD_MAX_SHM 16                 /* --shm regions per VM */
+#define WARD_MAX_DOORBELLS 16           /* --doorbell consoles per VM */
+#define WARD_SHM_GPA_LIMIT (1ull << 40) /* 40-bit guest-physical space */
 
 enum ward_console_kind {
         WARD_CONSOLE_SERIAL,
@@ -16,6 +19,13 @@ enum ward_console_kind {
 
 struct ward_disk_config {
         const char *path;
+        bool read_only;
+};
+
+/* A shared region: an inherited memfd (or regular file) mapped at gpa. */
+struct ward_shm_config {
+        int fd;
+        uint64_t gpa, size;
         bool read_only;
 };
 
@@ -30,6 +40,10 @@ struct ward_run_config {
         struct ward_disk_config disks[WARD_MAX_DISKS];
         unsigned ndisks;
         char disk_spec[WARD_MAX_DISKS][4096]; /* storage for parsed paths */
+        struct ward_shm_config shm[WARD_MAX_SHM];
+        unsigned nshm;
+        int doorbell_fd[WARD_MAX_DOORBELLS]; /* inherited sockets, one virtio console each */
+        unsigned ndoorbells;
 };
 
 enum ward_cli_result {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MIN_MEM (16ull << 20)
@@ -31,6 +32,15 @@ const char ward_run_usage[] =
     "                        guest console on the 16550 UART (ttyS0, default) or on\n"
     "                        virtio-console (hvc0)\n"
     "  --no-rng              no virtio-rng device\n"
+    "  --shm FD:GPA:SIZE:ro|rw\n"
+    "                        map the inherited memfd FD (at least SIZE bytes) at guest-\n"
+    "                        physical GPA, outside RAM and the device windows; GPA and\n"
+    "                        SIZE are bytes (0x... or decimal, K/M/G suffixes), page\n"
+    "                        aligned (repeatable, up to 16)\n"
+    "  --doorbell FD         a virtio console (hvcN) on the inherited socket FD: guest\n"
+    "                        output goes to the socket, socket input to the guest\n"
+    "                        (repeatable, up to 16; numbered after the main console:\n"
+    "                        hvc0 first with the serial console, hvc1 with virtio)\n"
     "  -h, --help            this text\n"
     "\n"
     "Exit status: 0 when the guest powers off or reboots (or Ctrl-A x), 1 when the\n"
@@ -126,10 +136,166 @@ static int parse_disk(struct ward_run_config *cfg, const char *arg, char *err, s
         return 0;
 }
 
+/* Parses a byte count or address: decimal or 0x hex, optional K, M or G suffix. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+        if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+                return -1;
+        errno = 0;
+        char *end;
+        unsigned long long v = strtoull(s, &end, 0);
+        if (errno || end == s)
+                return -1;
+        unsigned shift = 0;
+        if (*end == 'K' || *end == 'k')
+                shift = 10;
+        else if (*end == 'M' || *end == 'm')
+                shift = 20;
+        else if (*end == 'G' || *end == 'g')
+                shift = 30;
+        if (shift)
+                end++;
+        if (*end || v > (UINT64_MAX >> shift))
+                return -1;
+        *out = (uint64_t)v << shift;
+        return 0;
+}
+
+static int parse_fd(const char *s, int *out)
+{
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v < 0 || v > 1000000)
+                return -1;
+        *out = (int)v;
+        return 0;
+}
+
+static int parse_shm(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
+{
+        if (cfg->nshm == WARD_MAX_SHM) {
+                snprintf(err, errlen, "--shm %s: at most %d shared regions", arg, WARD_MAX_SHM);
+                return -1;
+        }
+        char buf[128];
+        char *part[5] = {0};
+        unsigned n = 0;
+        if (strlen(arg) >= sizeof(buf))
+                goto syntax;
+        strcpy(buf, arg);
+        for (char *p = buf; n < 5;) {
+                part[n++] = p;
+                char *c = strchr(p, ':');
+                if (!c)
+                        break;
+                *c = '\0';
+                p = c + 1;
+        }
+        if (n != 4)
+                goto syntax;
+        struct ward_shm_config sc;
+        if (parse_fd(part[0], &sc.fd)) {
+                snprintf(err, errlen, "--shm %s: '%s' is not a file descriptor number", arg,
+                         part[0]);
+                return -1;
+        }
+        if (parse_u64(part[1], &sc.gpa)) {
+                snprintf(err, errlen, "--shm %s: '%s' is not an address", arg, part[1]);
+                return -1;
+        }
+        if (parse_u64(part[2], &sc.size)) {
+                snprintf(err, errlen, "--shm %s: '%s' is not a size", arg, part[2]);
+                return -1;
+        }
+        if (strcmp(part[3], "ro") == 0) {
+                sc.read_only = true;
+        } else if (strcmp(part[3], "rw") == 0) {
+                sc.read_only = false;
+        } else {
+                snprintf(err, errlen, "--shm %s: unknown access '%s' (expected ro or rw)", arg,
+                         part[3]);
+                return -1;
+        }
+        if (sc.size == 0 || sc.gpa % 4096 || sc.size % 4096) {
+                snprintf(err, errlen,
+                         "--shm %s: address and size must be page aligned (4K), size "
+                         "not 0",
+                         arg);
+                return -1;
+        }
+        if (sc.gpa >= WARD_SHM_GPA_LIMIT || sc.size > WARD_SHM_GPA_LIMIT - sc.gpa) {
+                snprintf(err, errlen, "--shm %s: ends beyond the 40-bit guest-physical space", arg);
+                return -1;
+        }
+        struct stat st;
+        if (fstat(sc.fd, &st) != 0) {
+                snprintf(err, errlen, "--shm %s: fd %d: %s", arg, sc.fd, strerror(errno));
+                return -1;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(err, errlen, "--shm %s: fd %d is not a memfd or regular file", arg, sc.fd);
+                return -1;
+        }
+        if ((uint64_t)st.st_size < sc.size) {
+                snprintf(err, errlen, "--shm %s: fd %d has only %llu bytes", arg, sc.fd,
+                         (unsigned long long)st.st_size);
+                return -1;
+        }
+        for (unsigned i = 0; i < cfg->nshm; i++) {
+                const struct ward_shm_config *o = &cfg->shm[i];
+                if (sc.gpa < o->gpa + o->size && o->gpa < sc.gpa + sc.size) {
+                        snprintf(err, errlen, "--shm %s: overlaps an earlier --shm region", arg);
+                        return -1;
+                }
+        }
+        cfg->shm[cfg->nshm++] = sc;
+        return 0;
+syntax:
+        snprintf(err, errlen, "--shm %s: expected FD:GPA:SIZE:ro|rw", arg);
+        return -1;
+}
+
+static int parse_doorbell(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
+{
+        if (cfg->ndoorbells == WARD_MAX_DOORBELLS) {
+                snprintf(err, errlen, "--doorbell %s: at most %d doorbells", arg,
+                         WARD_MAX_DOORBELLS);
+                return -1;
+        }
+        int fd;
+        if (parse_fd(arg, &fd)) {
+                snprintf(err, errlen, "--doorbell %s: not a file descriptor number", arg);
+                return -1;
+        }
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+                snprintf(err, errlen, "--doorbell %s: %s", arg, strerror(errno));
+                return -1;
+        }
+        if (!S_ISSOCK(st.st_mode)) {
+                snprintf(err, errlen, "--doorbell %s: not a socket", arg);
+                return -1;
+        }
+        cfg->doorbell_fd[cfg->ndoorbells++] = fd;
+        return 0;
+}
+
 enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t host_mem_bytes,
                                         struct ward_run_config *cfg, char *err, size_t errlen)
 {
-        enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_DISK, O_CONSOLE, O_NORNG };
+        enum {
+                O_KERNEL = 256,
+                O_INITRD,
+                O_CMDLINE,
+                O_MEM,
+                O_CPUS,
+                O_DISK,
+                O_CONSOLE,
+                O_NORNG,
+                O_SHM,
+                O_DOORBELL
+        };
         static const struct option opts[] = {
             {"kernel", required_argument, NULL, O_KERNEL},
             {"initrd", required_argument, NULL, O_INITRD},
@@ -139,6 +305,8 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
             {"disk", required_argument, NULL, O_DISK},
             {"console", required_argument, NULL, O_CONSOLE},
             {"no-rng", no_argument, NULL, O_NORNG},
+            {"shm", required_argument, NULL, O_SHM},
+            {"doorbell", required_argument, NULL, O_DOORBELL},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -199,6 +367,14 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                 case O_NORNG:
                         cfg->rng = false;
                         break;
+                case O_SHM:
+                        if (parse_shm(cfg, a, err, errlen))
+                                return WARD_CLI_ERROR;
+                        break;
+                case O_DOORBELL:
+                        if (parse_doorbell(cfg, a, err, errlen))
+                                return WARD_CLI_ERROR;
+                        break;
                 case 'h':
                         return WARD_CLI_HELP;
                 case ':':
@@ -244,6 +420,21 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                          (unsigned long long)(cfg->mem_bytes >> 20),
                          (unsigned long long)(host_mem_bytes >> 20));
                 return WARD_CLI_ERROR;
+        }
+        /* Shared regions stay out of RAM and the device windows below it. */
+        for (unsigned i = 0; i < cfg->nshm; i++) {
+                const struct ward_shm_config *sc = &cfg->shm[i];
+                uint64_t end = sc->gpa + sc->size;
+                if (end > WARD_ARM64_GIC_DIST_BASE &&
+                    sc->gpa < WARD_ARM64_RAM_BASE + cfg->mem_bytes) {
+                        snprintf(err, errlen,
+                                 "--shm %d:0x%llx:0x%llx: overlaps the device windows or guest "
+                                 "RAM (0x%llx-0x%llx)",
+                                 sc->fd, (unsigned long long)sc->gpa, (unsigned long long)sc->size,
+                                 (unsigned long long)WARD_ARM64_GIC_DIST_BASE,
+                                 (unsigned long long)(WARD_ARM64_RAM_BASE + cfg->mem_bytes));
+                        return WARD_CLI_ERROR;
+                }
         }
         return WARD_CLI_OK;
 }

@@ -268,10 +268,10 @@ int ward_cli_system_up(int argc, char *const argv[])
                 fprintf(stderr, "ward system up: %s: %s\n", file, err);
                 goto out;
         }
-        if (d->nshared || d->ndoorbells || d->linux_opts.nvms)
+        if (d->linux_opts.nvms)
                 fprintf(stderr,
-                        "ward system up: %s: warning: shared regions, doorbells and linux.vms "
-                        "settings are not applied yet (docs/control-api.md)\n",
+                        "ward system up: %s: warning: linux.vms settings are not applied yet "
+                        "(docs/control-api.md)\n",
                         file);
         struct ward_sup_config cfg = {.socket_path = sock, .log_dir = logs, .desc_dir = dir};
         if (fg) {

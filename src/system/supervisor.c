@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@
 #define CLIENT_TIMEOUT_MS 10000 /* to send a whole request */
 #define DRAIN_MS 2000           /* reading what is left after the reply */
 #define MAX_ARGS 40
+#define MAX_IPC (WARD_MAX_SHM + WARD_MAX_DOORBELLS) /* inherited fds per VMM */
 
 enum vm_state { ST_STOPPED, ST_RUNNING, ST_PAUSED, ST_STOPPING, ST_FAILED, ST_RESTARTING };
 static const char *const state_names[] = {"stopped",  "running", "paused",
@@ -76,6 +78,8 @@ struct ward_sup {
         size_t nclients;
         bool shutting_down, done;
         int64_t shutdown_grace_ms;
+        int *shm_fd;     /* one memfd per shared region, -1: none */
+        int (*db_fd)[2]; /* one socketpair per doorbell: [0] from, [1] to */
 };
 
 static int64_t now_ms(void)
@@ -194,17 +198,92 @@ static void close_from(int lowfd)
                 close(fd);
 }
 
+/*
+ * The shared regions and doorbells of one VM as `ward run` arguments. The
+ * k-th inherited descriptor is fd 3 + k in the VMM; src[k] is the
+ * supervisor's descriptor that becomes it. Regions come in the order of
+ * the description's shared_regions (and maps), doorbells in the order of
+ * its doorbells list (each one the VM is `from` or `to` of).
+ */
+static int ipc_args(struct ward_sup *s, struct vm_rt *v, char **argv, size_t *n, size_t max,
+                    int *src, size_t *nsrc)
+{
+        static char buf[MAX_IPC][96];
+        const struct ward_sys_desc *d = s->d;
+        size_t nshm = 0, ndb = 0;
+        *nsrc = 0;
+        if (!s->shm_fd || !s->db_fd)
+                return 0;
+        for (size_t i = 0; i < d->nshared; i++)
+                for (size_t j = 0; j < d->shared[i].nmaps; j++) {
+                        const struct ward_sys_map *mp = &d->shared[i].maps[j];
+                        if (!mp->vm || strcmp(mp->vm, v->d->name) != 0)
+                                continue;
+                        if (nshm == WARD_MAX_SHM || *n + 3 > max)
+                                goto too_many;
+                        snprintf(buf[*nsrc], sizeof(buf[0]), "%zu:0x%llx:0x%llx:%s", 3 + *nsrc,
+                                 (unsigned long long)mp->gpa, (unsigned long long)d->shared[i].size,
+                                 mp->access == WARD_SYS_ACCESS_RO ? "ro" : "rw");
+                        argv[(*n)++] = "--shm";
+                        argv[(*n)++] = buf[*nsrc];
+                        src[(*nsrc)++] = s->shm_fd[i];
+                        nshm++;
+                }
+        for (size_t i = 0; i < d->ndoorbells; i++)
+                for (int end = 0; end < 2; end++) {
+                        const char *who = end == 0 ? d->doorbells[i].from : d->doorbells[i].to;
+                        if (!who || strcmp(who, v->d->name) != 0)
+                                continue;
+                        if (ndb == WARD_MAX_DOORBELLS || *n + 3 > max)
+                                goto too_many;
+                        snprintf(buf[*nsrc], sizeof(buf[0]), "%zu", 3 + *nsrc);
+                        argv[(*n)++] = "--doorbell";
+                        argv[(*n)++] = buf[*nsrc];
+                        src[(*nsrc)++] = s->db_fd[i][end];
+                        ndb++;
+                }
+        argv[*n] = NULL;
+        return 0;
+too_many:
+        snprintf(v->launch_error, sizeof(v->launch_error),
+                 "vm %s: ward run takes at most %d shared regions and %d doorbells", v->d->name,
+                 WARD_MAX_SHM, WARD_MAX_DOORBELLS);
+        return -1;
+}
+
+/* In the child: src[k] becomes fd 3 + k (without FD_CLOEXEC), the rest closes. */
+static void pass_fds(const int *src, size_t nsrc)
+{
+        int tmp[MAX_IPC];
+        for (size_t k = 0; k < nsrc; k++) {
+                /* First out of the way of the targets, so no dup2 hits a source. */
+                tmp[k] = fcntl(src[k], F_DUPFD_CLOEXEC, 3 + (int)nsrc);
+                if (tmp[k] < 0)
+                        _exit(126);
+        }
+        for (size_t k = 0; k < nsrc; k++)
+                if (dup2(tmp[k], 3 + (int)k) < 0)
+                        _exit(126);
+        close_from(3 + (int)nsrc);
+}
+
 static int launch(struct ward_sup *s, struct vm_rt *v)
 {
-        char *argv_buf[MAX_ARGS];
+        int src[MAX_IPC];
+        size_t nsrc = 0;
+        char *argv_buf[MAX_ARGS + 2 * MAX_IPC];
         char *const *argv = NULL;
         static char sbuf[65536];
         v->launch_error[0] = '\0';
         if (s->cfg.fake_argv) {
                 argv = s->cfg.fake_argv(s->cfg.ctx, v->d->name);
-        } else if (ward_sup_run_argv(v->d, s->exe, s->desc_dir, argv_buf, MAX_ARGS, sbuf,
-                                     sizeof(sbuf), v->launch_error, sizeof(v->launch_error)) >= 0) {
-                argv = argv_buf;
+        } else {
+                int n = ward_sup_run_argv(v->d, s->exe, s->desc_dir, argv_buf, MAX_ARGS, sbuf,
+                                          sizeof(sbuf), v->launch_error, sizeof(v->launch_error));
+                size_t un = (size_t)n;
+                if (n >= 0 &&
+                    ipc_args(s, v, argv_buf, &un, MAX_ARGS + 2 * MAX_IPC, src, &nsrc) == 0)
+                        argv = argv_buf;
         }
         if (!argv) {
                 if (!v->launch_error[0])
@@ -233,7 +312,7 @@ static int launch(struct ward_sup *s, struct vm_rt *v)
                 dup2(null, 0);
                 dup2(log, 1);
                 dup2(log, 2);
-                close_from(3);
+                pass_fds(src, nsrc); /* and closes everything else */
                 sigset_t none;
                 sigemptyset(&none);
                 signal(SIGPIPE, SIG_DFL);
@@ -818,6 +897,46 @@ static int listen_on(const char *path, char *err, size_t errlen)
         return fd;
 }
 
+/*
+ * The shared regions (memfds, sealed at their size) and the doorbells
+ * (socketpairs). They live as long as the supervisor, so a restarted VM
+ * maps the same memory and rings the same doorbell.
+ */
+static int make_ipc(struct ward_sup *s, char *err, size_t errlen)
+{
+        const struct ward_sys_desc *d = s->d;
+        s->shm_fd = malloc((d->nshared + 1) * sizeof(*s->shm_fd));
+        s->db_fd = malloc((d->ndoorbells + 1) * sizeof(*s->db_fd));
+        if (!s->shm_fd || !s->db_fd) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+        }
+        for (size_t i = 0; i < d->nshared; i++)
+                s->shm_fd[i] = -1;
+        for (size_t i = 0; i < d->ndoorbells; i++)
+                s->db_fd[i][0] = s->db_fd[i][1] = -1;
+        for (size_t i = 0; i < d->nshared; i++) {
+                char name[64];
+                snprintf(name, sizeof(name), "ward-shm-%s", d->shared[i].name);
+                int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+                s->shm_fd[i] = fd;
+                if (fd < 0 || ftruncate(fd, (off_t)d->shared[i].size) != 0 ||
+                    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+                        snprintf(err, errlen, "shared region %s: %s", d->shared[i].name,
+                                 strerror(errno));
+                        return -1;
+                }
+        }
+        for (size_t i = 0; i < d->ndoorbells; i++)
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s->db_fd[i]) != 0) {
+                        s->db_fd[i][0] = s->db_fd[i][1] = -1;
+                        snprintf(err, errlen, "doorbell %s: socketpair: %s", d->doorbells[i].name,
+                                 strerror(errno));
+                        return -1;
+                }
+        return 0;
+}
+
 struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_sup_config *cfg,
                               char *err, size_t errlen)
 {
@@ -872,6 +991,8 @@ struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_s
         s->lfd = listen_on(s->socket_path, err, errlen);
         if (s->lfd < 0)
                 goto fail;
+        if (make_ipc(s, err, errlen))
+                goto fail;
         for (size_t i = 0; i < s->nvms; i++)
                 if (s->vms[i].d->policy.autostart)
                         launch(s, &s->vms[i]);
@@ -904,6 +1025,15 @@ void ward_sup_free(struct ward_sup *s)
                 close(s->sfd);
                 sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
         }
+        for (size_t i = 0; s->shm_fd && i < s->d->nshared; i++)
+                if (s->shm_fd[i] >= 0)
+                        close(s->shm_fd[i]);
+        for (size_t i = 0; s->db_fd && i < s->d->ndoorbells; i++)
+                for (int e = 0; e < 2; e++)
+                        if (s->db_fd[i][e] >= 0)
+                                close(s->db_fd[i][e]);
+        free(s->shm_fd);
+        free(s->db_fd);
         free(s->vms);
         free(s);
 }

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -169,6 +171,65 @@ static const struct cli_case cases[] = {
      0,
      OK(512 * MiB, 1, VIRTIO, false, 0, 0)},
     {{"--console", "virtio", "--console", "serial", "--kernel", "@K"}, 0, OK_DEFAULTS},
+    /* --shm (fd 200: a 64K memfd, 201: a socket, 202: a pipe, 203: closed). */
+    {{"--kernel", "@K", "--shm", "200:0x80000000:64K:rw"}, 0, OK_DEFAULTS},
+    {{"--kernel", "@K", "--shm", "200:0x1000000:0x10000:ro"}, 0, OK_DEFAULTS},
+    {{"--kernel", "@K", "--shm", "200:0x80000000:64K"},
+     0,
+     ERR("--shm 200:0x80000000:64K: expected FD:GPA:SIZE:ro|rw")},
+    {{"--kernel", "@K", "--shm", "200:0x80000000:64K:rw:x"},
+     0,
+     ERR("--shm 200:0x80000000:64K:rw:x: expected FD:GPA:SIZE:ro|rw")},
+    {{"--kernel", "@K", "--shm", "x:0x80000000:64K:rw"},
+     0,
+     ERR("--shm x:0x80000000:64K:rw: 'x' is not a file descriptor number")},
+    {{"--kernel", "@K", "--shm", "200:here:64K:rw"},
+     0,
+     ERR("--shm 200:here:64K:rw: 'here' is not an address")},
+    {{"--kernel", "@K", "--shm", "200:0x80000000:-1:rw"},
+     0,
+     ERR("--shm 200:0x80000000:-1:rw: '-1' is not a size")},
+    {{"--kernel", "@K", "--shm", "200:0x80000000:64K:wx"},
+     0,
+     ERR("--shm 200:0x80000000:64K:wx: unknown access 'wx' (expected ro or rw)")},
+    {{"--kernel", "@K", "--shm", "200:0x80000800:64K:rw"},
+     0,
+     ERR("--shm 200:0x80000800:64K:rw: address and size must be page aligned (4K), size not 0")},
+    {{"--kernel", "@K", "--shm", "200:0x80000000:0:rw"},
+     0,
+     ERR("--shm 200:0x80000000:0:rw: address and size must be page aligned (4K), size not 0")},
+    {{"--kernel", "@K", "--shm", "200:0xfffffff000:64K:rw"},
+     0,
+     ERR("--shm 200:0xfffffff000:64K:rw: ends beyond the 40-bit guest-physical space")},
+    {{"--kernel", "@K", "--shm", "203:0x80000000:64K:rw"},
+     0,
+     ERR("--shm 203:0x80000000:64K:rw: fd 203: Bad file descriptor")},
+    {{"--kernel", "@K", "--shm", "202:0x80000000:64K:rw"},
+     0,
+     ERR("--shm 202:0x80000000:64K:rw: fd 202 is not a memfd or regular file")},
+    {{"--kernel", "@K", "--shm", "200:0x80000000:128K:rw"},
+     0,
+     ERR("--shm 200:0x80000000:128K:rw: fd 200 has only 65536 bytes")},
+    {{"--kernel", "@K", "--shm", "200:0x80000000:64K:rw", "--shm", "200:0x8000f000:4K:ro"},
+     0,
+     ERR("--shm 200:0x8000f000:4K:ro: overlaps an earlier --shm region")},
+    {{"--kernel", "@K", "--shm", "200:0x50000000:64K:rw"},
+     0,
+     ERR("--shm 200:0x50000000:0x10000: overlaps the device windows or guest RAM "
+         "(0x8000000-0x60000000)")},
+    {{"--kernel", "@K", "--mem", "1G", "--shm", "200:0x7fff0000:64K:rw"},
+     0,
+     ERR("--shm 200:0x7fff0000:0x10000: overlaps the device windows or guest RAM "
+         "(0x8000000-0x80000000)")},
+    {{"--kernel", "@K", "--shm", "200:0x9000000:64K:rw"},
+     0,
+     ERR("--shm 200:0x9000000:0x10000: overlaps the device windows or guest RAM "
+         "(0x8000000-0x60000000)")},
+    /* --doorbell. */
+    {{"--kernel", "@K", "--doorbell", "201", "--doorbell", "201"}, 0, OK_DEFAULTS},
+    {{"--kernel", "@K", "--doorbell", "2x"}, 0, ERR("--doorbell 2x: not a file descriptor number")},
+    {{"--kernel", "@K", "--doorbell", "200"}, 0, ERR("--doorbell 200: not a socket")},
+    {{"--kernel", "@K", "--doorbell", "203"}, 0, ERR("--doorbell 203: Bad file descriptor")},
     /* Everything at once. */
     {{"--kernel", "@K", "--initrd", "@I", "--mem", "2GiB", "--cpus", "8", "--disk", "@D,ro",
       "--console", "virtio", "--cmdline", "console=hvc0", "--no-rng"},
@@ -303,6 +364,36 @@ static const struct size_case size_cases[] = {
     {"0x10M", -1, 0},
 };
 
+static void parse_shm_doorbell_fields(void **state)
+{
+        (void)state;
+        static struct ward_run_config cfg;
+        char err[256];
+        char k[64];
+        strcpy(k, kernel_path);
+        char *argv[] = {"run",
+                        "--kernel",
+                        k,
+                        "--shm",
+                        "200:0x80000000:0x10000:ro",
+                        "--shm",
+                        "200:0x100000000:4K:rw",
+                        "--doorbell",
+                        "201",
+                        NULL};
+        assert_int_equal(ward_cli_parse_run(9, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(cfg.nshm, 2);
+        assert_int_equal(cfg.shm[0].fd, 200);
+        assert_int_equal(cfg.shm[0].gpa, 0x80000000ull);
+        assert_int_equal(cfg.shm[0].size, 0x10000);
+        assert_true(cfg.shm[0].read_only);
+        assert_int_equal(cfg.shm[1].gpa, 0x100000000ull);
+        assert_int_equal(cfg.shm[1].size, 4096);
+        assert_false(cfg.shm[1].read_only);
+        assert_int_equal(cfg.ndoorbells, 1);
+        assert_int_equal(cfg.doorbell_fd[0], 201);
+}
+
 static void parse_size_table(void **state)
 {
         (void)state;
@@ -337,6 +428,22 @@ static int group_setup(void **state)
         make_temp(kernel_path, sizeof(kernel_path), "kernel");
         make_temp(initrd_path, sizeof(initrd_path), "initrd");
         make_temp(disk_path, sizeof(disk_path), "disk");
+        /* Fixed descriptor numbers for the --shm and --doorbell rows. */
+        int mfd = memfd_create("ward-test-shm", MFD_CLOEXEC);
+        assert_true(mfd >= 0);
+        assert_int_equal(ftruncate(mfd, 65536), 0);
+        assert_int_equal(dup2(mfd, 200), 200);
+        close(mfd);
+        int sv[2], pv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        assert_int_equal(dup2(sv[0], 201), 201);
+        close(sv[0]);
+        close(sv[1]);
+        assert_int_equal(pipe(pv), 0);
+        assert_int_equal(dup2(pv[0], 202), 202);
+        close(pv[0]);
+        close(pv[1]);
+        close(203);
         return 0;
 }
 
@@ -354,6 +461,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(parse_run_table),
             cmocka_unit_test(parse_run_fields),
+            cmocka_unit_test(parse_shm_doorbell_fields),
             cmocka_unit_test(parse_run_error_is_truncated_to_errlen),
             cmocka_unit_test(parse_size_table),
         };

@@ -36,11 +36,12 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_VDEV (WARD_MAX_DISKS + 2)
+#define MAX_VDEV (WARD_MAX_DISKS + WARD_MAX_DOORBELLS + 2)
 #define FDT_SIZE (64 * 1024)
 #define OUT_FLUSH_MS 20 /* longest a partial console line waits */
 
@@ -51,6 +52,14 @@ struct vdev {
         int irqfd; /* -1: inject with irq_line */
         int notify_fd[WARD_VIRTIO_MAX_QUEUES];
         struct vmm *m;
+};
+
+/* A doorbell: a virtio console whose other end is a socket to another VMM. */
+struct doorbell {
+        struct vmm *m;
+        struct ward_vconsole *con;
+        int fd;
+        bool open; /* false after the peer hung up */
 };
 
 struct vcpu {
@@ -75,6 +84,8 @@ struct vmm {
 
         struct ward_uart uart;
         struct ward_vconsole *vcon;
+        struct doorbell db[WARD_MAX_DOORBELLS];
+        void *shm[WARD_MAX_SHM]; /* the shared regions' mappings, NULL: none */
         struct ward_vrng *vrng;
         struct ward_vblk *vblk[WARD_MAX_DISKS];
         struct ward_blk_file disk[WARD_MAX_DISKS];
@@ -174,6 +185,19 @@ static void console_out(void *opaque, const void *buf, uint32_t len)
                         m->out_wake_sent = true;
         }
 }
+/*
+ * Guest output on a doorbell console goes to the socket as it is. The peer
+ * reads its socket whenever its guest has room; if the socket is full the
+ * bytes are dropped (a doorbell is a signal, not a data channel).
+ */
+static void doorbell_out(void *opaque, const void *buf, uint32_t len)
+{
+        struct doorbell *d = opaque;
+        if (d->fd >= 0 && send(d->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+                /* full or peer gone: nothing to do */
+        }
+}
+
 /* ---- interrupts ---- */
 
 static void uart_irq(void *opaque, bool level)
@@ -386,6 +410,26 @@ static int build_devices(struct vmm *m, char *err, size_t errlen)
                 if (add_vdev(m, &m->vcon->v, err, errlen))
                         return -1;
         }
+        /* Doorbells follow the main console, so their hvc numbers are predictable. */
+        for (unsigned i = 0; i < cfg->ndoorbells; i++) {
+                struct doorbell *d = &m->db[i];
+                d->m = m;
+                d->fd = cfg->doorbell_fd[i];
+                d->open = true;
+                d->con = calloc(1, sizeof(*d->con));
+                if (!d->con)
+                        goto oom;
+                int fl = fcntl(d->fd, F_GETFL);
+                if (fl < 0 || fcntl(d->fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+                    fcntl(d->fd, F_SETFD, FD_CLOEXEC) < 0) {
+                        fail(err, errlen, "--doorbell %d: %s", d->fd, strerror(errno));
+                        return -1;
+                }
+                struct ward_console_backend be = {doorbell_out, d};
+                ward_vconsole_setup(d->con, &be);
+                if (add_vdev(m, &d->con->v, err, errlen))
+                        return -1;
+        }
         for (unsigned i = 0; i < cfg->ndisks; i++) {
                 const struct ward_disk_config *dc = &cfg->disks[i];
                 if (ward_blk_file_open(&m->disk[i], dc->path, dc->read_only, err, errlen))
@@ -445,6 +489,25 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
         if (m->hv->map_ram(m->vm, 0, m->plat.ram_base, m->ram_size, m->ram)) {
                 fail(err, errlen, "cannot map guest RAM: %s", strerror(errno));
                 return -1;
+        }
+        for (unsigned i = 0; i < cfg->nshm; i++) {
+                const struct ward_shm_config *sc = &cfg->shm[i];
+                int prot = sc->read_only ? PROT_READ : PROT_READ | PROT_WRITE;
+                void *p = mmap(NULL, sc->size, prot, MAP_SHARED, sc->fd, 0);
+                if (p == MAP_FAILED) {
+                        fail(err, errlen, "--shm %d: cannot map %llu bytes: %s", sc->fd,
+                             (unsigned long long)sc->size, strerror(errno));
+                        return -1;
+                }
+                m->shm[i] = p;
+                if (!m->hv->map_region ||
+                    m->hv->map_region(m->vm, 1 + i, sc->gpa, sc->size, p, sc->read_only)) {
+                        fail(err, errlen, "--shm %d: cannot map it into the guest%s: %s", sc->fd,
+                             sc->read_only ? " read-only" : "",
+                             m->hv->map_region ? strerror(errno) : "not supported");
+                        return -1;
+                }
+                close(sc->fd); /* the mapping keeps the memory */
         }
         if (m->hv->irqchip_create(m->vm, &m->plat.gic, err, errlen))
                 return -1;
@@ -576,7 +639,9 @@ static uint32_t input_room(struct vmm *m)
 /* Serves the terminal, queue notifications and signals until the VM stops. */
 static void main_loop(struct vmm *m, int sig_fd)
 {
-        struct pollfd pfd[3 + WARD_MAX_DISKS + MAX_VDEV * WARD_VIRTIO_MAX_QUEUES + 1];
+        struct pollfd
+            pfd[3 + WARD_MAX_DISKS + MAX_VDEV * WARD_VIRTIO_MAX_QUEUES + 1 + WARD_MAX_DOORBELLS];
+        unsigned db_of[WARD_MAX_DOORBELLS];
         struct {
                 struct vdev *d;
                 unsigned q;
@@ -607,7 +672,23 @@ static void main_loop(struct vmm *m, int sig_fd)
                 uint32_t room = stdin_open ? input_room(m) : 0;
                 if (room > 0)
                         pfd[n++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
-                int timeout = (stdin_open && room == 0) ? 10 : -1;
+                nfds_t first_db = n;
+                bool db_full = false;
+                for (unsigned i = 0; i < m->cfg->ndoorbells; i++) {
+                        struct doorbell *d = &m->db[i];
+                        if (!d->open)
+                                continue;
+                        pthread_mutex_lock(&m->lock);
+                        uint32_t r = ward_vconsole_input_room(d->con);
+                        pthread_mutex_unlock(&m->lock);
+                        if (r == 0) {
+                                db_full = true; /* back-pressure: look again soon */
+                                continue;
+                        }
+                        db_of[n - first_db] = i;
+                        pfd[n++] = (struct pollfd){d->fd, POLLIN, 0};
+                }
+                int timeout = ((stdin_open && room == 0) || db_full) ? 10 : -1;
                 if (m->coalesced && timeout < 0)
                         timeout = 50;
                 if (out_pending) {
@@ -666,7 +747,27 @@ static void main_loop(struct vmm *m, int sig_fd)
                         flush_disks(m);
                         pthread_mutex_unlock(&m->lock);
                 }
-                if (n > stdin_idx && (pfd[stdin_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+                for (nfds_t i = first_db; i < n; i++) {
+                        if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                                continue;
+                        struct doorbell *d = &m->db[db_of[i - first_db]];
+                        uint8_t in[256];
+                        pthread_mutex_lock(&m->lock);
+                        uint32_t r = ward_vconsole_input_room(d->con);
+                        ssize_t got = -1;
+                        int e = EAGAIN;
+                        if (r > 0) {
+                                got = recv(d->fd, in, r < sizeof(in) ? r : sizeof(in), 0);
+                                e = errno;
+                        }
+                        if (got > 0)
+                                ward_vconsole_input(d->con, in, (uint32_t)got);
+                        pthread_mutex_unlock(&m->lock);
+                        if (got == 0 || (got < 0 && e != EINTR && e != EAGAIN))
+                                d->open = false; /* the peer's end is gone for good */
+                }
+                if (first_db > stdin_idx &&
+                    (pfd[stdin_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
                         uint8_t in[256], out[257];
                         size_t want = room < sizeof(in) ? room : sizeof(in);
                         ssize_t got = read(STDIN_FILENO, in, want);
@@ -709,6 +810,14 @@ static void teardown(struct vmm *m)
                 free(m->vblk[i]);
         }
         free(m->vcon);
+        for (unsigned i = 0; i < m->cfg->ndoorbells; i++) {
+                free(m->db[i].con);
+                if (m->db[i].fd >= 0)
+                        close(m->db[i].fd);
+        }
+        for (unsigned i = 0; i < m->cfg->nshm; i++)
+                if (m->shm[i])
+                        munmap(m->shm[i], m->cfg->shm[i].size);
         free(m->vrng);
         if (m->vm)
                 m->hv->vm_destroy(m->vm);
@@ -732,6 +841,8 @@ int ward_vmm_run(const struct ward_run_config *cfg)
         m->cfg = cfg;
         for (unsigned i = 0; i < cfg->ndisks; i++)
                 m->disk[i].fd = -1;
+        for (unsigned i = 0; i < WARD_MAX_DOORBELLS; i++)
+                m->db[i].fd = -1;
         pthread_mutex_init(&m->lock, NULL);
         m->stop_fd = eventfd(0, EFD_CLOEXEC);
         m->out_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -145,6 +145,23 @@ static int kvm_map_ram(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint6
         return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -1 : 0;
 }
 
+static int kvm_map_region(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                          void *hva, bool read_only)
+{
+        if (read_only && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
+                errno = ENOTSUP;
+                return -1;
+        }
+        struct kvm_userspace_memory_region r = {
+            .slot = slot,
+            .flags = read_only ? KVM_MEM_READONLY : 0,
+            .guest_phys_addr = gpa,
+            .memory_size = size,
+            .userspace_addr = (uint64_t)(uintptr_t)hva,
+        };
+        return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -1 : 0;
+}
+
 static int gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
 {
         struct kvm_device_attr a = {
@@ -446,6 +463,7 @@ static const struct ward_hv_ops kvm_arm64_ops = {
     .vm_create = kvm_vm_create,
     .vm_destroy = kvm_vm_destroy,
     .map_ram = kvm_map_ram,
+    .map_region = kvm_map_region,
     .irqchip_create = kvm_irqchip_create,
     .irqchip_finalize = kvm_irqchip_finalize,
     .vcpu_create = kvm_vcpu_create,
