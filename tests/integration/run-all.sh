@@ -184,7 +184,8 @@ initrd=$(guest_initrd "$name" <<'G'
 echo c >/proc/sysrq-trigger
 G
 )
-run_ward "$name" $T --kernel "$GUEST_KERNEL" --initrd "$initrd" --mem 256M
+EXPECT_PANIC=1 run_ward "$name" $T --kernel "$GUEST_KERNEL" --initrd "$initrd" --mem 256M
+unset EXPECT_PANIC
 if [ "$RC" != 1 ]; then
 	note_fail "$name" "ward exited with $RC after a guest panic, expected 1"
 elif ! has "$name" "guest kernel panicked"; then
