@@ -179,10 +179,30 @@ static void maintenance(unsigned vcpu, unsigned lr)
 
 /* ---- backends ---- */
 
+/*
+ * Console output arrives one byte per trapped UART write. Notifying the
+ * serial PD for each byte would cost two context switches per byte, so the
+ * notification is deferred: it goes out at a newline, when 512 bytes wait,
+ * and after any trap that is not the UART's data or line-status register
+ * (the guest polls those per byte; anything else, such as the timer tick or
+ * the driver's IER write at the end of a console write, means a pause).
+ */
+static bool serial_pending;
+static uint32_t serial_bytes;
+
 static void notify_serial(void *o)
 {
         (void)o;
-        microkit_notify(CH_SERIAL);
+        serial_pending = true;
+}
+
+static void flush_serial(void)
+{
+        if (serial_pending) {
+                serial_pending = false;
+                serial_bytes = 0;
+                microkit_notify(CH_SERIAL);
+        }
 }
 static void notify_blk(void *o)
 {
@@ -193,7 +213,14 @@ static void notify_blk(void *o)
 static void console_out(void *opaque, const void *buf, uint32_t len)
 {
         (void)opaque;
+        const uint8_t *b = buf;
         ward_console_port_write(&serial, buf, len);
+        serial_bytes += len;
+        bool newline = false;
+        for (uint32_t i = 0; i < len && !newline; i++)
+                newline = b[i] == '\n';
+        if (newline || serial_bytes >= 512)
+                flush_serial();
 }
 
 static uint32_t console_in(void *opaque, const void *buf, uint32_t len)
@@ -286,6 +313,7 @@ void notified(microkit_channel ch)
         default:
                 break;
         }
+        flush_serial();
 }
 
 static void stop_all(const char *why)
@@ -303,10 +331,12 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
                 return seL4_False;
         struct ward_arm64_trap_ctx tc = {&bus, &psci, &vgic, &regs_ops, NULL};
         struct ward_trap_result res = {.outcome = WARD_TRAP_RESUME};
-        switch (microkit_msginfo_get_label(msginfo)) {
+        /* Read the fault's message now: seL4 calls below reuse the IPC buffer. */
+        seL4_Word label = microkit_msginfo_get_label(msginfo);
+        seL4_Word addr = label == seL4_Fault_VMFault ? seL4_GetMR(seL4_VMFault_Addr) : 0;
+        switch (label) {
         case seL4_Fault_VMFault:
-                ward_arm64_trap(&tc, child, (uint32_t)seL4_GetMR(seL4_VMFault_FSR),
-                                seL4_GetMR(seL4_VMFault_Addr), &res);
+                ward_arm64_trap(&tc, child, (uint32_t)seL4_GetMR(seL4_VMFault_FSR), addr, &res);
                 break;
         case seL4_Fault_VCPUFault:
                 ward_arm64_trap(&tc, child, (uint32_t)seL4_GetMR(seL4_VCPUFault_HSR), 0, &res);
@@ -323,7 +353,10 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
                 res.reason = "unexpected fault";
                 break;
         }
-        /* Device work may have queued block requests or console bytes. */
+        /* The UART's data (0) and line-status (5) registers are polled per byte. */
+        if (label != seL4_Fault_VMFault ||
+            (addr != WARD_ARM64_UART_BASE && addr != WARD_ARM64_UART_BASE + 5))
+                flush_serial();
         switch (res.outcome) {
         case WARD_TRAP_RESUME:
         case WARD_TRAP_WAIT:
