@@ -44,7 +44,11 @@ static void notify_vmm(void *o)
 void init(void)
 {
         uint64_t image = (uint64_t)(_disk_image_end - _disk_image);
-        memcpy((void *)ramdisk_vaddr, _disk_image, image < BLK_DISK_BYTES ? image : BLK_DISK_BYTES);
+        uint64_t copied = image < BLK_DISK_BYTES ? image : BLK_DISK_BYTES;
+        memcpy((void *)ramdisk_vaddr, _disk_image, copied);
+        /* The region may sit at a fixed physical address in device memory,
+         * which seL4 does not clear: the rest of the disk reads as zeros. */
+        memset((uint8_t *)ramdisk_vaddr + copied, 0, BLK_DISK_BYTES - copied);
         struct ward_blk_port_config cfg = WARD_BLK_PORT_CONFIG_DEFAULT;
         cfg.nbufs = BLK_PORT_NBUFS;
         cfg.ring_slots = BLK_PORT_SLOTS;
