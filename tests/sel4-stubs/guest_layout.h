@@ -6,8 +6,12 @@
 #define GUEST_KERNEL 0x40000000ull
 #define GUEST_INITRD 0x4fc00000ull
 #define GUEST_DTB 0x4fe00000ull
-#define GUEST_VIRTIO0_BASE 0xa000000ull
-#define GUEST_VIRTIO0_SPI 16
+#ifndef STUB_SERIAL_CONSOLE /* check-sel4-types builds both console choices */
+#define GUEST_VIRTIO_CONSOLE_BASE 0xa000000ull
+#define GUEST_VIRTIO_CONSOLE_SPI 16
+#endif
+#define GUEST_VIRTIO_BLK_BASE 0xa000200ull
+#define GUEST_VIRTIO_BLK_SPI 17
 #define SERIAL_PORT_BYTES 0x4000
 #define SERIAL_RING_BYTES 4096
 #define BLK_PORT_BYTES 0x400000

@@ -3,7 +3,7 @@
  * ward as a seL4 Microkit protection domain: one VMM per VM. The guest's
  * vCPUs are this PD's virtual-machine children; their traps arrive in
  * fault() and go to the same machine and device code the KVM backend uses
- * (bus, 16550 UART, virtio-blk), plus what KVM would otherwise do in the
+ * (bus, 16550 UART, virtio-console, virtio-blk), plus what KVM would otherwise do in the
  * kernel: the trap decoder, PSCI and the GICv2 distributor. Devices reach
  * their backends, the serial and block PDs, through shared-memory ports
  * and notifications.
@@ -28,6 +28,7 @@
 #include "ward/port_console.h"
 #include "ward/uart16550.h"
 #include "ward/virtio_blk.h"
+#include "ward/virtio_console.h"
 
 /* Channels, as in the .system file. */
 #define CH_SERIAL 1
@@ -48,13 +49,18 @@ extern const char _guest_dtb[], _guest_dtb_end[];
 
 static struct ward_gmem gm;
 static struct ward_bus bus;
-static struct ward_bus_window windows[4];
+static struct ward_bus_window windows[6];
 static struct ward_uart uart;
 static struct ward_vgic vgic;
 static struct ward_psci psci;
 static struct ward_console_port serial;
 static struct ward_blk_port_client blk_port;
 static struct ward_vblk vblk;
+#ifdef GUEST_VIRTIO_CONSOLE_BASE
+/* The guest's console is hvc0: it hands over output in batches, one trap
+ * per batch, where the 16550 costs two traps per byte. */
+static struct ward_vconsole vcon;
+#endif
 /* Which interrupt sits in each list register of each vCPU (0: free). */
 static uint16_t list_reg[GUEST_NCPUS][GIC_LIST_REGS];
 
@@ -210,15 +216,32 @@ static void notify_blk(void *o)
         microkit_notify(CH_BLK);
 }
 
+static uint64_t console_dropped;
+
 static void console_out(void *opaque, const void *buf, uint32_t len)
 {
         (void)opaque;
         const uint8_t *b = buf;
-        ward_console_port_write(&serial, buf, len);
-        serial_bytes += len;
         bool newline = false;
         for (uint32_t i = 0; i < len && !newline; i++)
                 newline = b[i] == '\n';
+        /*
+         * A virtio-console batch can be larger than the ring's free space.
+         * The serial PD has the higher priority, so notifying it runs it at
+         * once and it empties the ring; a few rounds are enough for any
+         * batch the ring can hold, and what still does not fit is counted.
+         */
+        for (unsigned round = 0; len > 0; round++) {
+                uint32_t n = ward_console_port_write(&serial, b, len);
+                b += n;
+                len -= n;
+                serial_bytes += n;
+                if (len == 0 || round == 8)
+                        break;
+                serial_pending = true;
+                flush_serial();
+        }
+        console_dropped += len;
         if (newline || serial_bytes >= 512)
                 flush_serial();
 }
@@ -226,7 +249,11 @@ static void console_out(void *opaque, const void *buf, uint32_t len)
 static uint32_t console_in(void *opaque, const void *buf, uint32_t len)
 {
         (void)opaque;
+#ifdef GUEST_VIRTIO_CONSOLE_BASE
+        return ward_vconsole_input(&vcon, buf, len);
+#else
         return ward_uart_input(&uart, buf, len);
+#endif
 }
 
 /* ---- start-up ---- */
@@ -251,7 +278,7 @@ void init(void)
         microkit_dbg_puts("ward: seL4 Microkit VMM starting\n");
         ward_gmem_init(&gm);
         ward_gmem_add(&gm, GUEST_RAM_BASE, GUEST_RAM_SIZE, (void *)guest_ram_vaddr);
-        ward_bus_init(&bus, windows, 4);
+        ward_bus_init(&bus, windows, sizeof(windows) / sizeof(windows[0]));
 
         struct ward_port_notify sn = {notify_serial, NULL};
         ward_console_port_init(&serial, (void *)serial_port_vaddr, SERIAL_PORT_BYTES,
@@ -272,7 +299,14 @@ void init(void)
         }
         ward_psci_init(&psci, GUEST_NCPUS, mpidr, GUEST_RAM_BASE, GUEST_RAM_SIZE);
 
-#ifdef GUEST_VIRTIO0_BASE
+#ifdef GUEST_VIRTIO_CONSOLE_BASE
+        static const struct ward_console_backend cb = {console_out, NULL};
+        ward_vconsole_setup(&vcon, &cb);
+        ward_virtio_init(&vcon.v, &gm, virtio_irq, (void *)(uintptr_t)GUEST_VIRTIO_CONSOLE_SPI);
+        ward_bus_register(&bus, GUEST_VIRTIO_CONSOLE_BASE, WARD_VIRTIO_MMIO_SIZE,
+                          &ward_virtio_mmio_ops, &vcon.v);
+#endif
+#ifdef GUEST_VIRTIO_BLK_BASE
         struct ward_port_notify bn = {notify_blk, NULL};
         struct ward_blk_port_config cfg = WARD_BLK_PORT_CONFIG_DEFAULT;
         cfg.nbufs = BLK_PORT_NBUFS;
@@ -281,8 +315,8 @@ void init(void)
         ward_blk_port_client_init(&blk_port, (void *)blk_port_vaddr, BLK_PORT_BYTES, &cfg, &bn);
         struct ward_blk_backend be = ward_blk_port_client_backend(&blk_port);
         ward_vblk_setup(&vblk, &be, BLK_DISK_BYTES, false, "ward-sel4-disk0");
-        ward_virtio_init(&vblk.v, &gm, virtio_irq, (void *)(uintptr_t)GUEST_VIRTIO0_SPI);
-        ward_bus_register(&bus, GUEST_VIRTIO0_BASE, WARD_VIRTIO_MMIO_SIZE, &ward_virtio_mmio_ops,
+        ward_virtio_init(&vblk.v, &gm, virtio_irq, (void *)(uintptr_t)GUEST_VIRTIO_BLK_SPI);
+        ward_bus_register(&bus, GUEST_VIRTIO_BLK_BASE, WARD_VIRTIO_MMIO_SIZE, &ward_virtio_mmio_ops,
                           &vblk.v);
 #endif
 
@@ -321,6 +355,8 @@ static void stop_all(const char *why)
         microkit_dbg_puts("ward: ");
         microkit_dbg_puts(why);
         microkit_dbg_puts("\n");
+        if (console_dropped)
+                puts_hex("ward: console bytes the serial PD could not take: ", console_dropped);
         for (unsigned i = 0; i < GUEST_NCPUS; i++)
                 microkit_vcpu_stop(i);
 }
