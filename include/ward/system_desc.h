@@ -56,6 +56,9 @@
 #define WARD_SYS_DEFAULT_RAM_GPA 0x40000000ull /* WARD_ARM64_RAM_BASE */
 #define WARD_SYS_DEFAULT_RAM_SIZE (512ull << 20)
 
+/* Guest RAM's physical address on seL4: 2M pages need 2M alignment. */
+#define WARD_SYS_SEL4_RAM_ALIGN (2ull << 20)
+
 #define WARD_SYS_DEFAULT_BACKOFF_MS 1000
 #define WARD_SYS_DEFAULT_MAX_RESTARTS 5
 #define WARD_SYS_DEFAULT_PERIOD_US 100000
@@ -165,6 +168,19 @@ struct ward_sys_linux {
         size_t nvms;
 };
 
+/* seL4-only settings for one VM: /sel4/vms/NAME. */
+struct ward_sys_sel4_vm {
+        const char *vm;    /* the key: a VM's name */
+        uint64_t ram_phys; /* the physical address of the VM's guest RAM */
+        bool ram_phys_set; /* written and well-formed */
+};
+
+/* Settings that only the seL4 Microkit generator uses (ward system sel4). */
+struct ward_sys_sel4 {
+        struct ward_sys_sel4_vm *vms;
+        size_t nvms;
+};
+
 struct ward_sys_desc {
         int64_t version;
         const char *description; /* free text; NULL: none */
@@ -175,6 +191,7 @@ struct ward_sys_desc {
         struct ward_sys_doorbell *doorbells;
         size_t ndoorbells;
         struct ward_sys_linux linux_opts;
+        struct ward_sys_sel4 sel4_opts;
         void *owner; /* the parsed JSON tree: owns every string above */
 };
 

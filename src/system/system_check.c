@@ -11,9 +11,10 @@
  *   3. shared regions: names, sizes, who maps them;
  *   4. doorbells;
  *   5. the linux section;
- *   6. each VM's guest-physical address space: RAM regions and shared-region
+ *   6. the sel4 section;
+ *   7. each VM's guest-physical address space: RAM regions and shared-region
  *      mappings against ward's device area and against each other;
- *   7. the memory of the whole system against the host's.
+ *   8. the memory of the whole system against the host's.
  */
 #include "ward/system_desc.h"
 #include "ward/arm64_map.h"
@@ -464,6 +465,59 @@ static void check_linux(struct checker *c)
         }
 }
 
+/*
+ * The seL4 section: each entry names a VM; guest RAM's physical address is
+ * 2M-aligned, and no two VMs' RAM share physical memory. The range is the
+ * VM's first RAM region (the seL4 generator takes exactly one).
+ */
+static void check_sel4(struct checker *c)
+{
+        const struct ward_sys_desc *d = c->d;
+        const struct ward_sys_sel4 *s = &d->sel4_opts;
+        char p[PATH_LEN], q[PATH_LEN], a[64], b[64];
+        for (size_t i = 0; i < s->nvms; i++) {
+                const struct ward_sys_sel4_vm *sv = &s->vms[i];
+                long vi = ward_sys_find_vm(d, sv->vm);
+                if (vi < 0)
+                        cerr(c, kpath(p, "/sel4/vms", sv->vm, "%s", ""), "no VM named \"%s\"",
+                             sv->vm);
+                if (!sv->ram_phys_set)
+                        continue;
+                kpath(p, "/sel4/vms", sv->vm, "/ram_phys");
+                if (sv->ram_phys % WARD_SYS_SEL4_RAM_ALIGN) {
+                        cerr(c, p,
+                             "0x%llx is not a multiple of 2M (guest RAM is mapped with 2M "
+                             "pages)",
+                             (unsigned long long)sv->ram_phys);
+                        continue;
+                }
+                const struct ward_sys_vm *vm = vi >= 0 ? &d->vms[vi] : NULL;
+                if (!vm || vm->nmemory == 0 || !vm->memory[0].ok || vm->memory[0].size == 0)
+                        continue;
+                uint64_t size = vm->memory[0].size;
+                if (!ward_sys_range_valid(sv->ram_phys, size)) {
+                        cerr(c, p, "0x%llx + 0x%llx runs past the end of the 64-bit address space",
+                             (unsigned long long)sv->ram_phys, (unsigned long long)size);
+                        continue;
+                }
+                for (size_t j = 0; j < i; j++) {
+                        const struct ward_sys_sel4_vm *o = &s->vms[j];
+                        long oi = ward_sys_find_vm(d, o->vm);
+                        if (oi < 0 || !o->ram_phys_set || o->ram_phys % WARD_SYS_SEL4_RAM_ALIGN ||
+                            d->vms[oi].nmemory == 0 || !d->vms[oi].memory[0].ok)
+                                continue;
+                        uint64_t osize = d->vms[oi].memory[0].size;
+                        if (!ward_sys_range_valid(o->ram_phys, osize) ||
+                            !ward_sys_ranges_overlap(sv->ram_phys, size, o->ram_phys, osize))
+                                continue;
+                        cerr(c, p, "%s overlaps the RAM of VM \"%s\" at %s (%s)",
+                             span(a, sizeof(a), sv->ram_phys, size), o->vm,
+                             kpath(q, "/sel4/vms", o->vm, "/ram_phys"),
+                             span(b, sizeof(b), o->ram_phys, osize));
+                }
+        }
+}
+
 struct item {
         char path[PATH_LEN];
         uint64_t gpa, size;
@@ -575,6 +629,7 @@ size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts
         check_shared(&c);
         check_doorbells(&c);
         check_linux(&c);
+        check_sel4(&c);
         for (size_t i = 0; i < d->nvms; i++)
                 check_address_space(&c, &d->vms[i]);
         check_host_memory(&c);

@@ -1019,11 +1019,47 @@ static void linux_field(struct parser *p, int f, struct json_object *v, void *ta
         }
 }
 
+/* ---- sel4 ---- */
+
+enum { SV_RAM_PHYS, SV_N };
+static const char *const sel4_vm_fields[SV_N] = {"ram_phys"};
+
+static void sel4_vm_field(struct parser *p, int f, struct json_object *v, void *target)
+{
+        (void)f;
+        struct ward_sys_sel4_vm *sv = target;
+        sv->ram_phys_set = get_size(p, v, &sv->ram_phys);
+}
+
+enum { SL_VMS, SL_N };
+static const char *const sel4_fields[SL_N] = {"vms"};
+
+static void sel4_field(struct parser *p, int f, struct json_object *v, void *target)
+{
+        (void)f;
+        struct ward_sys_sel4 *s = target;
+        if (!want(p, v, json_type_object, "an object keyed by VM name"))
+                return;
+        s->vms = alloc_array(p, (size_t)json_object_object_length(v), sizeof(*s->vms));
+        if (!s->vms)
+                return;
+        struct json_object_iterator it = json_object_iter_begin(v);
+        struct json_object_iterator end = json_object_iter_end(v);
+        for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+                struct ward_sys_sel4_vm *sv = &s->vms[s->nvms++];
+                sv->vm = json_object_iter_peek_name(&it);
+                size_t m = enter_key(p, sv->vm);
+                walk(p, json_object_iter_peek_value(&it), "an object", sel4_vm_fields, SV_N,
+                     sel4_vm_field, sv);
+                leave(p, m);
+        }
+}
+
 /* ---- the document ---- */
 
-enum { T_VERSION, T_DESCRIPTION, T_VMS, T_SHARED, T_DOORBELLS, T_LINUX, T_N };
-static const char *const top_fields[T_N] = {"ward_system",    "description", "vms",
-                                            "shared_regions", "doorbells",   "linux"};
+enum { T_VERSION, T_DESCRIPTION, T_VMS, T_SHARED, T_DOORBELLS, T_LINUX, T_SEL4, T_N };
+static const char *const top_fields[T_N] = {"ward_system", "description", "vms", "shared_regions",
+                                            "doorbells",   "linux",       "sel4"};
 
 static void top_field(struct parser *p, int f, struct json_object *v, void *target)
 {
@@ -1075,6 +1111,9 @@ static void top_field(struct parser *p, int f, struct json_object *v, void *targ
         case T_LINUX:
                 walk(p, v, "an object", linux_fields, L_N, linux_field, &d->linux_opts);
                 break;
+        case T_SEL4:
+                walk(p, v, "an object", sel4_fields, SL_N, sel4_field, &d->sel4_opts);
+                break;
         }
 }
 
@@ -1094,6 +1133,7 @@ void ward_sys_free(struct ward_sys_desc *d)
         for (size_t i = 0; i < d->linux_opts.nvms; i++)
                 free(d->linux_opts.vms[i].host_cpus);
         free(d->linux_opts.vms);
+        free(d->sel4_opts.vms);
         json_object_put(d->owner);
         free(d);
 }
