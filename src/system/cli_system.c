@@ -4,8 +4,11 @@
  * checks it as a whole with this host's facts (RAM, CPUs, the files it
  * names). Every error is one line "FILE: PATH: reason"; the exit status is
  * 0 for a valid description (with a one-line summary) and 2 otherwise.
+ * Also the dispatcher of `ward system check|sel4` (up and down go from
+ * main.c to ctl.c; sel4 is in cli_sel4.c).
  */
 #include "ward/system_desc.h"
+#include "ward/sel4_gen.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,10 @@ const char ward_system_usage[] =
     "  up FILE [--foreground]  check FILE, then start its supervisor (a daemon unless\n"
     "                        --foreground) and the autostart VMs (docs/control-api.md)\n"
     "  down FILE [--grace S] stop every VM and the supervisor\n"
+    "  sel4 FILE --out DIR [--board BOARD]\n"
+    "                        check FILE, then write DIR/system.system (a Microkit\n"
+    "                        2.0.1 system description) and DIR/vms.mk for the seL4\n"
+    "                        build; BOARD: qemu_virt_aarch64 (the default)\n"
     "\n"
     "options of check:\n"
     "  --host-ram SIZE       check the memory total against SIZE (e.g. 8G) instead of\n"
@@ -35,7 +42,8 @@ const char ward_system_usage[] =
     "  -h, --help            this text\n"
     "\n"
     "Exit status: 0 when the description is valid (one summary line on stdout), 2 when\n"
-    "it is not (each error on stderr, one a line) or for a bad argument.\n";
+    "it is not (each error on stderr, one a line) or for a bad argument. sel4 also\n"
+    "exits 2 for what seL4 cannot honour, and 1 when it cannot write DIR.\n";
 
 const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sys_file_use use)
 {
@@ -268,6 +276,8 @@ int ward_cli_system(int argc, char *const argv[], FILE *out, FILE *err)
         }
         if (strcmp(argv[1], "check") == 0)
                 return cmd_check(argc - 1, argv + 1, out, err);
+        if (strcmp(argv[1], "sel4") == 0)
+                return ward_cli_system_sel4(argc - 1, argv + 1, out, err);
         fprintf(err, "ward system: %s: unknown command (see ward system --help)\n", argv[1]);
         return 2;
 }

@@ -195,7 +195,7 @@ static uint64_t host_memory(void)
         return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
 }
 
-static int desc_dir_of(const char *file, char *out, size_t size)
+int ward_ctl_desc_dir(const char *file, char *out, size_t size)
 {
         char *copy = strdup(file);
         if (!copy)
@@ -249,7 +249,7 @@ int ward_cli_system_up(int argc, char *const argv[])
         ward_sys_errors_free(&errs);
         char dir[PATH_MAX], sock[PATH_MAX], logs[PATH_MAX], err[512];
         int rc = 2;
-        if (desc_dir_of(file, dir, sizeof(dir))) {
+        if (ward_ctl_desc_dir(file, dir, sizeof(dir))) {
                 fprintf(stderr, "ward system up: %s: cannot resolve its directory\n", file);
                 goto out;
         }

@@ -21,8 +21,8 @@ static const char usage[] =
     "commands:\n"
     "  run        boot one virtual machine (ward run --help)\n"
     "  dtb        write a guest's device tree and layout (ward dtb --help)\n"
-    "  system     check, start (up) and stop (down) a system of several VMs\n"
-    "             (ward system --help)\n"
+    "  system     check, start (up) and stop (down) a system of several VMs, or\n"
+    "             generate its seL4 Microkit system (sel4) (ward system --help)\n"
     "  ctl        talk to a running system's supervisor (ward ctl --help)\n"
     "  version    print the version\n";
 
