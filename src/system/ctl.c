@@ -30,6 +30,8 @@ static const char ctl_usage[] =
     "                 (default 10)\n"
     "  --bytes N      console: the last N bytes of the log (default 4096)\n"
     "  --json         print the reply as JSON\n"
+    "  --raw          send standard input as the request, unchecked (at most 1 MiB;\n"
+    "                 for testing the supervisor), and print the reply as JSON\n"
     "\n"
     "Exit status: 0 when the reply is ok, 1 for an error reply, 2 for bad usage or\n"
     "no connection.\n";
@@ -96,11 +98,45 @@ static int parse_seconds_ms(const char *s, int64_t *ms)
         return 0;
 }
 
+/* One request, one reply printed; the exit status of `ward ctl`. */
+static int call_and_print(const char *sock, const char *req, bool json)
+{
+        char *reply = NULL, err[512];
+        if (ward_ctl_call(sock, req, -1, &reply, err, sizeof(err))) {
+                fprintf(stderr, "ward ctl: %s\n", err);
+                return 2;
+        }
+        int rc = reply_out(reply, json);
+        free(reply);
+        return rc;
+}
+
+/* Sends standard input as it is: the supervisor must cope with anything. */
+static int raw_call(const char *sock)
+{
+        enum { RAW_MAX = 1 << 20 };
+        char *req = malloc(RAW_MAX + 1);
+        if (!req) {
+                fprintf(stderr, "ward ctl: out of memory\n");
+                return 2;
+        }
+        size_t n = fread(req, 1, RAW_MAX, stdin);
+        if (ferror(stdin) || !feof(stdin) || memchr(req, '\0', n)) {
+                fprintf(stderr, "ward ctl: --raw: standard input must be at most 1 MiB of text\n");
+                free(req);
+                return 2;
+        }
+        req[n] = '\0';
+        int rc = call_and_print(sock, req, true);
+        free(req);
+        return rc;
+}
+
 int ward_cli_ctl(int argc, char *const argv[])
 {
         const char *sock = NULL, *file = NULL, *op = NULL, *vm = NULL;
         int64_t grace = -1, bytes = -1;
-        bool json = false;
+        bool json = false, raw = false;
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -108,6 +144,8 @@ int ward_cli_ctl(int argc, char *const argv[])
                         return 0;
                 } else if (!strcmp(a, "--json")) {
                         json = true;
+                } else if (!strcmp(a, "--raw")) {
+                        raw = true;
                 } else if (!strcmp(a, "--socket") || !strcmp(a, "--grace") ||
                            !strcmp(a, "--bytes")) {
                         if (i + 1 == argc) {
@@ -150,7 +188,11 @@ int ward_cli_ctl(int argc, char *const argv[])
                         return 2;
                 }
         }
-        if (!op) {
+        if (raw && (op || vm || grace >= 0 || bytes >= 0)) {
+                fprintf(stderr, "ward ctl: --raw takes the whole request from standard input\n");
+                return 2;
+        }
+        if (!op && !raw) {
                 fprintf(stderr, "ward ctl: which op? (see ward ctl --help)\n");
                 return 2;
         }
@@ -164,6 +206,8 @@ int ward_cli_ctl(int argc, char *const argv[])
         }
         if (!sock)
                 sock = WARD_SYS_DEFAULT_SOCKET;
+        if (raw)
+                return raw_call(sock);
         /* The request is built as JSON; the supervisor checks the rest. */
         struct json_object *r = json_object_new_object();
         json_object_object_add(r, "api", json_object_new_int(WARD_CTL_API));
@@ -174,16 +218,9 @@ int ward_cli_ctl(int argc, char *const argv[])
                 json_object_object_add(r, "grace_ms", json_object_new_int64(grace));
         if (bytes >= 0)
                 json_object_object_add(r, "bytes", json_object_new_int64(bytes));
-        char *reply = NULL;
-        int rc = ward_ctl_call(sock, json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), -1,
-                               &reply, err, sizeof(err));
+        int rc =
+            call_and_print(sock, json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), json);
         json_object_put(r);
-        if (rc) {
-                fprintf(stderr, "ward ctl: %s\n", err);
-                return 2;
-        }
-        rc = reply_out(reply, json);
-        free(reply);
         return rc;
 }
 
@@ -268,11 +305,12 @@ int ward_cli_system_up(int argc, char *const argv[])
                 fprintf(stderr, "ward system up: %s: %s\n", file, err);
                 goto out;
         }
-        if (d->linux_opts.nvms)
-                fprintf(stderr,
-                        "ward system up: %s: warning: linux.vms settings are not applied yet "
-                        "(docs/control-api.md)\n",
-                        file);
+        for (size_t i = 0; i < d->linux_opts.nvms; i++)
+                if (d->linux_opts.vms[i].cpu_max_set)
+                        fprintf(stderr,
+                                "ward system up: %s: warning: /linux/vms/%s/cpu_max_us is not "
+                                "applied yet (host_cpus is)\n",
+                                file, d->linux_opts.vms[i].vm);
         struct ward_sup_config cfg = {.socket_path = sock, .log_dir = logs, .desc_dir = dir};
         if (fg) {
                 struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));

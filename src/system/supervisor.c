@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,6 +268,35 @@ static void pass_fds(const int *src, size_t nsrc)
         close_from(3 + (int)nsrc);
 }
 
+/* The VM's /linux/vms/NAME entry, or NULL. */
+static const struct ward_sys_linux_vm *linux_vm(const struct ward_sup *s, const char *name)
+{
+        for (size_t i = 0; i < s->d->linux_opts.nvms; i++)
+                if (s->d->linux_opts.vms[i].vm && !strcmp(s->d->linux_opts.vms[i].vm, name))
+                        return &s->d->linux_opts.vms[i];
+        return NULL;
+}
+
+/*
+ * host_cpus: the child pins itself before exec, so the VMM's vCPU and I/O
+ * threads inherit the mask (the checker has kept the numbers in range).
+ */
+static void pin_child(const struct ward_sys_linux_vm *lv, const char *name)
+{
+        if (!lv || !lv->host_cpus_set)
+                return;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (size_t k = 0; k < lv->nhost_cpus; k++)
+                if (lv->host_cpus[k].ok && lv->host_cpus[k].cpu >= 0 &&
+                    lv->host_cpus[k].cpu < CPU_SETSIZE)
+                        CPU_SET((int)lv->host_cpus[k].cpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set)) {
+                dprintf(2, "ward supervisor: vm %s: linux host_cpus: %s\n", name, strerror(errno));
+                _exit(126);
+        }
+}
+
 static int launch(struct ward_sup *s, struct vm_rt *v)
 {
         int src[MAX_IPC];
@@ -313,6 +343,7 @@ static int launch(struct ward_sup *s, struct vm_rt *v)
                 dup2(log, 1);
                 dup2(log, 2);
                 pass_fds(src, nsrc); /* and closes everything else */
+                pin_child(s->d ? linux_vm(s, v->d->name) : NULL, v->d->name);
                 sigset_t none;
                 sigemptyset(&none);
                 signal(SIGPIPE, SIG_DFL);

@@ -5,7 +5,8 @@
 # (its /dev/hvc0, the first doorbell with the serial console); vm_b blocks
 # reading one byte from its /dev/hvc0, then reads the words. After `ward ctl
 # restart vm_a`, the restarted guest finds the words still there and rings
-# again. Sourced by run-all.sh (uses lib.sh and note_fail).
+# again. vm_b maps the region read-only and checks that its own write does
+# not land. Sourced by run-all.sh (uses lib.sh and note_fail).
 
 SD=$WORK/shared
 rm -rf "$SD"
@@ -38,6 +39,9 @@ sd_b=$(guest_initrd shared_b <<'G'
 exec 3<>/dev/hvc0
 stty raw -echo <&3
 echo "B-BEFORE: $(devmem 0x80000000 32)"
+# vm_b maps the region read-only: its write must not land (nor stop it).
+devmem 0x80000010 32 0xdeadbeef
+echo "B-RO: $(devmem 0x80000010 32)"
 echo "B-WAITING"
 n=0
 while :; do
@@ -63,7 +67,7 @@ cat >"$SD/sys.json" <<J
   "shared_regions": [
     {"name": "ab", "size": "64K",
      "maps": [{"vm": "vm_a", "gpa": "0x80000000", "access": "rw"},
-              {"vm": "vm_b", "gpa": "0x80000000", "access": "rw"}]}
+              {"vm": "vm_b", "gpa": "0x80000000", "access": "ro"}]}
   ],
   "doorbells": [{"name": "ab_ring", "from": "vm_a", "to": "vm_b"}],
   "linux": {"control_socket": "$SD/ctl.sock", "console_log_dir": "$SD/logs"}
@@ -84,7 +88,7 @@ else
 	grep -a '^A-\|^B-' "$SA" "$SB" | head -n 8
 	# In vm_b's log: it waited, was rung, then saw vm_a's words. (What it saw
 	# before waiting depends on which guest booted first.)
-	order=$(grep -a '^B-[WR]' "$SB" | tr -d '\r' | head -n 3 | tr '\n' '|')
+	order=$(grep -a '^B-WAITING\|^B-RANG\|^B-WORDS' "$SB" | tr -d '\r' | head -n 3 | tr '\n' '|')
 	if ! grep -aq '^A-WROTE' "$SA"; then
 		note_fail "$name" "vm_a did not write the region"
 	elif [ "$order" != "B-WAITING|B-RANG 1|B-WORDS 1: $WORDS|" ]; then
@@ -92,6 +96,17 @@ else
 	else
 		pass "$name"
 	fi
+fi
+
+name=system_shared_readonly
+ro=$(grep -a '^B-RO' "$SB" | head -n 1 | tr -d '\r')
+echo "[$name] vm_b wrote 0xdeadbeef through its read-only mapping, then read: $ro"
+if [ "$ro" != "B-RO: 0x00000000" ]; then
+	note_fail "$name" "vm_b's write to its read-only mapping: $ro"
+elif ! grep -aq '^B-RANG 1' "$SB"; then
+	note_fail "$name" "vm_b did not go on after the write"
+else
+	pass "$name"
 fi
 
 name=system_shared_restart

@@ -29,7 +29,8 @@ cat >"$SYS/sys.json" <<J
              "memory": [{"gpa": "0x40000000", "size": "192M"}],
              "policy": {"allow": ["start"], "on_failure": "stop"}}
   },
-  "linux": {"control_socket": "$SYS/ctl.sock", "console_log_dir": "$SYS/logs"}
+  "linux": {"control_socket": "$SYS/ctl.sock", "console_log_dir": "$SYS/logs",
+            "vms": {"vm_b": {"host_cpus": [1]}}}
 }
 J
 LA=$SYS/logs/vm_a.log
@@ -52,6 +53,23 @@ else
 	pass "$name"
 fi
 
+# vm_b's VMM and every one of its threads run on host CPU 1 only; vm_a's may
+# use both of the test host's CPUs.
+name=system_host_cpus
+pb=$(vm_field vm_b pid)
+pa=$(vm_field vm_a pid)
+cpus_b=$(cat /proc/"$pb"/task/*/status 2>/dev/null | sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' | sort -u | tr '\n' ' ')
+cpus_a=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/"$pa"/status 2>/dev/null)
+nthreads=$(ls /proc/"$pb"/task 2>/dev/null | wc -l)
+echo "[$name] vm_b (pid $pb, $nthreads threads): CPUs $cpus_b; vm_a: CPUs $cpus_a"
+if [ "$cpus_b" != "1 " ] || [ "$nthreads" -lt 2 ]; then
+	note_fail "$name" "vm_b's threads may run on: $cpus_b ($nthreads threads)"
+elif [ "$cpus_a" != "0-1" ]; then
+	note_fail "$name" "vm_a's VMM is pinned too: $cpus_a"
+else
+	pass "$name"
+fi
+
 name=system_forbidden
 ward ctl "$SYS/sys.json" stop vm_b >"$WORK/$name.out" 2>&1
 rc=$?
@@ -59,6 +77,48 @@ if [ "$rc" != 1 ] || ! grep -q "vm vm_b: 'stop' is not in policy.allow \[start\]
 	note_fail "$name" "status $rc: $(cat "$WORK/$name.out")"
 elif [ "$(vm_field vm_b state)" != running ]; then
 	note_fail "$name" "vm_b is no longer running"
+else
+	pass "$name"
+fi
+
+# A batch of malformed and valid requests, all at once: each must get its own
+# error (or ok), and the VMs must be exactly as before (same pids, running,
+# no restarts); both guests must still beat.
+name=system_ctl_stress
+before=$(ward ctl "$SYS/sys.json" list)
+SD_STRESS=$WORK/$name
+rm -rf "$SD_STRESS"
+mkdir -p "$SD_STRESS"
+big=$SD_STRESS/big.json
+{ printf '{"api": 1, "op": "status", "pad": "'; head -c 100000 /dev/zero | tr '\000' a; printf '"}\n'; } >"$big"
+i=0
+for req in 'not json' '{"api": 1, "op": "stop"' '[1, 2, 3]' '{"api": "1", "op": "list"}' \
+	'{"api": 1, "op": 7}' '{"api": 1, "op": "explode"}' '{"api": 1, "op": "stop", "vm": "nope"}' \
+	'{"api": 1, "op": "stop", "vm": 5}' '{"api": 99, "op": "list"}' '{"api": 1, "op": "stop", "vm": "vm_b"}' \
+	'{"api": 1, "op": "list", "extra": true}' '{"api": 1, "op": "status", "vm": "vm_a", "grace_ms": -1}'; do
+	for _ in 1 2; do
+		i=$((i + 1))
+		printf '%s\n' "$req" | ward ctl --socket "$SYS/ctl.sock" --raw >"$SD_STRESS/bad$i.out" 2>&1 &
+	done
+done
+for j in 1 2 3 4 5 6; do
+	ward ctl --socket "$SYS/ctl.sock" --raw <"$big" >"$SD_STRESS/big$j.out" 2>&1 &
+	printf '{"api": 1, "op": "list"}\n' | ward ctl --socket "$SYS/ctl.sock" --raw >"$SD_STRESS/good$j.out" 2>&1 &
+done
+wait
+after=$(ward ctl "$SYS/sys.json" list)
+nbad=$(grep -l '"ok": *false' "$SD_STRESS"/bad*.out | wc -l)
+nbig=$(grep -l 'larger than' "$SD_STRESS"/big*.out | wc -l)
+ngood=$(grep -l '"ok": *true' "$SD_STRESS"/good*.out | wc -l)
+h1=$(hb_count "$LB")
+sleep 2
+echo "[$name] $i malformed: $nbad refused; 6 oversized: $nbig refused; 6 valid: $ngood ok"
+if [ "$nbad" != "$i" ] || [ "$nbig" != 6 ] || [ "$ngood" != 6 ]; then
+	note_fail "$name" "replies: $(head -c 300 "$SD_STRESS"/bad1.out "$SD_STRESS"/big1.out "$SD_STRESS"/good1.out | tr '\n' ' ')"
+elif [ "$before" != "$after" ]; then
+	note_fail "$name" "state changed: [$before] -> [$after]"
+elif [ "$(hb_count "$LB")" -le "$h1" ]; then
+	note_fail "$name" "vm_b stopped beating"
 else
 	pass "$name"
 fi
