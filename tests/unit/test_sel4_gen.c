@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cli_capture.h"
+
 #include "ward/sel4_gen.h"
 #include "ward/system_desc.h"
 
@@ -654,41 +656,6 @@ static void make_safe_values(void **state)
 /* A VM whose kernel is "Image" beside the description. */
 #define LOCAL_VM(name, extra) "\"" name "\": {\"kernel\": \"Image\"" extra "}"
 
-struct cli_out {
-        int rc;
-        char *out, *err;
-};
-
-static struct cli_out cli(int argc, const char *const *args)
-{
-        char *argv[16];
-        argv[0] = (char *)"system";
-        for (int i = 0; i < argc; i++)
-                argv[i + 1] = (char *)args[i];
-        argv[argc + 1] = NULL;
-        struct cli_out r = {0};
-        size_t ol, el;
-        FILE *o = open_memstream(&r.out, &ol), *e = open_memstream(&r.err, &el);
-        r.rc = ward_cli_system(argc + 1, argv, o, e);
-        fclose(o);
-        fclose(e);
-        return r;
-}
-
-static void cli_free(struct cli_out *r)
-{
-        free(r->out);
-        free(r->err);
-}
-
-static void write_text(const char *path, const char *text)
-{
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-}
-
 static void cli_sel4(void **state)
 {
         (void)state;
@@ -700,8 +667,8 @@ static void cli_sel4(void **state)
         snprintf(out, sizeof(out), "%s/out", dir);
         snprintf(sys, sizeof(sys), "%s/system.system", out);
         snprintf(mk, sizeof(mk), "%s/vms.mk", out);
-        write_text(kernel, "kernel");
-        write_text(desc, DESC(LOCAL_VM("a", ", \"policy\": {\"on_failure\": \"restart\"}"), ""));
+        write_file(kernel, "kernel");
+        write_file(desc, DESC(LOCAL_VM("a", ", \"policy\": {\"on_failure\": \"restart\"}"), ""));
 
         const char *args[] = {"sel4", desc, "--out", out};
         struct cli_out r = cli(4, args);
@@ -742,8 +709,8 @@ static void cli_sel4(void **state)
         cli_free(&r);
 
         /* The generator's errors, in the same form. */
-        write_text(kernel, "kernel");
-        write_text(desc, DESC(LOCAL_VM("a", ", \"policy\": {\"autostart\": false, \"allow\": "
+        write_file(kernel, "kernel");
+        write_file(desc, DESC(LOCAL_VM("a", ", \"policy\": {\"autostart\": false, \"allow\": "
                                             "[\"start\"]}"),
                               ""));
         r = cli(4, args);
@@ -759,7 +726,7 @@ static void cli_sel4(void **state)
         cli_free(&r);
 
         /* --out that cannot be made: exit 1. */
-        write_text(desc, DESC(LOCAL_VM("a", ""), ""));
+        write_file(desc, DESC(LOCAL_VM("a", ""), ""));
         char blocked[160];
         snprintf(blocked, sizeof(blocked), "%s/sub", kernel); /* below a regular file */
         const char *cant[] = {"sel4", desc, "--out", blocked};

@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cli_capture.h"
+
 #include "ward/system_desc.h"
 
 #define KiB (1ull << 10)
@@ -676,42 +678,7 @@ static void example_is_valid(void **state)
 
 /* ---- the command ---- */
 
-struct cli_out {
-        int rc;
-        char *out, *err;
-};
-
-static struct cli_out cli(int argc, const char *const *args)
-{
-        char *argv[16];
-        argv[0] = (char *)"system";
-        for (int i = 0; i < argc; i++)
-                argv[i + 1] = (char *)args[i];
-        argv[argc + 1] = NULL;
-        struct cli_out r = {0};
-        size_t ol, el;
-        FILE *o = open_memstream(&r.out, &ol), *e = open_memstream(&r.err, &el);
-        r.rc = ward_cli_system(argc + 1, argv, o, e);
-        fclose(o);
-        fclose(e);
-        return r;
-}
-
-static void cli_free(struct cli_out *r)
-{
-        free(r->out);
-        free(r->err);
-}
-
 static char tmpdir[64];
-
-static void write_file(const char *path, const char *text)
-{
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-}
 
 static void cli_check_example(void **state)
 {

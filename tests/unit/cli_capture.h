@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Test helpers for `ward system ...` sub-commands: run one with its output
+ * captured in memory, and write small input files. Header-only, for the
+ * unit tests that drive the command line.
+ */
+#ifndef WARD_TEST_CLI_CAPTURE_H
+#define WARD_TEST_CLI_CAPTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ward/system_desc.h"
+
+struct cli_out {
+        int rc;
+        char *out, *err;
+};
+
+/* Runs `ward system ARGS...` (at most 14 arguments). */
+static inline struct cli_out cli(int argc, const char *const *args)
+{
+        char *argv[16];
+        argv[0] = (char *)"system";
+        for (int i = 0; i < argc; i++)
+                argv[i + 1] = (char *)args[i];
+        argv[argc + 1] = NULL;
+        struct cli_out r = {0};
+        size_t ol, el;
+        FILE *o = open_memstream(&r.out, &ol), *e = open_memstream(&r.err, &el);
+        r.rc = ward_cli_system(argc + 1, argv, o, e);
+        fclose(o);
+        fclose(e);
+        return r;
+}
+
+static inline void cli_free(struct cli_out *r)
+{
+        free(r->out);
+        free(r->err);
+}
+
+static inline void write_file(const char *path, const char *text)
+{
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+#endif
