@@ -20,6 +20,7 @@
 #define WARD_CTL_MAX_GRACE_MS 3600000       /* at most one hour */
 #define WARD_CTL_DEFAULT_CONSOLE_BYTES 4096 /* console: the last bytes of the log */
 #define WARD_CTL_MAX_CONSOLE_BYTES 65536
+#define WARD_CTL_MAX_INPUT 4096 /* console: bytes of input per request */
 
 enum ward_ctl_op {
         WARD_CTL_LIST,
@@ -39,6 +40,9 @@ struct ward_ctl_request {
         char vm[WARD_SYS_MAX_NAME + 1]; /* "" when the request names no VM */
         int64_t grace_ms;               /* stop, restart, shutdown */
         int64_t bytes;                  /* console */
+        int64_t from;                   /* console: log offset to read from, -1: the tail */
+        size_t input_len;               /* console: bytes in input */
+        char input[WARD_CTL_MAX_INPUT]; /* console: sent to the VM's console input */
 };
 
 /* "list", "status", ...; NULL for an op out of range. */
@@ -93,5 +97,13 @@ int ward_ctl_desc_dir(const char *file, char *out, size_t size);
 
 /* `ward ctl ...` (argv[0] is "ctl"): returns the exit status. */
 int ward_cli_ctl(int argc, char *const argv[]);
+
+/*
+ * `ward ctl console VM --attach`: prints the VM's console log from its last
+ * `bytes` bytes on and follows it, and sends standard input to the VM's
+ * console. Ends at Ctrl-] (a terminal) or a second after standard input's
+ * end, or when the VM stops. Returns the exit status.
+ */
+int ward_ctl_attach(const char *sock, const char *vm, int64_t bytes);
 
 #endif

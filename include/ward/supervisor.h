@@ -24,6 +24,8 @@ struct ward_sup_config {
         /* Tests: the argv to exec for a VM instead of `ward run ...`; NULL: ward run. */
         char *const *(*fake_argv)(void *ctx, const char *vm);
         void *ctx;
+        /* Tests: the cgroup v2 root for cpu_max_us; NULL: the one mounted. */
+        const char *cgroup_root;
 };
 
 /*

@@ -248,10 +248,19 @@ enum ward_sys_file_use {
         WARD_SYS_FILE_DISK_RW, /* the same, also writable */
 };
 
+/* Which backend will run the description: limits that only one has. */
+enum ward_sys_target {
+        WARD_SYS_TARGET_LINUX, /* ward system up: one ward run process per VM */
+        WARD_SYS_TARGET_SEL4,  /* ward system sel4: the generator checks its own limits */
+};
+#define WARD_SYS_LINUX_MAX_SHM 16       /* shared-region maps per VM (ward run --shm) */
+#define WARD_SYS_LINUX_MAX_DOORBELLS 16 /* doorbell ends per VM (ward run --doorbell) */
+
 /* What the checker may know about the host. */
 struct ward_sys_facts {
-        uint64_t host_ram_bytes; /* 0: unknown, no total check */
-        unsigned host_cpus;      /* 0: unknown, CPU numbers below WARD_SYS_MAX_HOST_CPUS */
+        enum ward_sys_target target; /* default (0): Linux */
+        uint64_t host_ram_bytes;     /* 0: unknown, no total check */
+        unsigned host_cpus;          /* 0: unknown, CPU numbers below WARD_SYS_MAX_HOST_CPUS */
         /* NULL when path is usable that way, else the reason (static storage).
          * NULL callback: files are not checked. */
         const char *(*file_problem)(void *ctx, const char *path, enum ward_sys_file_use use);

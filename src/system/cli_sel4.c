@@ -96,7 +96,7 @@ int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
         /* The build machine's RAM and CPUs say nothing about the board, so
          * the checker gets none: no memory total, CPU numbers up to 1023.
          * The Microkit tool reports a system that does not fit the board. */
-        const struct ward_sys_facts facts = {0};
+        const struct ward_sys_facts facts = {.target = WARD_SYS_TARGET_SEL4};
         struct ward_sys_errors errs = {0}, warns = {0};
         struct ward_sys_desc *d = NULL;
         struct ward_sel4_out gen = {0};

@@ -99,6 +99,7 @@ int ward_ctl_parse_request(const char *text, size_t len, struct ward_ctl_request
         memset(req, 0, sizeof(*req));
         req->grace_ms = WARD_CTL_DEFAULT_GRACE_MS;
         req->bytes = WARD_CTL_DEFAULT_CONSOLE_BYTES;
+        req->from = -1;
         if (len > WARD_CTL_MAX_REQUEST) {
                 snprintf(err, errlen, "the request is larger than %d bytes", WARD_CTL_MAX_REQUEST);
                 return -1;
@@ -129,12 +130,14 @@ int ward_ctl_parse_request(const char *text, size_t len, struct ward_ctl_request
         {
                 (void)val;
                 if (strcmp(key, "api") && strcmp(key, "op") && strcmp(key, "vm") &&
-                    strcmp(key, "grace_ms") && strcmp(key, "bytes")) {
+                    strcmp(key, "grace_ms") && strcmp(key, "bytes") && strcmp(key, "from") &&
+                    strcmp(key, "input")) {
                         char k[200];
                         shown(k, sizeof(k), key, strlen(key));
                         fail(err, errlen,
-                             "unknown field '%s' (a request has api, op, vm, grace_ms, bytes)%s", k,
-                             "");
+                             "unknown field '%s' (a request has api, op, vm, grace_ms, bytes, "
+                             "from, input)%s",
+                             k, "");
                         goto out;
                 }
         }
@@ -205,6 +208,33 @@ int ward_ctl_parse_request(const char *text, size_t len, struct ward_ctl_request
                 }
                 if (get_int(v, "bytes", 0, WARD_CTL_MAX_CONSOLE_BYTES, &req->bytes, err, errlen))
                         goto out;
+        }
+        if (json_object_object_get_ex(root, "from", &v)) {
+                if (req->op != WARD_CTL_CONSOLE) {
+                        fail(err, errlen, "op '%s' takes no 'from'%s", op_names[o], "");
+                        goto out;
+                }
+                if (get_int(v, "from", 0, INT64_MAX, &req->from, err, errlen))
+                        goto out;
+        }
+        if (json_object_object_get_ex(root, "input", &v)) {
+                if (req->op != WARD_CTL_CONSOLE) {
+                        fail(err, errlen, "op '%s' takes no 'input'%s", op_names[o], "");
+                        goto out;
+                }
+                if (!json_object_is_type(v, json_type_string)) {
+                        fail(err, errlen, "'input' must be a string%s%s", "", "");
+                        goto out;
+                }
+                size_t n = (size_t)json_object_get_string_len(v);
+                if (n > WARD_CTL_MAX_INPUT) {
+                        char lim[32];
+                        snprintf(lim, sizeof(lim), "%d", WARD_CTL_MAX_INPUT);
+                        fail(err, errlen, "'input' is longer than %s bytes%s", lim, "");
+                        goto out;
+                }
+                memcpy(req->input, json_object_get_string(v), n);
+                req->input_len = n;
         }
         rc = 0;
 out:

@@ -29,6 +29,9 @@ static const char ctl_usage[] =
     "  --grace S      stop, restart, shutdown: seconds between SIGTERM and SIGKILL\n"
     "                 (default 10)\n"
     "  --bytes N      console: the last N bytes of the log (default 4096)\n"
+    "  --attach       console: follow the log and send standard input to the VM's\n"
+    "                 console; Ctrl-] detaches (on a terminal), or the end of\n"
+    "                 standard input (after one more second of output)\n"
     "  --json         print the reply as JSON\n"
     "  --raw          send standard input as the request, unchecked (at most 1 MiB;\n"
     "                 for testing the supervisor), and print the reply as JSON\n"
@@ -136,7 +139,7 @@ int ward_cli_ctl(int argc, char *const argv[])
 {
         const char *sock = NULL, *file = NULL, *op = NULL, *vm = NULL;
         int64_t grace = -1, bytes = -1;
-        bool json = false, raw = false;
+        bool json = false, raw = false, attach = false;
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -146,6 +149,8 @@ int ward_cli_ctl(int argc, char *const argv[])
                         json = true;
                 } else if (!strcmp(a, "--raw")) {
                         raw = true;
+                } else if (!strcmp(a, "--attach")) {
+                        attach = true;
                 } else if (!strcmp(a, "--socket") || !strcmp(a, "--grace") ||
                            !strcmp(a, "--bytes")) {
                         if (i + 1 == argc) {
@@ -196,6 +201,10 @@ int ward_cli_ctl(int argc, char *const argv[])
                 fprintf(stderr, "ward ctl: which op? (see ward ctl --help)\n");
                 return 2;
         }
+        if (attach && (raw || json || strcmp(op, "console") || !vm)) {
+                fprintf(stderr, "ward ctl: --attach goes with console VM (and not --json)\n");
+                return 2;
+        }
         char path[PATH_MAX], err[512];
         if (file) {
                 if (ward_ctl_socket_of(file, path, sizeof(path), err, sizeof(err))) {
@@ -208,6 +217,8 @@ int ward_cli_ctl(int argc, char *const argv[])
                 sock = WARD_SYS_DEFAULT_SOCKET;
         if (raw)
                 return raw_call(sock);
+        if (attach)
+                return ward_ctl_attach(sock, vm, bytes);
         /* The request is built as JSON; the supervisor checks the rest. */
         struct json_object *r = json_object_new_object();
         json_object_object_add(r, "api", json_object_new_int(WARD_CTL_API));
@@ -305,12 +316,6 @@ int ward_cli_system_up(int argc, char *const argv[])
                 fprintf(stderr, "ward system up: %s: %s\n", file, err);
                 goto out;
         }
-        for (size_t i = 0; i < d->linux_opts.nvms; i++)
-                if (d->linux_opts.vms[i].cpu_max_set)
-                        fprintf(stderr,
-                                "ward system up: %s: warning: /linux/vms/%s/cpu_max_us is not "
-                                "applied yet (host_cpus is)\n",
-                                file, d->linux_opts.vms[i].vm);
         struct ward_sup_config cfg = {.socket_path = sock, .log_dir = logs, .desc_dir = dir};
         if (fg) {
                 struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));

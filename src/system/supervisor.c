@@ -7,6 +7,8 @@
  * SIGTERM, SIGINT, SIGHUP, which shut the system down).
  */
 #include "ward/supervisor.h"
+
+#include "ward/cgroup_cpu.h"
 #include "ward/control_api.h"
 
 #include <errno.h>
@@ -35,6 +37,9 @@
 #define DRAIN_MS 2000           /* reading what is left after the reply */
 #define MAX_ARGS 40
 #define MAX_IPC (WARD_MAX_SHM + WARD_MAX_DOORBELLS) /* inherited fds per VMM */
+/* The checker promises what ward run takes. */
+_Static_assert(WARD_SYS_LINUX_MAX_SHM == WARD_MAX_SHM, "shared-region limits differ");
+_Static_assert(WARD_SYS_LINUX_MAX_DOORBELLS == WARD_MAX_DOORBELLS, "doorbell limits differ");
 
 enum vm_state { ST_STOPPED, ST_RUNNING, ST_PAUSED, ST_STOPPING, ST_FAILED, ST_RESTARTING };
 static const char *const state_names[] = {"stopped",  "running", "paused",
@@ -49,6 +54,8 @@ struct vm_rt {
         int last_val;
         bool stop_requested, start_after_stop;
         int64_t kill_at, restart_at;
+        int in_fd;             /* the supervisor's end of the VMM's stdin (console input), -1 */
+        char cgroup[PATH_MAX]; /* the VM's cgroup (cpu_max_us), "" none */
         char log[PATH_MAX];
         char launch_error[256];
 };
@@ -79,8 +86,9 @@ struct ward_sup {
         size_t nclients;
         bool shutting_down, done;
         int64_t shutdown_grace_ms;
-        int *shm_fd;     /* one memfd per shared region, -1: none */
-        int (*db_fd)[2]; /* one socketpair per doorbell: [0] from, [1] to */
+        int *shm_fd;           /* one memfd per shared region, -1: none */
+        int (*db_fd)[2];       /* one socketpair per doorbell: [0] from, [1] to */
+        char cg_dir[PATH_MAX]; /* ROOT/ward/sup-PID when a VM has cpu_max_us, else "" */
 };
 
 static int64_t now_ms(void)
@@ -322,11 +330,27 @@ static int launch(struct ward_sup *s, struct vm_rt *v)
                 v->state = ST_FAILED;
                 return -1;
         }
+        /*
+         * The VMM's stdin is a socket whose other end the supervisor keeps:
+         * `console` requests with input write to it (MSG_NOSIGNAL, MSG_DONTWAIT,
+         * so a dead or stalled VMM cannot stop the supervisor).
+         */
+        int in[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in)) {
+                snprintf(v->launch_error, sizeof(v->launch_error), "vm %s: socketpair: %s",
+                         v->d->name, strerror(errno));
+                v->state = ST_FAILED;
+                return -1;
+        }
+        shutdown(in[0], SHUT_RD);
+        shutdown(in[1], SHUT_WR);
         pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0) {
                 snprintf(v->launch_error, sizeof(v->launch_error), "vm %s: fork: %s", v->d->name,
                          strerror(errno));
+                close(in[0]);
+                close(in[1]);
                 v->state = ST_FAILED;
                 return -1;
         }
@@ -335,15 +359,19 @@ static int launch(struct ward_sup *s, struct vm_rt *v)
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (getppid() != parent)
                         _exit(1);
-                int null = open("/dev/null", O_RDONLY);
                 int log = open(v->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-                if (null < 0 || log < 0)
+                if (log < 0)
                         _exit(126);
-                dup2(null, 0);
+                dup2(in[1], 0);
                 dup2(log, 1);
                 dup2(log, 2);
                 pass_fds(src, nsrc); /* and closes everything else */
                 pin_child(s->d ? linux_vm(s, v->d->name) : NULL, v->d->name);
+                if (v->cgroup[0] && ward_cgroup_join(v->cgroup)) {
+                        dprintf(2, "ward supervisor: vm %s: cgroup %s: %s\n", v->d->name, v->cgroup,
+                                strerror(errno));
+                        _exit(126);
+                }
                 sigset_t none;
                 sigemptyset(&none);
                 signal(SIGPIPE, SIG_DFL);
@@ -353,11 +381,20 @@ static int launch(struct ward_sup *s, struct vm_rt *v)
                 _exit(127);
         }
         setpgid(pid, pid);
+        close(in[1]);
+        v->in_fd = in[0];
         v->pid = pid;
         v->state = ST_RUNNING;
         v->stop_requested = false;
         v->start_after_stop = false;
         return 0;
+}
+
+static void close_input(struct vm_rt *v)
+{
+        if (v->in_fd >= 0)
+                close(v->in_fd);
+        v->in_fd = -1;
 }
 
 static void begin_stop(struct vm_rt *v, int64_t grace_ms)
@@ -385,6 +422,7 @@ static void exited(struct ward_sup *s, struct vm_rt *v, int st)
         /* Whatever is left of its process group goes with it. */
         kill(-v->pid, SIGKILL);
         v->pid = 0;
+        close_input(v);
         if (WIFEXITED(st)) {
                 v->last_kind = 1;
                 v->last_val = WEXITSTATUS(st);
@@ -487,22 +525,60 @@ static void client_vms(struct ward_sup *s, struct client *c, long only)
         client_send(c, o);
 }
 
-static void console_reply(struct ward_sup *s, struct client *c, struct vm_rt *v, int64_t bytes)
+/* Sends a console request's input to the VMM's stdin: whole, or an error. */
+static int console_input(struct vm_rt *v, const struct ward_ctl_request *req, char *err,
+                         size_t errlen)
+{
+        if (!req->input_len)
+                return 0;
+        if (v->in_fd < 0 || (v->state != ST_RUNNING && v->state != ST_PAUSED)) {
+                snprintf(err, errlen, "vm %s: not running (%s); the input was not sent", v->d->name,
+                         state_names[v->state]);
+                return -1;
+        }
+        ssize_t w = send(v->in_fd, req->input, req->input_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w == (ssize_t)req->input_len)
+                return 0;
+        /* A socket send of at most 4 KiB is all or nothing unless the buffer is full. */
+        snprintf(err, errlen, "vm %s: console input: %s; %zd of %zu bytes sent", v->d->name,
+                 w < 0 ? (errno == EAGAIN ? "the VM is not reading it" : strerror(errno))
+                       : "the VM is not reading it",
+                 w < 0 ? (ssize_t)0 : w, req->input_len);
+        return -1;
+}
+
+/*
+ * The console op: input first, then the log from `from` (or its last
+ * `bytes`), at most `bytes` of it. NUL and bytes outside ASCII are shown as
+ * '?' (the reply is JSON text); control characters pass, escaped.
+ */
+static void console_reply(struct ward_sup *s, struct client *c, struct vm_rt *v,
+                          const struct ward_ctl_request *req)
 {
         (void)s;
+        char err[512];
+        if (console_input(v, req, err, sizeof(err))) {
+                client_error(c, err);
+                return;
+        }
         struct json_object *o = reply_new(true);
         json_object_object_add(o, "vm", json_object_new_string(v->d->name));
+        json_object_object_add(o, "state", json_object_new_string(state_names[v->state]));
         json_object_object_add(o, "console_log", json_object_new_string(v->log));
         int fd = open(v->log, O_RDONLY | O_CLOEXEC);
         struct stat st;
         char *buf = NULL;
         ssize_t got = 0;
-        off_t size = 0;
+        off_t size = 0, from = 0;
         if (fd >= 0 && fstat(fd, &st) == 0) {
                 size = st.st_size;
-                off_t from = size > bytes ? size - bytes : 0;
-                buf = malloc((size_t)(size - from) + 1);
-                got = buf ? pread(fd, buf, (size_t)(size - from), from) : -1;
+                if (req->from >= 0)
+                        from = req->from < size ? (off_t)req->from : size;
+                else
+                        from = size > req->bytes ? size - (off_t)req->bytes : 0;
+                off_t n = size - from < req->bytes ? size - from : (off_t)req->bytes;
+                buf = malloc((size_t)n + 1);
+                got = buf ? pread(fd, buf, (size_t)n, from) : -1;
         }
         if (fd >= 0)
                 close(fd);
@@ -510,10 +586,11 @@ static void console_reply(struct ward_sup *s, struct client *c, struct vm_rt *v,
                 got = 0;
         for (ssize_t i = 0; buf && i < got; i++) {
                 unsigned char ch = (unsigned char)buf[i];
-                if ((ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') || ch >= 0x7f)
+                if (ch == 0 || ch >= 0x7f)
                         buf[i] = '?';
         }
         json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
+        json_object_object_add(o, "next", json_object_new_int64((int64_t)(from + got)));
         json_object_object_add(o, "data",
                                json_object_new_string_len(buf ? buf : "", buf ? (int)got : 0));
         free(buf);
@@ -608,7 +685,7 @@ static void handle(struct ward_sup *s, struct client *c, const char *text, size_
                 return;
         }
         case WARD_CTL_CONSOLE:
-                console_reply(s, c, v, req.bytes);
+                console_reply(s, c, v, &req);
                 return;
         case WARD_CTL_SHUTDOWN:
                 if (!s->shutting_down)
@@ -968,6 +1045,43 @@ static int make_ipc(struct ward_sup *s, char *err, size_t errlen)
         return 0;
 }
 
+/*
+ * cpu_max_us: one cgroup per budgeted VM under ROOT/ward/sup-PID
+ * (include/ward/cgroup_cpu.h); the VMM joins it between fork and exec.
+ */
+static int make_cgroups(struct ward_sup *s, char *err, size_t errlen)
+{
+        char root[PATH_MAX], why[768], name[32];
+        for (size_t i = 0; i < s->nvms; i++) {
+                struct vm_rt *v = &s->vms[i];
+                const struct ward_sys_linux_vm *lv = linux_vm(s, v->d->name);
+                if (!lv || !lv->cpu_max_set)
+                        continue;
+                if (!s->cg_dir[0]) {
+                        snprintf(name, sizeof(name), "sup-%d", (int)getpid());
+                        if (s->cfg.cgroup_root)
+                                snprintf(root, sizeof(root), "%s", s->cfg.cgroup_root);
+                        if ((!s->cfg.cgroup_root &&
+                             ward_cgroup_find_root("/proc/self/mountinfo", root, sizeof(root), why,
+                                                   sizeof(why))) ||
+                            ward_cgroup_make_system(root, name, s->cg_dir, sizeof(s->cg_dir), why,
+                                                    sizeof(why))) {
+                                s->cg_dir[0] = '\0';
+                                snprintf(err, errlen, "vm %s: linux cpu_max_us: %s", v->d->name,
+                                         why);
+                                return -1;
+                        }
+                }
+                if (ward_cgroup_make_vm(s->cg_dir, v->d->name, lv->cpu_max_us, lv->cpu_period_us,
+                                        v->cgroup, sizeof(v->cgroup), why, sizeof(why))) {
+                        v->cgroup[0] = '\0';
+                        snprintf(err, errlen, "vm %s: linux cpu_max_us: %s", v->d->name, why);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
 struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_sup_config *cfg,
                               char *err, size_t errlen)
 {
@@ -995,6 +1109,7 @@ struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_s
         for (size_t i = 0; i < d->nvms; i++) {
                 struct vm_rt *v = &s->vms[i];
                 v->d = &d->vms[i];
+                v->in_fd = -1;
                 if (snprintf(v->log, sizeof(v->log), "%s/%s.log", s->log_dir, v->d->name) >=
                     (int)sizeof(v->log)) {
                         snprintf(err, errlen, "%s: path too long", s->log_dir);
@@ -1022,7 +1137,7 @@ struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_s
         s->lfd = listen_on(s->socket_path, err, errlen);
         if (s->lfd < 0)
                 goto fail;
-        if (make_ipc(s, err, errlen))
+        if (make_ipc(s, err, errlen) || make_cgroups(s, err, errlen))
                 goto fail;
         for (size_t i = 0; i < s->nvms; i++)
                 if (s->vms[i].d->policy.autostart)
@@ -1045,6 +1160,15 @@ void ward_sup_free(struct ward_sup *s)
                         waitpid(v->pid, NULL, 0);
                         v->pid = 0;
                 }
+                close_input(v);
+        }
+        if (s->cg_dir[0]) {
+                const char *names[WARD_SYS_MAX_VMS];
+                size_t n = 0;
+                for (size_t i = 0; i < s->nvms && n < WARD_SYS_MAX_VMS; i++)
+                        if (s->vms[i].cgroup[0])
+                                names[n++] = s->vms[i].d->name;
+                ward_cgroup_remove_system(s->cg_dir, names, n);
         }
         while (s->nclients)
                 client_close(s, 0);

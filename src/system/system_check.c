@@ -396,6 +396,38 @@ static void check_doorbells(struct checker *c)
         }
 }
 
+/*
+ * ward system up hands each VMM its regions and doorbells as inherited
+ * descriptors, at most WARD_SYS_LINUX_MAX_* of each. seL4 has other limits
+ * (channel ids), which `ward system sel4` checks.
+ */
+static void check_linux_limits(struct checker *c)
+{
+        const struct ward_sys_desc *d = c->d;
+        if (c->f->target != WARD_SYS_TARGET_LINUX)
+                return;
+        char p[PATH_LEN];
+        for (size_t v = 0; v < d->nvms; v++) {
+                const char *name = d->vms[v].name;
+                size_t nshm = 0, ndb = 0;
+                for (size_t i = 0; i < d->nshared; i++)
+                        for (size_t j = 0; j < d->shared[i].nmaps; j++)
+                                nshm += d->shared[i].maps[j].vm &&
+                                        !strcmp(d->shared[i].maps[j].vm, name);
+                for (size_t i = 0; i < d->ndoorbells; i++)
+                        ndb += (d->doorbells[i].from && !strcmp(d->doorbells[i].from, name)) +
+                               (d->doorbells[i].to && !strcmp(d->doorbells[i].to, name));
+                if (nshm > WARD_SYS_LINUX_MAX_SHM)
+                        cerr(c, kpath(p, "/vms", name, "%s", ""),
+                             "maps %zu shared regions; ward system up gives a VM at most %d", nshm,
+                             WARD_SYS_LINUX_MAX_SHM);
+                if (ndb > WARD_SYS_LINUX_MAX_DOORBELLS)
+                        cerr(c, kpath(p, "/vms", name, "%s", ""),
+                             "is an end of %zu doorbells; ward system up gives a VM at most %d",
+                             ndb, WARD_SYS_LINUX_MAX_DOORBELLS);
+        }
+}
+
 static void check_linux(struct checker *c)
 {
         const struct ward_sys_desc *d = c->d;
@@ -629,6 +661,7 @@ size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts
         check_shared(&c);
         check_doorbells(&c);
         check_linux(&c);
+        check_linux_limits(&c);
         check_sel4(&c);
         for (size_t i = 0; i < d->nvms; i++)
                 check_address_space(&c, &d->vms[i]);

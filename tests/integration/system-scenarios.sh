@@ -5,10 +5,16 @@
 # (uses lib.sh and note_fail); prints SCENARIO lines.
 
 SYS=$WORK/system
+# cgroup v2 for cpu_max_us (Debian mounts it with systemd; the test host's
+# init is busybox).
+grep -q " /sys/fs/cgroup cgroup2 " /proc/mounts || mount -t cgroup2 cgroup2 /sys/fs/cgroup
 rm -rf "$SYS"
 mkdir -p "$SYS"
 hb_initrd=$(guest_initrd system_hb <<'G'
 echo "SYSTEM-GUEST-UP"
+# Echoes what reaches the console, for system_console_attach. A background
+# job's stdin is /dev/null unless redirected.
+(while read -r l; do echo "guest-read: $l"; done) </dev/console &
 i=0
 while :; do
 	i=$((i + 1))
@@ -30,7 +36,7 @@ cat >"$SYS/sys.json" <<J
              "policy": {"allow": ["start"], "on_failure": "stop"}}
   },
   "linux": {"control_socket": "$SYS/ctl.sock", "console_log_dir": "$SYS/logs",
-            "vms": {"vm_b": {"host_cpus": [1]}}}
+            "vms": {"vm_b": {"host_cpus": [1], "cpu_max_us": 60000}}}
 }
 J
 LA=$SYS/logs/vm_a.log
@@ -69,6 +75,31 @@ elif [ "$cpus_a" != "0-1" ]; then
 else
 	pass "$name"
 fi
+
+# vm_b's VMM runs in its own cgroup with cpu.max "60000 100000" (0.6 CPU),
+# and booting a guest needs more than that: the kernel has throttled it.
+name=system_cpu_max
+pb=$(vm_field vm_b pid)
+pa=$(vm_field vm_a pid)
+cg_b=$(sed -n 's/^0:://p' /proc/"$pb"/cgroup 2>/dev/null)
+cg_a=$(sed -n 's/^0:://p' /proc/"$pa"/cgroup 2>/dev/null)
+max=$(cat "/sys/fs/cgroup$cg_b/cpu.max" 2>/dev/null)
+thr=$(sed -n 's/^nr_throttled //p' "/sys/fs/cgroup$cg_b/cpu.stat" 2>/dev/null)
+echo "[$name] vm_b in $cg_b: cpu.max $max, throttled $thr times; vm_a in $cg_a"
+case $cg_b in
+/ward/sup-*/vm_b)
+	if [ "$max" != "60000 100000" ]; then
+		note_fail "$name" "cpu.max is [$max]"
+	elif [ "${thr:-0}" -le 0 ]; then
+		note_fail "$name" "vm_b was never throttled: $(tr '\n' ' ' <"/sys/fs/cgroup$cg_b/cpu.stat")"
+	elif [ "$cg_a" != "/" ]; then
+		note_fail "$name" "vm_a has no budget but is in $cg_a"
+	else
+		pass "$name"
+	fi
+	;;
+*) note_fail "$name" "vm_b's VMM is in cgroup [$cg_b]" ;;
+esac
 
 name=system_forbidden
 ward ctl "$SYS/sys.json" stop vm_b >"$WORK/$name.out" 2>&1
@@ -119,6 +150,34 @@ elif [ "$before" != "$after" ]; then
 	note_fail "$name" "state changed: [$before] -> [$after]"
 elif [ "$(hb_count "$LB")" -le "$h1" ]; then
 	note_fail "$name" "vm_b stopped beating"
+else
+	pass "$name"
+fi
+
+# ward ctl console --attach: a line on its stdin reaches vm_a's console, the
+# guest's answer comes back on its stdout, and the end of stdin detaches.
+name=system_console_attach
+rm -f "$WORK/attach.in"
+mkfifo "$WORK/attach.in"
+ward ctl "$SYS/sys.json" console vm_a --attach --bytes 0 <"$WORK/attach.in" \
+	>"$WORK/$name.out" 2>"$WORK/$name.err" &
+apid=$!
+exec 7>"$WORK/attach.in"
+printf 'ping-%s\n' 42 >&7
+wait_for "$WORK/$name.out" "guest-read: ping-42" $T
+seen=$?
+exec 7>&-
+wait "$apid"
+rc=$?
+echo "[$name] attach status $rc; $(tr '\n' ' ' <"$WORK/$name.err")"
+if [ "$seen" != 0 ]; then
+	note_fail "$name" "the guest's answer did not come back: $(head -c 300 "$WORK/$name.out")"
+elif [ "$rc" != 0 ] || ! grep -q "detached from vm vm_a" "$WORK/$name.err"; then
+	note_fail "$name" "status $rc: $(cat "$WORK/$name.err")"
+elif ! grep -q "guest-read: ping-42" "$LA"; then
+	note_fail "$name" "the answer is not in vm_a's log"
+elif grep -q "SYSTEM-GUEST-UP" "$WORK/$name.out"; then
+	note_fail "$name" "--bytes 0 printed the old log"
 else
 	pass "$name"
 fi
@@ -184,6 +243,8 @@ elif [ -e "$SYS/ctl.sock" ]; then
 	note_fail "$name" "the socket is still there"
 elif [ -n "$left" ]; then
 	note_fail "$name" "ward processes left: $left"
+elif [ -n "$(ls -d /sys/fs/cgroup/ward/sup-* 2>/dev/null)" ]; then
+	note_fail "$name" "cgroups left: $(ls -d /sys/fs/cgroup/ward/sup-*)"
 else
 	pass "$name"
 fi

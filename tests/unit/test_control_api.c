@@ -65,6 +65,7 @@ static void test_parse_table(void **state)
             {"{\"api\":1,\"op\":\"status\",\"vm\":\"a\"}", NULL},
             {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace_ms\":0}", NULL},
             {"{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"bytes\":65536}", NULL},
+            {"{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"from\":0,\"input\":\"ls\\n\"}", NULL},
             {"{\"api\":1,\"op\":\"shutdown\",\"grace_ms\":3600000}", NULL},
             {"", "the request is not valid JSON"},
             {"{", "the request is not valid JSON"},
@@ -89,7 +90,7 @@ static void test_parse_table(void **state)
             {"{\"api\":1,\"op\":\"stop\",\"vm\":1}", "'vm' must be a string"},
             {"{\"api\":1,\"op\":\"stop\",\"vm\":\"\"}", "unknown vm ''"},
             {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace\":1}",
-             "unknown field 'grace' (a request has api, op, vm, grace_ms, bytes)"},
+             "unknown field 'grace' (a request has api, op, vm, grace_ms, bytes, from, input)"},
             {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace_ms\":-1}",
              "'grace_ms' must be an integer from 0 to 3600000"},
             {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"grace_ms\":1.5}",
@@ -101,6 +102,13 @@ static void test_parse_table(void **state)
             {"{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"bytes\":65537}",
              "'bytes' must be an integer from 0 to 65536"},
             {"{\"api\":1,\"op\":\"list\",\"bytes\":1}", "op 'list' takes no 'bytes'"},
+            {"{\"api\":1,\"op\":\"status\",\"vm\":\"a\",\"input\":\"x\"}",
+             "op 'status' takes no 'input'"},
+            {"{\"api\":1,\"op\":\"stop\",\"vm\":\"a\",\"from\":0}", "op 'stop' takes no 'from'"},
+            {"{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"input\":[\"x\"]}",
+             "'input' must be a string"},
+            {"{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"from\":-1}",
+             "'from' must be an integer from 0 to 9223372036854775807"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct ward_ctl_request r;
@@ -133,6 +141,27 @@ static void test_parse_table(void **state)
         assert_string_equal(r.vm, "b");
         assert_int_equal(r.bytes, WARD_CTL_DEFAULT_CONSOLE_BYTES);
         assert_int_equal(r.grace_ms, WARD_CTL_DEFAULT_GRACE_MS);
+        assert_int_equal(r.from, -1);
+        assert_int_equal(r.input_len, 0);
+        /* Input: kept byte for byte (a NUL too), at most WARD_CTL_MAX_INPUT bytes. */
+        const char *in =
+            "{\"api\":1,\"op\":\"console\",\"vm\":\"b\",\"input\":\"a\\u0000\\u0003\"}";
+        assert_int_equal(ward_ctl_parse_request(in, strlen(in), &r, err, sizeof(err)), 0);
+        assert_int_equal(r.input_len, 3);
+        assert_memory_equal(r.input, "a\0\3", 3);
+        char longer[WARD_CTL_MAX_INPUT + 100];
+        int n = snprintf(longer, sizeof(longer),
+                         "{\"api\":1,\"op\":\"console\",\"vm\":\"b\",\"input\":\"");
+        for (int k = 0; k <= WARD_CTL_MAX_INPUT; k++)
+                longer[n++] = 'x';
+        snprintf(longer + n, sizeof(longer) - (size_t)n, "\"}");
+        assert_int_equal(ward_ctl_parse_request(longer, strlen(longer), &r, err, sizeof(err)), -1);
+        assert_string_equal(err, "'input' is longer than 4096 bytes");
+        longer[n - 1] = '"';
+        longer[n] = '}';
+        longer[n + 1] = '\0';
+        assert_int_equal(ward_ctl_parse_request(longer, strlen(longer), &r, err, sizeof(err)), 0);
+        assert_int_equal(r.input_len, WARD_CTL_MAX_INPUT);
 }
 
 static void test_validate_table(void **state)
@@ -216,12 +245,18 @@ static void test_run_argv(void **state)
 static char *const sleeper[] = {"/bin/sleep", "1000", NULL};
 static char *const crasher[] = {"/bin/sh", "-c", "echo fake-vm-output; exit 3", NULL};
 static char *const poweroff[] = {"/bin/sh", "-c", "echo bye; exit 0", NULL};
+/* Echoes its console input to its log; "bye" ends it with status 0. */
+static char *const echoer[] = {
+    "/bin/sh", "-c", "while read l; do echo \"got:$l\"; [ \"$l\" = bye ] && exit 0; done", NULL};
+static const char *echo_vm = "";
 static const char *crash_vm = "";
 static const char *off_vm = "";
 
 static char *const *fake(void *ctx, const char *vm)
 {
         (void)ctx;
+        if (!strcmp(vm, echo_vm))
+                return echoer;
         if (!strcmp(vm, crash_vm))
                 return crasher;
         if (!strcmp(vm, off_vm))
@@ -438,6 +473,43 @@ static void test_supervisor_loop(void **state)
         o = req(s, "{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"bytes\":40}");
         assert_non_null(strstr(field(o, "data"), "fake-vm-output\n"));
         json_object_put(o);
+
+        /* Console input reaches the VMM's stdin; the log is read from an offset. */
+        echo_vm = "c";
+        o = req(s, "{\"api\":1,\"op\":\"console\",\"vm\":\"c\",\"input\":\"x\\n\"}");
+        assert_string_equal(field(o, "error"),
+                            "vm c: not running (stopped); the input was not sent");
+        json_object_put(o);
+        o = req(s, "{\"api\":1,\"op\":\"start\",\"vm\":\"c\"}");
+        json_object_put(o);
+        o = req(s,
+                "{\"api\":1,\"op\":\"console\",\"vm\":\"c\",\"input\":\"hello 1\\nhello 2\\n\"}");
+        assert_string_equal(field(o, "ok"), "true");
+        assert_string_equal(field(o, "state"), "running");
+        json_object_put(o);
+        pump_ms(s, 300);
+        o = req(s, "{\"api\":1,\"op\":\"console\",\"vm\":\"c\",\"from\":0}");
+        assert_string_equal(field(o, "data"), "got:hello 1\ngot:hello 2\n");
+        assert_string_equal(field(o, "next"), "24");
+        assert_string_equal(field(o, "size"), "24");
+        json_object_put(o);
+        o = req(s, "{\"api\":1,\"op\":\"console\",\"vm\":\"c\",\"from\":12,\"bytes\":5}");
+        assert_string_equal(field(o, "data"), "got:h");
+        assert_string_equal(field(o, "next"), "17");
+        json_object_put(o);
+        o = req(s, "{\"api\":1,\"op\":\"console\",\"vm\":\"c\",\"from\":99}");
+        assert_string_equal(field(o, "data"), "");
+        assert_string_equal(field(o, "next"), "24");
+        json_object_put(o);
+        o = req(s, "{\"api\":1,\"op\":\"console\",\"vm\":\"c\",\"input\":\"bye\\n\"}");
+        json_object_put(o);
+        pump_ms(s, 300);
+        assert_string_equal(state_of(s, "c", NULL, NULL), "stopped");
+        o = req(s, "{\"api\":1,\"op\":\"console\",\"vm\":\"c\",\"from\":24}");
+        assert_string_equal(field(o, "data"), "got:bye\n");
+        assert_string_equal(field(o, "state"), "stopped");
+        json_object_put(o);
+        echo_vm = "";
 
         /* A VM that exits with 0 is stopped, not failed. */
         off_vm = "c";

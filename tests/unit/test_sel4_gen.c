@@ -82,7 +82,8 @@ static struct result gen_board(const char *text, const char *board)
         struct ward_sys_errors errs = {0}, warns = {0};
         struct ward_sys_desc *d = ward_sys_parse(text, strlen(text), &errs);
         assert_non_null(d);
-        const struct ward_sys_facts facts = {.file_problem = any_file};
+        const struct ward_sys_facts facts = {.target = WARD_SYS_TARGET_SEL4,
+                                             .file_problem = any_file};
         ward_sys_check(d, &facts, &errs);
         if (errs.n) {
                 char *l = lines(&errs);
