@@ -18,6 +18,7 @@
 #include "guest_layout.h"
 
 #include "ward/arm64_boot.h"
+#include "ward/arm64_esr.h"
 #include "ward/arm64_map.h"
 #include "ward/arm64_psci.h"
 #include "ward/arm64_trap.h"
@@ -75,6 +76,123 @@ static void puts_hex(const char *what, uint64_t v)
         buf[18] = '\0';
         microkit_dbg_puts(what);
         microkit_dbg_puts(buf);
+        microkit_dbg_puts("\n");
+}
+
+static void puts_dec(uint64_t v)
+{
+        char buf[21];
+        unsigned i = sizeof(buf) - 1;
+        buf[i] = '\0';
+        do {
+                buf[--i] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        microkit_dbg_puts(buf + i);
+}
+
+/*
+ * ---- exit counters ----
+ *
+ * Every fault and notification this PD handles, by kind: plain counters,
+ * printed once when the VM stops, to see where the guest's time in the VMM
+ * goes.
+ */
+enum {
+        EXIT_VM_UART,
+        EXIT_VM_VIRTIO,
+        EXIT_VM_GIC,
+        EXIT_VM_OTHER,
+        EXIT_VCPU_WFX,
+        EXIT_VCPU_HVC,
+        EXIT_VCPU_SMC,
+        EXIT_VCPU_SYSREG,
+        EXIT_VCPU_OTHER,
+        EXIT_MAINTENANCE,
+        EXIT_VPPI,
+        EXIT_KINDS
+};
+#define EXIT_CHANNELS 63 /* Microkit channel ids are 0..62 */
+static uint64_t exits[EXIT_KINDS];
+static uint64_t exits_notified[EXIT_CHANNELS];
+
+static unsigned vm_fault_kind(uint64_t addr)
+{
+        if (addr - WARD_ARM64_UART_BASE < WARD_UART_MMIO_SIZE)
+                return EXIT_VM_UART;
+        if (addr - WARD_ARM64_VIRTIO_BASE < WARD_ARM64_VIRTIO_STRIDE * WARD_ARM64_MAX_VIRTIO)
+                return EXIT_VM_VIRTIO;
+        if (addr - WARD_ARM64_GIC_DIST_BASE < WARD_ARM64_GIC_DIST_SIZE ||
+            addr - WARD_ARM64_GIC_REDIST_BASE < WARD_ARM64_GIC_REDIST_PER_CPU * GUEST_NCPUS)
+                return EXIT_VM_GIC;
+        return EXIT_VM_OTHER;
+}
+
+static unsigned vcpu_fault_kind(uint32_t esr)
+{
+        switch ((esr >> 26) & 0x3f) {
+        case WARD_ESR_EC_WFX:
+                return EXIT_VCPU_WFX;
+        case WARD_ESR_EC_HVC64:
+                return EXIT_VCPU_HVC;
+        case WARD_ESR_EC_SMC64:
+                return EXIT_VCPU_SMC;
+        case WARD_ESR_EC_SYS64:
+                return EXIT_VCPU_SYSREG;
+        default:
+                return EXIT_VCPU_OTHER;
+        }
+}
+
+/* One line per kind that has counts, e.g. "ward: exits vm-fault uart=12 gic=3". */
+static void print_exits(void)
+{
+        /* NULL: a kind with one counter, whose line has the number alone. */
+        static const char *const names[EXIT_KINDS] = {
+            "uart", "virtio", "gic", "other", "wfx", "hvc", "smc", "sysreg", "other", NULL, NULL,
+        };
+        static const struct {
+                const char *kind;
+                unsigned first, end;
+        } groups[] = {
+            {"vm-fault", EXIT_VM_UART, EXIT_VCPU_WFX},
+            {"vcpu-fault", EXIT_VCPU_WFX, EXIT_MAINTENANCE},
+            {"vgic-maintenance", EXIT_MAINTENANCE, EXIT_VPPI},
+            {"vppi", EXIT_VPPI, EXIT_KINDS},
+        };
+        uint64_t total = 0;
+        for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+                uint64_t sum = 0;
+                for (unsigned k = groups[g].first; k < groups[g].end; k++)
+                        sum += exits[k];
+                if (sum == 0)
+                        continue;
+                total += sum;
+                microkit_dbg_puts("ward: exits ");
+                microkit_dbg_puts(groups[g].kind);
+                for (unsigned k = groups[g].first; k < groups[g].end; k++) {
+                        if (exits[k] == 0)
+                                continue;
+                        microkit_dbg_puts(" ");
+                        if (names[k]) {
+                                microkit_dbg_puts(names[k]);
+                                microkit_dbg_puts("=");
+                        }
+                        puts_dec(exits[k]);
+                }
+                microkit_dbg_puts("\n");
+        }
+        microkit_dbg_puts("ward: exits faults ");
+        puts_dec(total);
+        microkit_dbg_puts("\nward: exits notified");
+        for (unsigned ch = 0; ch < EXIT_CHANNELS; ch++) {
+                if (exits_notified[ch] == 0)
+                        continue;
+                microkit_dbg_puts(" ch");
+                puts_dec(ch);
+                microkit_dbg_puts("=");
+                puts_dec(exits_notified[ch]);
+        }
         microkit_dbg_puts("\n");
 }
 
@@ -337,6 +455,8 @@ void init(void)
 
 void notified(microkit_channel ch)
 {
+        if (ch < EXIT_CHANNELS)
+                exits_notified[ch]++;
         switch (ch) {
         case CH_SERIAL:
                 ward_console_port_poll(&serial, console_in, NULL);
@@ -352,6 +472,7 @@ void notified(microkit_channel ch)
 
 static void stop_all(const char *why)
 {
+        print_exits(); /* first: the boot check stops QEMU at the line below */
         microkit_dbg_puts("ward: ");
         microkit_dbg_puts(why);
         microkit_dbg_puts("\n");
@@ -372,15 +493,21 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
         seL4_Word addr = label == seL4_Fault_VMFault ? seL4_GetMR(seL4_VMFault_Addr) : 0;
         switch (label) {
         case seL4_Fault_VMFault:
+                exits[vm_fault_kind(addr)]++;
                 ward_arm64_trap(&tc, child, (uint32_t)seL4_GetMR(seL4_VMFault_FSR), addr, &res);
                 break;
-        case seL4_Fault_VCPUFault:
-                ward_arm64_trap(&tc, child, (uint32_t)seL4_GetMR(seL4_VCPUFault_HSR), 0, &res);
+        case seL4_Fault_VCPUFault: {
+                uint32_t esr = (uint32_t)seL4_GetMR(seL4_VCPUFault_HSR);
+                exits[vcpu_fault_kind(esr)]++;
+                ward_arm64_trap(&tc, child, esr, 0, &res);
                 break;
+        }
         case seL4_Fault_VGICMaintenance:
+                exits[EXIT_MAINTENANCE]++;
                 maintenance(child, (unsigned)seL4_GetMR(seL4_VGICMaintenance_IDX));
                 break;
         case seL4_Fault_VPPIEvent:
+                exits[EXIT_VPPI]++;
                 ward_vgic_set_ppi(&vgic, child, (unsigned)seL4_GetMR(seL4_VPPIEvent_IRQ), true);
                 break;
         default:
