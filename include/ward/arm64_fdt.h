@@ -13,8 +13,14 @@ struct ward_fdt_virtio {
         unsigned spi;
 };
 
+struct ward_fdt_mem {
+        uint64_t base, size;
+};
+
 struct ward_arm64_dt {
         uint64_t ram_base, ram_size;
+        const struct ward_fdt_mem *ram_extra; /* more memory nodes */
+        unsigned nram_extra;
         unsigned ncpus;
         const uint64_t *mpidr; /* ncpus entries */
         struct ward_hv_irqchip gic;

@@ -11,6 +11,7 @@
 #define WARD_MAX_SHM 16                 /* --shm regions per VM */
 #define WARD_MAX_DOORBELLS 16           /* --doorbell consoles per VM */
 #define WARD_SHM_GPA_LIMIT (1ull << 40) /* 40-bit guest-physical space */
+#define WARD_MAX_RAM_EXTRA 7            /* --ram regions besides the boot RAM */
 
 enum ward_console_kind {
         WARD_CONSOLE_SERIAL,
@@ -29,11 +30,19 @@ struct ward_shm_config {
         bool read_only;
 };
 
+/* A RAM region besides the boot RAM: --ram GPA:SIZE. */
+struct ward_ram_config {
+        uint64_t gpa, size;
+};
+
 struct ward_run_config {
         const char *kernel;
         const char *initrd;  /* NULL: none */
         const char *cmdline; /* NULL: the default for the console kind */
-        uint64_t mem_bytes;
+        uint64_t mem_bytes;  /* the boot RAM (kernel, initrd, DTB): --mem */
+        uint64_t mem_gpa;    /* where it starts: --mem-at (2M aligned) */
+        struct ward_ram_config ram[WARD_MAX_RAM_EXTRA];
+        unsigned nram;
         unsigned cpus;
         enum ward_console_kind console;
         bool rng;

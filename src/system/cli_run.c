@@ -25,6 +25,9 @@ const char ward_run_usage[] =
     "  --initrd FILE         initial ramdisk\n"
     "  --cmdline STR         kernel command line (replaces the default)\n"
     "  --mem SIZE            guest RAM, e.g. 512M or 2G; plain numbers are MiB (default 512M)\n"
+    "  --mem-at GPA          where that RAM starts (default 0x40000000; 2M aligned); the\n"
+    "                        kernel, initrd and device tree go there\n"
+    "  --ram GPA:SIZE        one more RAM region (4K aligned; repeatable, up to 7)\n"
     "  --cpus N              vCPUs, 1 to 64 (default 1)\n"
     "  --disk PATH[,ro|,rw]  virtio-blk disk backed by PATH (read-write unless ',ro';\n"
     "                        repeatable, up to 8; PATH may not contain a comma)\n"
@@ -256,6 +259,86 @@ syntax:
         return -1;
 }
 
+static int parse_ram(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
+{
+        if (cfg->nram == WARD_MAX_RAM_EXTRA) {
+                snprintf(err, errlen, "--ram %s: at most %d regions besides --mem", arg,
+                         WARD_MAX_RAM_EXTRA);
+                return -1;
+        }
+        char buf[64];
+        char *colon;
+        if (strlen(arg) >= sizeof(buf) || !(colon = strchr(strcpy(buf, arg), ':'))) {
+                snprintf(err, errlen, "--ram %s: expected GPA:SIZE", arg);
+                return -1;
+        }
+        *colon = '\0';
+        struct ward_ram_config r;
+        if (parse_u64(buf, &r.gpa)) {
+                snprintf(err, errlen, "--ram %s: '%s' is not an address", arg, buf);
+                return -1;
+        }
+        if (parse_u64(colon + 1, &r.size)) {
+                snprintf(err, errlen, "--ram %s: '%s' is not a size (try 64M)", arg, colon + 1);
+                return -1;
+        }
+        cfg->ram[cfg->nram++] = r;
+        return 0;
+}
+
+/* What the guest-physical map allows for RAM range i of n (0 is --mem). */
+static int check_ram_ranges(const struct ward_run_config *cfg, uint64_t host_mem_bytes, char *err,
+                            size_t errlen)
+{
+        struct ward_ram_config all[1 + WARD_MAX_RAM_EXTRA];
+        all[0] = (struct ward_ram_config){cfg->mem_gpa, cfg->mem_bytes};
+        for (unsigned i = 0; i < cfg->nram; i++)
+                all[1 + i] = cfg->ram[i];
+        uint64_t total = 0;
+        for (unsigned i = 0; i <= cfg->nram; i++) {
+                char what[80];
+                if (i == 0)
+                        snprintf(what, sizeof(what), "--mem at 0x%llx",
+                                 (unsigned long long)all[0].gpa);
+                else
+                        snprintf(what, sizeof(what), "--ram 0x%llx:0x%llx",
+                                 (unsigned long long)all[i].gpa, (unsigned long long)all[i].size);
+                uint64_t gpa = all[i].gpa, size = all[i].size;
+                if (size == 0 || gpa % 4096 || size % 4096) {
+                        snprintf(err, errlen,
+                                 "%s: address and size must be page aligned (4K), "
+                                 "size not 0",
+                                 what);
+                        return -1;
+                }
+                if (gpa >= WARD_SHM_GPA_LIMIT || size > WARD_SHM_GPA_LIMIT - gpa) {
+                        snprintf(err, errlen, "%s: ends beyond the 40-bit guest-physical space",
+                                 what);
+                        return -1;
+                }
+                if (gpa < WARD_ARM64_RAM_BASE && gpa + size > WARD_ARM64_GIC_DIST_BASE) {
+                        snprintf(err, errlen, "%s: overlaps the device windows (0x%llx-0x%llx)",
+                                 what, (unsigned long long)WARD_ARM64_GIC_DIST_BASE,
+                                 (unsigned long long)WARD_ARM64_RAM_BASE);
+                        return -1;
+                }
+                for (unsigned j = 0; j < i; j++)
+                        if (gpa < all[j].gpa + all[j].size && all[j].gpa < gpa + size) {
+                                snprintf(err, errlen, "%s: overlaps %s", what,
+                                         j ? "an earlier --ram region" : "the --mem RAM");
+                                return -1;
+                        }
+                total += size;
+        }
+        if (host_mem_bytes && total > host_mem_bytes) {
+                snprintf(err, errlen, "--mem%s: %lluM is more than this host's %lluM of RAM",
+                         cfg->nram ? " and --ram" : "", (unsigned long long)(total >> 20),
+                         (unsigned long long)(host_mem_bytes >> 20));
+                return -1;
+        }
+        return 0;
+}
+
 static int parse_doorbell(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
 {
         if (cfg->ndoorbells == WARD_MAX_DOORBELLS) {
@@ -289,6 +372,8 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                 O_INITRD,
                 O_CMDLINE,
                 O_MEM,
+                O_MEM_AT,
+                O_RAM,
                 O_CPUS,
                 O_DISK,
                 O_CONSOLE,
@@ -301,6 +386,8 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
             {"initrd", required_argument, NULL, O_INITRD},
             {"cmdline", required_argument, NULL, O_CMDLINE},
             {"mem", required_argument, NULL, O_MEM},
+            {"mem-at", required_argument, NULL, O_MEM_AT},
+            {"ram", required_argument, NULL, O_RAM},
             {"cpus", required_argument, NULL, O_CPUS},
             {"disk", required_argument, NULL, O_DISK},
             {"console", required_argument, NULL, O_CONSOLE},
@@ -312,6 +399,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
         };
         memset(cfg, 0, sizeof(*cfg));
         cfg->mem_bytes = 512ull << 20;
+        cfg->mem_gpa = WARD_ARM64_RAM_BASE;
         cfg->cpus = 1;
         cfg->rng = true;
         err[0] = '\0';
@@ -336,6 +424,19 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                                 snprintf(err, errlen, "--mem %s: not a size (try 512M or 2G)", a);
                                 return WARD_CLI_ERROR;
                         }
+                        break;
+                case O_MEM_AT:
+                        if (parse_u64(a, &cfg->mem_gpa) || cfg->mem_gpa % (2u << 20)) {
+                                snprintf(err, errlen,
+                                         "--mem-at %s: not an address aligned to 2M (try "
+                                         "0x80000000)",
+                                         a);
+                                return WARD_CLI_ERROR;
+                        }
+                        break;
+                case O_RAM:
+                        if (parse_ram(cfg, a, err, errlen))
+                                return WARD_CLI_ERROR;
                         break;
                 case O_CPUS: {
                         char *end;
@@ -415,24 +516,23 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                          (unsigned long long)cfg->mem_bytes);
                 return WARD_CLI_ERROR;
         }
-        if (host_mem_bytes && cfg->mem_bytes > host_mem_bytes) {
-                snprintf(err, errlen, "--mem: %lluM is more than this host's %lluM of RAM",
-                         (unsigned long long)(cfg->mem_bytes >> 20),
-                         (unsigned long long)(host_mem_bytes >> 20));
+        if (check_ram_ranges(cfg, host_mem_bytes, err, errlen))
                 return WARD_CLI_ERROR;
-        }
-        /* Shared regions stay out of RAM and the device windows below it. */
+        /* Shared regions stay out of RAM and the device windows. */
         for (unsigned i = 0; i < cfg->nshm; i++) {
                 const struct ward_shm_config *sc = &cfg->shm[i];
                 uint64_t end = sc->gpa + sc->size;
-                if (end > WARD_ARM64_GIC_DIST_BASE &&
-                    sc->gpa < WARD_ARM64_RAM_BASE + cfg->mem_bytes) {
-                        snprintf(err, errlen,
-                                 "--shm %d:0x%llx:0x%llx: overlaps the device windows or guest "
-                                 "RAM (0x%llx-0x%llx)",
-                                 sc->fd, (unsigned long long)sc->gpa, (unsigned long long)sc->size,
-                                 (unsigned long long)WARD_ARM64_GIC_DIST_BASE,
-                                 (unsigned long long)(WARD_ARM64_RAM_BASE + cfg->mem_bytes));
+                const char *what = NULL;
+                if (end > WARD_ARM64_GIC_DIST_BASE && sc->gpa < WARD_ARM64_RAM_BASE)
+                        what = "the device windows (0x8000000-0x40000000)";
+                else if (end > cfg->mem_gpa && sc->gpa < cfg->mem_gpa + cfg->mem_bytes)
+                        what = "the --mem RAM";
+                for (unsigned j = 0; !what && j < cfg->nram; j++)
+                        if (end > cfg->ram[j].gpa && sc->gpa < cfg->ram[j].gpa + cfg->ram[j].size)
+                                what = "a --ram region";
+                if (what) {
+                        snprintf(err, errlen, "--shm %d:0x%llx:0x%llx: overlaps %s", sc->fd,
+                                 (unsigned long long)sc->gpa, (unsigned long long)sc->size, what);
                         return WARD_CLI_ERROR;
                 }
         }

@@ -35,7 +35,7 @@
 #define MAX_CLIENTS 64
 #define CLIENT_TIMEOUT_MS 10000 /* to send a whole request */
 #define DRAIN_MS 2000           /* reading what is left after the reply */
-#define MAX_ARGS 40
+#define MAX_ARGS 64
 #define MAX_IPC (WARD_MAX_SHM + WARD_MAX_DOORBELLS) /* inherited fds per VMM */
 /* The checker promises what ward run takes. */
 _Static_assert(WARD_SYS_LINUX_MAX_SHM == WARD_MAX_SHM, "shared-region limits differ");
@@ -113,12 +113,9 @@ static const char *put(char **p, char *end, const char *fmt, const char *a)
 int ward_sup_run_argv(const struct ward_sys_vm *vm, const char *exe, const char *desc_dir,
                       char **argv, size_t max, char *buf, size_t bufsize, char *err, size_t errlen)
 {
-        if (vm->nmemory != 1 || vm->memory[0].gpa != WARD_SYS_DEFAULT_RAM_GPA) {
-                snprintf(err, errlen,
-                         "vm %s: ward run boots one RAM region at 0x40000000 today; this VM has "
-                         "%zu region%s%s",
-                         vm->name, vm->nmemory, vm->nmemory == 1 ? "" : "s",
-                         vm->nmemory == 1 ? " at another address" : "");
+        if (vm->nmemory < 1 || vm->nmemory > 1 + WARD_MAX_RAM_EXTRA) {
+                snprintf(err, errlen, "vm %s: ward run takes 1 to %d RAM regions, not %zu",
+                         vm->name, 1 + WARD_MAX_RAM_EXTRA, vm->nmemory);
                 return -1;
         }
         char *p = buf, *end = buf + bufsize;
@@ -149,9 +146,21 @@ int ward_sup_run_argv(const struct ward_sys_vm *vm, const char *exe, const char 
                 ARG("%s", "--cmdline");
                 ARG("%s", vm->cmdline);
         }
+        /* The first region is the boot RAM (the checker kept it 2M aligned). */
         ARG("%s", "--mem");
         snprintf(num, sizeof(num), "%lluK", (unsigned long long)(vm->memory[0].size >> 10));
         ARG("%s", num);
+        if (vm->memory[0].gpa != WARD_SYS_DEFAULT_RAM_GPA) {
+                ARG("%s", "--mem-at");
+                snprintf(num, sizeof(num), "0x%llx", (unsigned long long)vm->memory[0].gpa);
+                ARG("%s", num);
+        }
+        for (size_t i = 1; i < vm->nmemory; i++) {
+                ARG("%s", "--ram");
+                snprintf(num, sizeof(num), "0x%llx:%lluK", (unsigned long long)vm->memory[i].gpa,
+                         (unsigned long long)(vm->memory[i].size >> 10));
+                ARG("%s", num);
+        }
         ARG("%s", "--cpus");
         snprintf(num, sizeof(num), "%lld", (long long)vm->cpus);
         ARG("%s", num);

@@ -12,6 +12,7 @@ rm -rf "$SYS"
 mkdir -p "$SYS"
 hb_initrd=$(guest_initrd system_hb <<'G'
 echo "SYSTEM-GUEST-UP"
+grep "System RAM" /proc/iomem | sed 's/^/ram: /'
 # Echoes what reaches the console, for system_console_attach. A background
 # job's stdin is /dev/null unless redirected.
 (while read -r l; do echo "guest-read: $l"; done) </dev/console &
@@ -28,11 +29,12 @@ cat >"$SYS/sys.json" <<J
   "ward_system": 1,
   "vms": {
     "vm_a": {"kernel": "$GUEST_KERNEL", "initrd": "$hb_initrd",
-             "memory": [{"gpa": "0x40000000", "size": "192M"}],
+             "memory": [{"gpa": "0x40000000", "size": "160M"},
+                        {"gpa": "0x100000000", "size": "32M"}],
              "policy": {"allow": ["start", "stop", "pause", "resume", "restart"],
                         "on_failure": "restart", "restart_backoff_ms": 500, "max_restarts": 3}},
     "vm_b": {"kernel": "$GUEST_KERNEL", "initrd": "$hb_initrd",
-             "memory": [{"gpa": "0x40000000", "size": "192M"}],
+             "memory": [{"gpa": "0x80000000", "size": "192M"}],
              "policy": {"allow": ["start"], "on_failure": "stop"}}
   },
   "linux": {"control_socket": "$SYS/ctl.sock", "console_log_dir": "$SYS/logs",
@@ -56,6 +58,19 @@ elif ! wait_for "$LA" "heartbeat 2" $T || ! wait_for "$LB" "heartbeat 2" $T; the
 elif [ "$(ward ctl "$SYS/sys.json" list | grep -c 'state=running')" != 2 ]; then
 	note_fail "$name" "ward ctl list: $(ward ctl "$SYS/sys.json" list)"
 else
+	pass "$name"
+fi
+
+# The memory layouts: vm_a has two RAM regions, vm_b its RAM at 0x80000000;
+# each guest lists its System RAM from /proc/iomem at start.
+name=system_ram_layout
+if ! grep -q "ram: 40000000-49ffffff : System RAM" "$LA" ||
+	! grep -q "ram: 100000000-101ffffff : System RAM" "$LA"; then
+	note_fail "$name" "vm_a: $(grep '^ram:' "$LA" | tr '\n' ' ')"
+elif ! grep -q "ram: 80000000-8bffffff : System RAM" "$LB" || grep -q "ram: 4" "$LB"; then
+	note_fail "$name" "vm_b: $(grep '^ram:' "$LB" | tr '\n' ' ')"
+else
+	echo "[$name] vm_a: $(grep '^ram:' "$LA" | tr -d '\r' | tr '\n' ' ')"
 	pass "$name"
 fi
 

@@ -215,16 +215,55 @@ static const struct cli_case cases[] = {
      ERR("--shm 200:0x8000f000:4K:ro: overlaps an earlier --shm region")},
     {{"--kernel", "@K", "--shm", "200:0x50000000:64K:rw"},
      0,
-     ERR("--shm 200:0x50000000:0x10000: overlaps the device windows or guest RAM "
-         "(0x8000000-0x60000000)")},
+     ERR("--shm 200:0x50000000:0x10000: overlaps the --mem RAM")},
     {{"--kernel", "@K", "--mem", "1G", "--shm", "200:0x7fff0000:64K:rw"},
      0,
-     ERR("--shm 200:0x7fff0000:0x10000: overlaps the device windows or guest RAM "
-         "(0x8000000-0x80000000)")},
+     ERR("--shm 200:0x7fff0000:0x10000: overlaps the --mem RAM")},
     {{"--kernel", "@K", "--shm", "200:0x9000000:64K:rw"},
      0,
-     ERR("--shm 200:0x9000000:0x10000: overlaps the device windows or guest RAM "
-         "(0x8000000-0x60000000)")},
+     ERR("--shm 200:0x9000000:0x10000: overlaps the device windows (0x8000000-0x40000000)")},
+    {{"--kernel", "@K", "--ram", "0x100000000:64M", "--shm", "200:0x103ff0000:64K:rw"},
+     0,
+     ERR("--shm 200:0x103ff0000:0x10000: overlaps a --ram region")},
+    /* --mem-at and --ram. */
+    {{"--kernel", "@K", "--mem-at", "0x80000000", "--ram", "0x40000000:64M", "--ram",
+      "0:0x8000000"},
+     0,
+     OK_DEFAULTS},
+    {{"--kernel", "@K", "--mem-at", "0x80100000"},
+     0,
+     ERR("--mem-at 0x80100000: not an address aligned to 2M (try 0x80000000)")},
+    {{"--kernel", "@K", "--mem-at", "0x0"},
+     0,
+     ERR("--mem at 0x0: overlaps the device windows (0x8000000-0x40000000)")},
+    {{"--kernel", "@K", "--mem-at", "0xff00000000", "--mem", "8G"},
+     0,
+     ERR("--mem at 0xff00000000: ends beyond the 40-bit guest-physical space")},
+    {{"--kernel", "@K", "--ram", "0x100000000"}, 0, ERR("--ram 0x100000000: expected GPA:SIZE")},
+    {{"--kernel", "@K", "--ram", "top:64M"}, 0, ERR("--ram top:64M: 'top' is not an address")},
+    {{"--kernel", "@K", "--ram", "0x100000000:lots"},
+     0,
+     ERR("--ram 0x100000000:lots: 'lots' is not a size (try 64M)")},
+    {{"--kernel", "@K", "--ram", "0x100000800:64M"},
+     0,
+     ERR("--ram 0x100000800:0x4000000: address and size must be page aligned (4K), size not 0")},
+    {{"--kernel", "@K", "--ram", "0x7000000:32M"},
+     0,
+     ERR("--ram 0x7000000:0x2000000: overlaps the device windows (0x8000000-0x40000000)")},
+    {{"--kernel", "@K", "--ram", "0x5ff00000:2M"},
+     0,
+     ERR("--ram 0x5ff00000:0x200000: overlaps the --mem RAM")},
+    {{"--kernel", "@K", "--ram", "0x100000000:64M", "--ram", "0x103000000:64M"},
+     0,
+     ERR("--ram 0x103000000:0x4000000: overlaps an earlier --ram region")},
+    {{"--kernel", "@K", "--ram", "0x100000000:1G"},
+     1 * GiB,
+     ERR("--mem and --ram: 1536M is more than this host's 1024M of RAM")},
+    {{"--kernel", "@K", "--ram", "0x100000000:4K", "--ram", "0x100001000:4K", "--ram",
+      "0x100002000:4K", "--ram", "0x100003000:4K", "--ram", "0x100004000:4K", "--ram",
+      "0x100005000:4K", "--ram", "0x100006000:4K", "--ram", "0x100007000:4K"},
+     0,
+     ERR("--ram 0x100007000:4K: at most 7 regions besides --mem")},
     /* --doorbell. */
     {{"--kernel", "@K", "--doorbell", "201", "--doorbell", "201"}, 0, OK_DEFAULTS},
     {{"--kernel", "@K", "--doorbell", "2x"}, 0, ERR("--doorbell 2x: not a file descriptor number")},
@@ -310,6 +349,18 @@ static void parse_run_fields(void **state)
         assert_null(cfg.cmdline);
         assert_null(cfg.initrd);
         assert_int_equal(cfg.ndisks, 0);
+        assert_int_equal(cfg.mem_gpa, 0x40000000);
+        assert_int_equal(cfg.nram, 0);
+        /* --mem-at and --ram, in order. */
+        char *argv3[] = {"run",   "--kernel", k,       "--mem-at",           "0x80000000",
+                         "--ram", "0:64M",    "--ram", "0x100000000:0x1000", NULL};
+        assert_int_equal(ward_cli_parse_run(9, argv3, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(cfg.mem_gpa, 0x80000000);
+        assert_int_equal(cfg.nram, 2);
+        assert_int_equal(cfg.ram[0].gpa, 0);
+        assert_int_equal(cfg.ram[0].size, 64 * MiB);
+        assert_int_equal(cfg.ram[1].gpa, 0x100000000);
+        assert_int_equal(cfg.ram[1].size, 0x1000);
         assert_string_equal(ward_default_cmdline(WARD_CONSOLE_SERIAL),
                             "console=ttyS0 earlycon panic=-1");
         assert_string_equal(ward_default_cmdline(WARD_CONSOLE_VIRTIO),

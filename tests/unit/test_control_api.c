@@ -227,15 +227,23 @@ static void test_run_argv(void **state)
         assert_string_equal(argv[5], "524288K");
         ward_sys_free(d);
 
-        static const char two[] = "{\"ward_system\":1,\"vms\":{\"x\":{\"kernel\":\"/k\","
-                                  "\"memory\":[{\"gpa\":\"0x40000000\",\"size\":\"64M\"},"
-                                  "{\"gpa\":\"0x80000000\",\"size\":\"64M\"}]}}}";
+        /* Several RAM regions: the first is the boot RAM (--mem, --mem-at), then --ram. */
+        static const char three[] = "{\"ward_system\":1,\"vms\":{\"x\":{\"kernel\":\"/k\","
+                                    "\"memory\":[{\"gpa\":\"0x80000000\",\"size\":\"64M\"},"
+                                    "{\"gpa\":\"0x40000000\",\"size\":\"64M\"},"
+                                    "{\"gpa\":\"0x100000000\",\"size\":\"4K\"}]}}}";
         struct ward_sys_errors e = {0};
-        d = ward_sys_parse(two, strlen(two), &e);
+        d = ward_sys_parse(three, strlen(three), &e);
         assert_non_null(d);
-        assert_int_equal(ward_sup_check_runnable(d, "/", err, sizeof(err)), -1);
-        assert_string_equal(err, "vm x: ward run boots one RAM region at 0x40000000 today; this "
-                                 "VM has 2 regions");
+        assert_int_equal(ward_sup_check_runnable(d, "/", err, sizeof(err)), 0);
+        n = ward_sup_run_argv(&d->vms[0], "/w", "/", argv, 40, buf, sizeof(buf), err, sizeof(err));
+        joined[0] = '\0';
+        for (int i = 0; i < n; i++) {
+                strcat(joined, argv[i]);
+                strcat(joined, i + 1 < n ? " " : "");
+        }
+        assert_string_equal(joined, "/w run --kernel /k --mem 65536K --mem-at 0x80000000 --ram "
+                                    "0x40000000:65536K --ram 0x100000000:4K --cpus 1");
         ward_sys_free(d);
         ward_sys_errors_free(&e);
 }

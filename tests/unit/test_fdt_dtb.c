@@ -105,6 +105,47 @@ static void platform_limits(void **state)
         assert_int_equal(ward_arm64_platform_add_virtio(&p), WARD_ENOSPC);
 }
 
+/* More RAM regions: each one a memory node; overlaps and the device area refused. */
+static void ram_regions(void **state)
+{
+        (void)state;
+        struct ward_arm64_platform p;
+        assert_int_equal(ward_arm64_platform_init(&p, 64ull << 20, 1), WARD_OK);
+        assert_int_equal(ward_arm64_platform_set_ram_base(&p, 0x80000000), WARD_OK);
+        assert_int_equal(ward_arm64_platform_set_ram_base(&p, 0x80100000), WARD_EINVAL);
+        assert_int_equal(ward_arm64_platform_set_ram_base(&p, 0x06000000), WARD_EINVAL);
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0x100000000, 32ull << 20), WARD_OK);
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0, 0x8000000), WARD_OK);
+        /* Into the device windows, onto the boot RAM, onto another region, unaligned, 0. */
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0x3ff00000, 2ull << 20), WARD_EINVAL);
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0x83000000, 4096), WARD_EINVAL);
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0x101fff000, 8192), WARD_EINVAL);
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0x200000800, 4096), WARD_EINVAL);
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0x200000000, 0), WARD_EINVAL);
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0xfffffff000, 8192), WARD_EINVAL);
+        /* Moving the boot RAM onto a region is refused too. */
+        assert_int_equal(ward_arm64_platform_set_ram_base(&p, 0x100000000), WARD_EINVAL);
+        for (uint64_t i = 2; i < WARD_ARM64_MAX_RAM - 1; i++)
+                assert_int_equal(ward_arm64_platform_add_ram(&p, 0x200000000 + i * 4096, 4096),
+                                 WARD_OK);
+        assert_int_equal(ward_arm64_platform_add_ram(&p, 0x300000000, 4096), WARD_ENOSPC);
+        p.gic.gic_version = 3;
+        const uint64_t mpidr[1] = {0x80000000};
+        struct ward_arm64_dt dt;
+        ward_arm64_platform_dt(&p, mpidr, "x", 0, 0, 0, NULL, &dt);
+        assert_int_equal(ward_arm64_fdt_build(blob, sizeof(blob), &dt), 0);
+        int len;
+        const void *mem = prop("/memory@80000000", "reg", &len);
+        assert_int_equal(cell64(mem, 0), 0x80000000);
+        assert_int_equal(cell64(mem, 1), 64ull << 20);
+        mem = prop("/memory@100000000", "reg", &len);
+        assert_int_equal(cell64(mem, 0), 0x100000000);
+        assert_int_equal(cell64(mem, 1), 32ull << 20);
+        assert_string_equal(prop("/memory@0", "device_type", &len), "memory");
+        assert_true(fdt_path_offset(blob, "/memory@200002000") >= 0);
+        assert_true(fdt_path_offset(blob, "/memory@40000000") < 0);
+}
+
 /* A file that passes for an arm64 Image: the 64-byte header and some bytes. */
 static char image_path[64];
 
@@ -201,6 +242,7 @@ int main(void)
             cmocka_unit_test(kvm_style_tree),
             cmocka_unit_test(tree_too_big_for_buffer),
             cmocka_unit_test(platform_limits),
+            cmocka_unit_test(ram_regions),
             cmocka_unit_test_setup_teardown(dtb_command, make_image, remove_image),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

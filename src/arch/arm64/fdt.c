@@ -152,6 +152,14 @@ int ward_arm64_fdt_build(void *buf, size_t size, const struct ward_arm64_dt *d)
         CHECK(fdt_property_string(fdt, "device_type", "memory"));
         CHECK(prop_u64_pair(fdt, "reg", d->ram_base, d->ram_size));
         CHECK(fdt_end_node(fdt));
+        for (unsigned i = 0; i < d->nram_extra; i++) {
+                snprintf(memname, sizeof(memname), "memory@%llx",
+                         (unsigned long long)d->ram_extra[i].base);
+                CHECK(fdt_begin_node(fdt, memname));
+                CHECK(fdt_property_string(fdt, "device_type", "memory"));
+                CHECK(prop_u64_pair(fdt, "reg", d->ram_extra[i].base, d->ram_extra[i].size));
+                CHECK(fdt_end_node(fdt));
+        }
 
         CHECK(add_cpus(fdt, d));
         CHECK(fdt_begin_node(fdt, "psci"));

@@ -27,6 +27,43 @@ int ward_arm64_platform_init(struct ward_arm64_platform *p, uint64_t ram_size, u
         return WARD_OK;
 }
 
+/* [gpa, gpa+size) is page aligned, in the IPA space and clear of the device windows. */
+static bool ram_range_ok(uint64_t gpa, uint64_t size)
+{
+        if (size == 0 || (gpa | size) & 0xfff || gpa >= IPA_LIMIT || size > IPA_LIMIT - gpa)
+                return false;
+        return gpa >= WARD_ARM64_RAM_BASE || gpa + size <= WARD_ARM64_GIC_DIST_BASE;
+}
+
+static bool overlaps(uint64_t a, uint64_t asize, uint64_t b, uint64_t bsize)
+{
+        return a < b + bsize && b < a + asize;
+}
+
+int ward_arm64_platform_set_ram_base(struct ward_arm64_platform *p, uint64_t ram_base)
+{
+        if (ram_base & 0x1fffff || !ram_range_ok(ram_base, p->ram_size))
+                return WARD_EINVAL;
+        for (unsigned i = 0; i < p->nram_extra; i++)
+                if (overlaps(ram_base, p->ram_size, p->ram_extra[i].base, p->ram_extra[i].size))
+                        return WARD_EINVAL;
+        p->ram_base = ram_base;
+        return WARD_OK;
+}
+
+int ward_arm64_platform_add_ram(struct ward_arm64_platform *p, uint64_t gpa, uint64_t size)
+{
+        if (p->nram_extra == WARD_ARM64_MAX_RAM - 1)
+                return WARD_ENOSPC;
+        if (!ram_range_ok(gpa, size) || overlaps(gpa, size, p->ram_base, p->ram_size))
+                return WARD_EINVAL;
+        for (unsigned i = 0; i < p->nram_extra; i++)
+                if (overlaps(gpa, size, p->ram_extra[i].base, p->ram_extra[i].size))
+                        return WARD_EINVAL;
+        p->ram_extra[p->nram_extra++] = (struct ward_fdt_mem){gpa, size};
+        return WARD_OK;
+}
+
 int ward_arm64_platform_add_virtio(struct ward_arm64_platform *p)
 {
         if (p->nvirtio == WARD_ARM64_MAX_VIRTIO)
@@ -44,6 +81,8 @@ void ward_arm64_platform_dt(const struct ward_arm64_platform *p, const uint64_t 
         *dt = (struct ward_arm64_dt){
             .ram_base = p->ram_base,
             .ram_size = p->ram_size,
+            .ram_extra = p->ram_extra,
+            .nram_extra = p->nram_extra,
             .ncpus = p->ncpus,
             .mpidr = mpidr,
             .gic = p->gic,

@@ -77,6 +77,7 @@ struct vmm {
         struct ward_arm64_platform plat;
         uint8_t *ram;
         uint64_t ram_size;
+        void *ram_extra[WARD_MAX_RAM_EXTRA]; /* --ram mappings, NULL: none */
         struct ward_gmem gm;
         struct ward_bus bus;
         struct ward_bus_window windows[MAX_VDEV + 2];
@@ -472,10 +473,17 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
         if (m->hv->vm_create(&m->vm, cfg->cpus, err, errlen))
                 return -1;
         m->ram_size = cfg->mem_bytes;
-        if (ward_arm64_platform_init(&m->plat, m->ram_size, cfg->cpus)) {
-                fail(err, errlen, "--mem/--cpus: does not fit ward's arm64 memory map");
+        if (ward_arm64_platform_init(&m->plat, m->ram_size, cfg->cpus) ||
+            ward_arm64_platform_set_ram_base(&m->plat, cfg->mem_gpa)) {
+                fail(err, errlen, "--mem/--mem-at/--cpus: does not fit ward's arm64 memory map");
                 return -1;
         }
+        for (unsigned i = 0; i < cfg->nram; i++)
+                if (ward_arm64_platform_add_ram(&m->plat, cfg->ram[i].gpa, cfg->ram[i].size)) {
+                        fail(err, errlen, "--ram 0x%llx: does not fit ward's arm64 memory map",
+                             (unsigned long long)cfg->ram[i].gpa);
+                        return -1;
+                }
         m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m->ram == MAP_FAILED) {
@@ -489,6 +497,25 @@ static int build_vm(struct vmm *m, char *err, size_t errlen)
         if (m->hv->map_ram(m->vm, 0, m->plat.ram_base, m->ram_size, m->ram)) {
                 fail(err, errlen, "cannot map guest RAM: %s", strerror(errno));
                 return -1;
+        }
+        /* More RAM: memory slots after the shared regions' (1 to WARD_MAX_SHM). */
+        for (unsigned i = 0; i < cfg->nram; i++) {
+                const struct ward_ram_config *rc = &cfg->ram[i];
+                void *p = mmap(NULL, rc->size, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                if (p == MAP_FAILED) {
+                        fail(err, errlen, "--ram 0x%llx: cannot reserve %lluM: %s",
+                             (unsigned long long)rc->gpa, (unsigned long long)(rc->size >> 20),
+                             strerror(errno));
+                        return -1;
+                }
+                m->ram_extra[i] = p;
+                if (ward_gmem_add(&m->gm, rc->gpa, rc->size, p) ||
+                    m->hv->map_ram(m->vm, 1 + WARD_MAX_SHM + i, rc->gpa, rc->size, p)) {
+                        fail(err, errlen, "--ram 0x%llx: cannot map it into the guest: %s",
+                             (unsigned long long)rc->gpa, strerror(errno));
+                        return -1;
+                }
         }
         for (unsigned i = 0; i < cfg->nshm; i++) {
                 const struct ward_shm_config *sc = &cfg->shm[i];
@@ -823,6 +850,9 @@ static void teardown(struct vmm *m)
                 m->hv->vm_destroy(m->vm);
         if (m->ram)
                 munmap(m->ram, m->ram_size);
+        for (unsigned i = 0; i < m->cfg->nram; i++)
+                if (m->ram_extra[i])
+                        munmap(m->ram_extra[i], m->cfg->ram[i].size);
         if (m->stop_fd >= 0)
                 close(m->stop_fd);
         if (m->out_wake_fd >= 0)
