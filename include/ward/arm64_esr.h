@@ -12,6 +12,7 @@
 #include "ward/util.h"
 
 /* Exception classes (ARM DDI 0487, ESR_ELx.EC) that a VMM handles. */
+#define WARD_ESR_EC(esr) (((esr) >> 26) & 0x3f) /* the exception class */
 #define WARD_ESR_EC_WFX 0x01
 #define WARD_ESR_EC_HVC64 0x16
 #define WARD_ESR_EC_SMC64 0x17

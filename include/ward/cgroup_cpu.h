@@ -40,7 +40,7 @@ int ward_cgroup_make_vm(const char *dir, const char *vm, int64_t max_us, int64_t
 /* Moves the calling process into the cgroup at dir. 0, or -1 with errno. */
 int ward_cgroup_join(const char *dir);
 
-/* Removes DIR/VM for each named VM and then DIR (empty cgroups only). */
-void ward_cgroup_remove_system(const char *dir, const char *const *vms, size_t nvms);
+/* Removes the cgroup at dir (only an empty one goes: rmdir). */
+void ward_cgroup_remove(const char *dir);
 
 #endif

@@ -79,6 +79,9 @@ int ward_ctl_policy_check(const struct ward_sys_vm *vm, enum ward_sys_op op, cha
 int ward_ctl_call(const char *socket_path, const char *request, int timeout_ms, char **reply,
                   char *err, size_t errlen);
 
+/* CLOCK_MONOTONIC in milliseconds: deadlines of the supervisor and the clients. */
+int64_t ward_ctl_now_ms(void);
+
 /* True when something accepts connections on socket_path. */
 bool ward_ctl_socket_alive(const char *socket_path);
 

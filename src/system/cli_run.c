@@ -5,6 +5,7 @@
  */
 #include "ward/run_config.h"
 #include "ward/arm64_map.h"
+#include "ward/system_desc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -323,7 +324,7 @@ static int check_ram_ranges(const struct ward_run_config *cfg, uint64_t host_mem
                         return -1;
                 }
                 for (unsigned j = 0; j < i; j++)
-                        if (gpa < all[j].gpa + all[j].size && all[j].gpa < gpa + size) {
+                        if (ward_sys_ranges_overlap(gpa, size, all[j].gpa, all[j].size)) {
                                 snprintf(err, errlen, "%s: overlaps %s", what,
                                          j ? "an earlier --ram region" : "the --mem RAM");
                                 return -1;
@@ -525,10 +526,11 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
                 const char *what = NULL;
                 if (end > WARD_ARM64_GIC_DIST_BASE && sc->gpa < WARD_ARM64_RAM_BASE)
                         what = "the device windows (0x8000000-0x40000000)";
-                else if (end > cfg->mem_gpa && sc->gpa < cfg->mem_gpa + cfg->mem_bytes)
+                else if (ward_sys_ranges_overlap(sc->gpa, sc->size, cfg->mem_gpa, cfg->mem_bytes))
                         what = "the --mem RAM";
                 for (unsigned j = 0; !what && j < cfg->nram; j++)
-                        if (end > cfg->ram[j].gpa && sc->gpa < cfg->ram[j].gpa + cfg->ram[j].size)
+                        if (ward_sys_ranges_overlap(sc->gpa, sc->size, cfg->ram[j].gpa,
+                                                    cfg->ram[j].size))
                                 what = "a --ram region";
                 if (what) {
                         snprintf(err, errlen, "--shm %d:0x%llx:0x%llx: overlaps %s", sc->fd,

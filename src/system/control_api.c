@@ -324,7 +324,7 @@ bool ward_ctl_socket_alive(const char *socket_path)
         return true;
 }
 
-static int64_t now_ms(void)
+int64_t ward_ctl_now_ms(void)
 {
         struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
@@ -354,7 +354,7 @@ int ward_ctl_call(const char *socket_path, const char *request, int timeout_ms, 
                 (void)send(fd, "\n", 1, MSG_NOSIGNAL);
         size_t cap = 4096, n = 0;
         char *buf = malloc(cap);
-        int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+        int64_t deadline = timeout_ms < 0 ? -1 : ward_ctl_now_ms() + timeout_ms;
         for (;;) {
                 if (!buf) {
                         snprintf(err, errlen, "out of memory");
@@ -376,7 +376,7 @@ int ward_ctl_call(const char *socket_path, const char *request, int timeout_ms, 
                 }
                 int wait = -1;
                 if (deadline >= 0) {
-                        int64_t left = deadline - now_ms();
+                        int64_t left = deadline - ward_ctl_now_ms();
                         wait = left > 0 ? (int)left : 0;
                 }
                 struct pollfd p = {.fd = fd, .events = POLLIN};

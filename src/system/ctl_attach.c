@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DETACH_KEY 0x1d  /* Ctrl-] as in telnet and virsh console */
@@ -55,13 +54,6 @@ static void make_raw(void)
         atexit(restore_tty);
         signal(SIGTERM, on_signal);
         signal(SIGHUP, on_signal);
-}
-
-static int64_t now_ms(void)
-{
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /*
@@ -136,7 +128,7 @@ int ward_ctl_attach(const char *sock, const char *vm, int64_t bytes)
                         fprintf(stderr, "ward ctl: vm %s is %s\n", vm, state);
                         return 0;
                 }
-                if (eof && now_ms() >= linger_until)
+                if (eof && ward_ctl_now_ms() >= linger_until)
                         break;
                 char in[WARD_CTL_MAX_INPUT];
                 size_t n = 0;
@@ -147,7 +139,7 @@ int ward_ctl_attach(const char *sock, const char *vm, int64_t bytes)
                                 continue;
                         if (r <= 0) {
                                 eof = true;
-                                linger_until = now_ms() + LINGER_MS;
+                                linger_until = ward_ctl_now_ms() + LINGER_MS;
                         } else {
                                 n = (size_t)r;
                         }

@@ -91,13 +91,6 @@ struct ward_sup {
         char cg_dir[PATH_MAX]; /* ROOT/ward/sup-PID when a VM has cpu_max_us, else "" */
 };
 
-static int64_t now_ms(void)
-{
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* --- the command line of one VMM ------------------------------------------ */
 
 static const char *put(char **p, char *end, const char *fmt, const char *a)
@@ -420,7 +413,7 @@ static void begin_stop(struct vm_rt *v, int64_t grace_ms)
                 v->kill_at = INT64_MAX;
         } else {
                 kill(-v->pid, SIGTERM);
-                v->kill_at = now_ms() + grace_ms;
+                v->kill_at = ward_ctl_now_ms() + grace_ms;
         }
         if (paused)
                 kill(-v->pid, SIGCONT);
@@ -452,7 +445,7 @@ static void exited(struct ward_sup *s, struct vm_rt *v, int st)
         } else if (v->d->policy.on_failure == WARD_SYS_ON_FAILURE_RESTART && !s->shutting_down &&
                    v->restarts < v->d->policy.max_restarts) {
                 v->state = ST_RESTARTING;
-                v->restart_at = now_ms() + v->d->policy.restart_backoff_ms;
+                v->restart_at = ward_ctl_now_ms() + v->d->policy.restart_backoff_ms;
         } else {
                 v->state = ST_FAILED;
         }
@@ -548,11 +541,11 @@ static int console_input(struct vm_rt *v, const struct ward_ctl_request *req, ch
         ssize_t w = send(v->in_fd, req->input, req->input_len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w == (ssize_t)req->input_len)
                 return 0;
-        /* A socket send of at most 4 KiB is all or nothing unless the buffer is full. */
+        /* A short send or EAGAIN: the socket's buffer is full. */
+        bool full = w >= 0 || errno == EAGAIN;
         snprintf(err, errlen, "vm %s: console input: %s; %zd of %zu bytes sent", v->d->name,
-                 w < 0 ? (errno == EAGAIN ? "the VM is not reading it" : strerror(errno))
-                       : "the VM is not reading it",
-                 w < 0 ? (ssize_t)0 : w, req->input_len);
+                 full ? "the VM is not reading it" : strerror(errno), w < 0 ? (ssize_t)0 : w,
+                 req->input_len);
         return -1;
 }
 
@@ -606,6 +599,16 @@ static void console_reply(struct ward_sup *s, struct client *c, struct vm_rt *v,
         client_send(c, o);
 }
 
+/* start, or restart of a VM that is not running: a fresh restart count. */
+static void start_vm(struct ward_sup *s, struct client *c, struct vm_rt *v, long i)
+{
+        v->restarts = 0;
+        if (launch(s, v))
+                client_error(c, v->launch_error);
+        else
+                client_vms(s, c, i);
+}
+
 static void handle(struct ward_sup *s, struct client *c, const char *text, size_t len)
 {
         struct ward_ctl_request req;
@@ -642,23 +645,13 @@ static void handle(struct ward_sup *s, struct client *c, const char *text, size_
                         client_error(c, err);
                         return;
                 }
-                v->restarts = 0;
-                if (launch(s, v)) {
-                        client_error(c, v->launch_error);
-                        return;
-                }
-                client_vms(s, c, i);
+                start_vm(s, c, v, i);
                 return;
         case WARD_CTL_STOP:
         case WARD_CTL_RESTART:
                 if (v->pid <= 0) {
                         if (req.op == WARD_CTL_RESTART) {
-                                v->restarts = 0;
-                                if (launch(s, v)) {
-                                        client_error(c, v->launch_error);
-                                        return;
-                                }
-                                client_vms(s, c, i);
+                                start_vm(s, c, v, i);
                                 return;
                         }
                         if (v->state == ST_RESTARTING)
@@ -749,7 +742,7 @@ static void accept_clients(struct ward_sup *s)
                         continue;
                 }
                 s->clients[s->nclients++] = (struct client){
-                    .fd = fd, .wait_vm = -1, .deadline = now_ms() + CLIENT_TIMEOUT_MS};
+                    .fd = fd, .wait_vm = -1, .deadline = ward_ctl_now_ms() + CLIENT_TIMEOUT_MS};
         }
 }
 
@@ -819,7 +812,7 @@ static void client_write(struct client *c)
         }
         shutdown(c->fd, SHUT_WR);
         c->phase = C_DRAIN;
-        c->deadline = now_ms() + DRAIN_MS;
+        c->deadline = ward_ctl_now_ms() + DRAIN_MS;
 }
 
 static void settle_waits(struct ward_sup *s)
@@ -888,7 +881,7 @@ bool ward_sup_poll(struct ward_sup *s, int timeout_ms)
                 short ev = c->phase == C_WRITE ? POLLOUT : c->phase == C_WAIT ? 0 : POLLIN;
                 p[2 + k] = (struct pollfd){.fd = c->fd, .events = ev};
         }
-        int64_t t = now_ms(), dl = next_deadline(s);
+        int64_t t = ward_ctl_now_ms(), dl = next_deadline(s);
         int wait = timeout_ms;
         if (dl != INT64_MAX) {
                 int64_t left = dl > t ? dl - t : 0;
@@ -920,7 +913,7 @@ bool ward_sup_poll(struct ward_sup *s, int timeout_ms)
                 if (p[1].revents & POLLIN)
                         accept_clients(s);
         }
-        t = now_ms();
+        t = ward_ctl_now_ms();
         timers(s, t);
         settle_waits(s);
         for (size_t k = 0; k < s->nclients;) {
@@ -1171,14 +1164,11 @@ void ward_sup_free(struct ward_sup *s)
                 }
                 close_input(v);
         }
-        if (s->cg_dir[0]) {
-                const char *names[WARD_SYS_MAX_VMS];
-                size_t n = 0;
-                for (size_t i = 0; i < s->nvms && n < WARD_SYS_MAX_VMS; i++)
-                        if (s->vms[i].cgroup[0])
-                                names[n++] = s->vms[i].d->name;
-                ward_cgroup_remove_system(s->cg_dir, names, n);
-        }
+        for (size_t i = 0; i < s->nvms; i++)
+                if (s->vms[i].cgroup[0])
+                        ward_cgroup_remove(s->vms[i].cgroup);
+        if (s->cg_dir[0])
+                ward_cgroup_remove(s->cg_dir);
         while (s->nclients)
                 client_close(s, 0);
         if (s->lfd >= 0) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Test helpers for `ward system ...` sub-commands: run one with its output
- * captured in memory, and write small input files. Header-only, for the
+ * captured in memory, and write and read small files. Header-only, for the
  * unit tests that drive the command line.
  */
 #ifndef WARD_TEST_CLI_CAPTURE_H
@@ -46,6 +46,30 @@ static inline void write_file(const char *path, const char *text)
         assert_non_null(f);
         fputs(text, f);
         fclose(f);
+}
+
+/* The whole file, NUL-terminated (free it); NULL when it cannot be opened. */
+static inline char *slurp(const char *path, size_t *len)
+{
+        FILE *f = fopen(path, "rb");
+        if (!f)
+                return NULL;
+        size_t cap = 1 << 16, n = 0, got;
+        char *buf = malloc(cap + 1);
+        assert_non_null(buf);
+        while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+                n += got;
+                if (n == cap) {
+                        cap *= 2;
+                        buf = realloc(buf, cap + 1);
+                        assert_non_null(buf);
+                }
+        }
+        fclose(f);
+        buf[n] = '\0';
+        if (len)
+                *len = n;
+        return buf;
 }
 
 #endif

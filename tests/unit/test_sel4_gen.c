@@ -28,27 +28,6 @@
 #define WARD_SOURCE_DIR "."
 #endif
 
-static char *slurp(const char *path)
-{
-        FILE *f = fopen(path, "rb");
-        if (!f)
-                return NULL;
-        size_t cap = 1 << 16, n = 0, got;
-        char *buf = malloc(cap + 1);
-        assert_non_null(buf);
-        while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-                n += got;
-                if (n == cap) {
-                        cap *= 2;
-                        buf = realloc(buf, cap + 1);
-                        assert_non_null(buf);
-                }
-        }
-        fclose(f);
-        buf[n] = '\0';
-        return buf;
-}
-
 static const char *any_file(void *ctx, const char *path, enum ward_sys_file_use use)
 {
         (void)ctx;
@@ -292,7 +271,7 @@ static const char *make_body(const char *make)
 static void example_sel4(void **state)
 {
         (void)state;
-        char *text = slurp(WARD_SOURCE_DIR "/examples/two-vms-shared-sel4.json");
+        char *text = slurp(WARD_SOURCE_DIR "/examples/two-vms-shared-sel4.json", NULL);
         assert_non_null(text);
         struct result r = gen(text);
         free(text);
@@ -310,7 +289,7 @@ static void example_sel4(void **state)
 static void example_linux(void **state)
 {
         (void)state;
-        char *text = slurp(WARD_SOURCE_DIR "/examples/two-vms-shared.json");
+        char *text = slurp(WARD_SOURCE_DIR "/examples/two-vms-shared.json", NULL);
         assert_non_null(text);
         struct result r = gen(text);
         free(text);
@@ -682,7 +661,7 @@ static void cli_sel4(void **state)
                  desc);
         expect_text(r.err, want);
         cli_free(&r);
-        char *x = slurp(sys), *m = slurp(mk);
+        char *x = slurp(sys, NULL), *m = slurp(mk, NULL);
         assert_non_null(x);
         assert_non_null(m);
         expect_in(x, "<protection_domain name=\"a\" priority=\"200\" stack_size=\"0x10000\">");

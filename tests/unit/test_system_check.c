@@ -43,30 +43,6 @@
 
 static const char *corpus_dir = WARD_SYSTEM_CORPUS;
 
-static char *slurp(const char *path, size_t *len)
-{
-        FILE *f = fopen(path, "rb");
-        if (!f)
-                return NULL;
-        size_t cap = 1 << 16, n = 0;
-        char *buf = malloc(cap + 1);
-        assert_non_null(buf);
-        size_t got;
-        while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-                n += got;
-                if (n == cap) {
-                        cap *= 2;
-                        buf = realloc(buf, cap + 1);
-                        assert_non_null(buf);
-                }
-        }
-        fclose(f);
-        buf[n] = '\0';
-        if (len)
-                *len = n;
-        return buf;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *)a, *(char *const *)b);

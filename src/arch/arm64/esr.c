@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "ward/arm64_esr.h"
 
-#define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 #define ESR_IL (1u << 25)
 #define ISS_ISV (1u << 24)
 #define ISS_SAS(esr) (((esr) >> 22) & 3)
@@ -15,7 +14,7 @@
 void ward_arm64_esr_decode(uint32_t esr, struct ward_esr *out)
 {
         memset(out, 0, sizeof(*out));
-        out->ec = ESR_EC(esr);
+        out->ec = WARD_ESR_EC(esr);
         out->il32 = esr & ESR_IL;
         switch (out->ec) {
         case WARD_ESR_EC_DABT_LOW:

@@ -195,11 +195,7 @@ int ward_cgroup_join(const char *dir)
         return write_str(path, "0");
 }
 
-void ward_cgroup_remove_system(const char *dir, const char *const *vms, size_t nvms)
+void ward_cgroup_remove(const char *dir)
 {
-        char path[4096];
-        for (size_t i = 0; i < nvms; i++)
-                if (!path_of(path, sizeof(path), dir, vms[i]))
-                        rmdir(path);
         rmdir(dir);
 }

@@ -130,7 +130,7 @@ static unsigned vm_fault_kind(uint64_t addr)
 
 static unsigned vcpu_fault_kind(uint32_t esr)
 {
-        switch ((esr >> 26) & 0x3f) {
+        switch (WARD_ESR_EC(esr)) {
         case WARD_ESR_EC_WFX:
                 return EXIT_VCPU_WFX;
         case WARD_ESR_EC_HVC64:
