@@ -6,7 +6,7 @@
 #ifndef WARD_ARM64_FDT_H
 #define WARD_ARM64_FDT_H
 
-#include "ward/hv.h"
+#include "ward/hv_arm64.h"
 
 struct ward_fdt_virtio {
         uint64_t base;
@@ -23,7 +23,7 @@ struct ward_arm64_dt {
         unsigned nram_extra;
         unsigned ncpus;
         const uint64_t *mpidr; /* ncpus entries */
-        struct ward_hv_irqchip gic;
+        struct ward_hv_gic gic;
         uint64_t uart_base;
         unsigned uart_spi;
         const struct ward_fdt_virtio *virtio;

@@ -19,7 +19,7 @@ struct ward_arm64_platform {
         struct ward_fdt_mem ram_extra[WARD_ARM64_MAX_RAM - 1];
         unsigned nram_extra;
         unsigned ncpus;
-        struct ward_hv_irqchip gic; /* gic_version 0 until the backend picks one */
+        struct ward_hv_gic gic; /* gic_version 0 until the backend picks one */
         uint64_t uart_base;
         unsigned uart_spi;
         unsigned nvirtio;

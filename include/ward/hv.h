@@ -1,8 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The hypervisor seam (layer 1). Everything above this header talks to the
- * hypervisor only through struct ward_hv_ops; nothing above it names KVM
- * or seL4. Backends: hv/kvm (Linux ioctls), hv/microkit (seL4, later).
+ * The hypervisor seam (layer 1), its neutral part. Everything above this
+ * header talks to the hypervisor only through struct ward_hv_ops; nothing
+ * above it names KVM or seL4.
+ *
+ * The neutral part knows VMs, memory slots, vCPUs, runs and exits (MMIO
+ * and port I/O), and interrupts by line and by message. What only one
+ * architecture has (arm64: registers and the GIC; x86_64 later: registers,
+ * CPUID, MSRs, the local APIC) is an extension that `arch_ops` points to,
+ * declared in hv_<arch>.h: adding an architecture adds a header and a
+ * backend file, and leaves this one alone.
+ *
+ * Backends: hv/kvm (Linux ioctls, a run loop per vCPU thread) and
+ * hv/microkit (seL4; fault-driven: a fault becomes a struct ward_hv_exit
+ * handed to the same dispatch, ward_vm_exit(), so vcpu_run is NULL).
  */
 #ifndef WARD_HV_H
 #define WARD_HV_H
@@ -12,17 +23,9 @@
 struct ward_hv_vm;
 struct ward_hv_vcpu;
 
-/* Where the platform's interrupt controller lives (arm64 GIC). */
-struct ward_hv_irqchip {
-        int gic_version; /* 3 or 2, chosen by the backend (v3 first, then v2) */
-        uint64_t dist_base, dist_size;
-        uint64_t redist_base, redist_size; /* GICv3: all vCPUs' redistributors */
-        uint64_t cpu_base, cpu_size;       /* GICv2 CPU interface */
-        unsigned nr_irqs;                  /* total interrupt IDs, including 32 private */
-};
-
 enum ward_hv_exit_kind {
         WARD_HV_EXIT_MMIO,     /* addr, len, is_write, data: complete then run again */
+        WARD_HV_EXIT_IO,       /* port I/O: addr is the port; same fields as MMIO */
         WARD_HV_EXIT_SHUTDOWN, /* guest asked to power off */
         WARD_HV_EXIT_RESET,    /* guest asked to reboot */
         WARD_HV_EXIT_KICKED,   /* ward_hv_ops.vcpu_kick or a signal interrupted the run */
@@ -39,58 +42,49 @@ struct ward_hv_exit {
         char reason[128];
 };
 
-/* Registers that boot code sets. */
-enum ward_hv_reg {
-        WARD_REG_PC,
-        WARD_REG_X0,
-        WARD_REG_X1,
-        WARD_REG_X2,
-        WARD_REG_X3,
-        WARD_REG_PSTATE,
-        WARD_REG_MPIDR, /* read only: the affinity the guest sees */
-};
+/* map_memory flags. */
+#define WARD_HV_MEM_READONLY 1u /* guest writes exit as MMIO writes (the bus finds nothing) */
 
 struct ward_hv_ops {
         const char *name;
+        const char *arch;     /* "arm64" (x86_64 later): which extension arch_ops is */
+        const void *arch_ops; /* struct ward_hv_<arch>_ops, see hv_<arch>.h */
+
         /* Opens the hypervisor; err gets one line when it fails. */
         int (*vm_create)(struct ward_hv_vm **vm, unsigned ncpus, char *err, size_t errlen);
         void (*vm_destroy)(struct ward_hv_vm *vm);
-        int (*map_ram)(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
-                       void *hva);
         /*
-         * Optional (NULL when unsupported): like map_ram, for memory shared
-         * with other VMs. With read_only, guest writes to the range do not
-         * change it and exit as MMIO writes instead (the bus finds nothing
-         * there). Fails with errno ENOTSUP when read-only slots are unknown.
+         * Makes [gpa, gpa+size) guest memory backed by hva, in memory slot
+         * `slot`. On failure err gets the reason alone (the caller names
+         * the region), e.g. "not supported" for flags the backend cannot do.
+         * A backend whose memory is mapped statically (seL4) checks and
+         * does nothing.
          */
-        int (*map_region)(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
-                          void *hva, bool read_only);
-        /* Creates the interrupt controller; fills in the version used. */
-        int (*irqchip_create)(struct ward_hv_vm *vm, struct ward_hv_irqchip *chip, char *err,
-                              size_t errlen);
-        /* Call after all vCPUs exist, before the first run. */
-        int (*irqchip_finalize)(struct ward_hv_vm *vm, char *err, size_t errlen);
+        int (*map_memory)(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                          void *hva, unsigned flags, char *err, size_t errlen);
         /* index 0 starts running; others start powered off until the guest starts them. */
         int (*vcpu_create)(struct ward_hv_vm *vm, unsigned index, struct ward_hv_vcpu **vcpu,
                            char *err, size_t errlen);
-        int (*vcpu_set_reg)(struct ward_hv_vcpu *vcpu, enum ward_hv_reg reg, uint64_t val);
-        int (*vcpu_get_reg)(struct ward_hv_vcpu *vcpu, enum ward_hv_reg reg, uint64_t *val);
         /*
-         * Runs until an exit the caller must handle. An MMIO read is
+         * Runs until an exit the caller must handle. An MMIO or I/O read is
          * completed by filling exit->data and passing the same exit back.
+         * NULL for a fault-driven backend.
          */
         int (*vcpu_run)(struct ward_hv_vcpu *vcpu, struct ward_hv_exit *exit);
         /* Makes a running vcpu_run return WARD_HV_EXIT_KICKED soon; any thread. */
         void (*vcpu_kick)(struct ward_hv_vcpu *vcpu);
         void (*vcpu_destroy)(struct ward_hv_vcpu *vcpu);
-        /* Sets a shared peripheral interrupt (SPI number, 0-based) level. */
-        int (*irq_line)(struct ward_hv_vm *vm, unsigned spi, bool level);
+        /* Sets the level of a device interrupt line (arm64: SPI number, 0-based). */
+        int (*irq_line)(struct ward_hv_vm *vm, unsigned line, bool level);
+        /* Optional: a message-signalled interrupt (x86 MSI, GICv3 ITS). */
+        int (*irq_msi)(struct ward_hv_vm *vm, uint64_t addr, uint32_t data);
         /*
-         * Host notification objects (an eventfd on Linux): writes to `fd`
-         * raise the SPI (edge), and guest writes of `datamatch` to the 4
-         * bytes at `addr` signal `notify_fd` without stopping the vCPU.
+         * Optional (NULL when unsupported). Host notification objects (an
+         * eventfd on Linux): writes to `fd` raise the line (edge), and guest
+         * writes of `datamatch` to the 4 bytes at `addr` signal `notify_fd`
+         * without stopping the vCPU.
          */
-        int (*irq_bind_notifier)(struct ward_hv_vm *vm, unsigned spi, int fd);
+        int (*irq_bind_notifier)(struct ward_hv_vm *vm, unsigned line, int fd);
         int (*mmio_bind_notifier)(struct ward_hv_vm *vm, uint64_t addr, uint32_t datamatch,
                                   int notify_fd);
         /*

@@ -102,6 +102,11 @@ struct ward_blk_port_layout {
 int ward_blk_port_layout(const struct ward_blk_port_config *cfg, struct ward_blk_port_layout *l);
 /* Resets both rings (optional for zero-filled memory). */
 int ward_blk_port_format(void *mem, size_t mem_bytes, const struct ward_blk_port_config *cfg);
+/* Attaches the request and response rings with the given roles (both sides use it). */
+int ward_blk_port_attach_rings(void *mem, size_t mem_bytes, const struct ward_blk_port_config *cfg,
+                               struct ward_blk_port_layout *l, struct ward_ring *req,
+                               enum ward_ring_role req_role, struct ward_ring *resp,
+                               enum ward_ring_role resp_role);
 
 /* ---- Client: the VMM side, a struct ward_blk_backend for ward_vblk. ---- */
 

@@ -17,6 +17,12 @@ void *memset(void *dst, int c, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 
+/*
+ * Formats into buf (always terminated, truncated quietly): %s %c %d %u %x
+ * with l or ll, and %%. The core's error messages; src/util/fmt.c.
+ */
+void ward_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #define WARD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define WARD_MIN(a, b) ((a) < (b) ? (a) : (b))
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * A virtio device behind the MMIO transport (virtio 1.x, section 4.2,
- * version 2 only: no legacy). The transport owns the register file, the
- * feature handshake and the queues; a device (console, block, entropy) only
- * fills in struct ward_virtio and implements struct ward_virtio_ops. A
- * device never sees a register offset, and the transport never sees a
- * request.
+ * A virtio device (virtio 1.x). A device (console, block, entropy) only
+ * fills in struct ward_virtio and implements struct ward_virtio_ops; the
+ * virtio core (src/virtio/core.c) owns the feature handshake, the queues,
+ * notification, used-ring signalling and needs-reset; a transport (today
+ * MMIO, version 2 only, src/virtio/mmio.c) maps its registers onto the
+ * core. A device never sees a register offset, and the transport never
+ * sees a request.
  */
 #ifndef WARD_VIRTIO_H
 #define WARD_VIRTIO_H
@@ -80,6 +81,10 @@ void ward_virtio_init(struct ward_virtio *v, const struct ward_gmem *gm, ward_ir
 void ward_virtio_notify(struct ward_virtio *v, unsigned q);
 /* Interrupts the driver for queue q if its notification suppression allows. */
 void ward_virtio_signal_used(struct ward_virtio *v, unsigned q);
+/* Resets the device and its queues (the driver wrote 0 to its status). */
+void ward_virtio_reset(struct ward_virtio *v);
+/* The driver acknowledged the interrupt causes in bits. */
+void ward_virtio_ack(struct ward_virtio *v, uint32_t bits);
 /* Marks the device as needing a reset and tells the driver (config interrupt). */
 void ward_virtio_set_needs_reset(struct ward_virtio *v);
 /* True once the driver has set DRIVER_OK and not failed or reset since. */

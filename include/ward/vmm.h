@@ -10,6 +10,6 @@
  * vCPU fails or the user quits, and releases everything. Returns the
  * process exit status: 0 guest stop, 1 failure (reason printed on stderr).
  */
-int ward_vmm_run(const struct ward_run_config *cfg);
+int ward_vmm_run(const struct ward_vm_config *cfg);
 
 #endif

@@ -16,3 +16,8 @@ _guest_initrd_end:
 _guest_dtb:
         .incbin DTB
 _guest_dtb_end:
+        .balign 8
+        .global _guest_seed, _guest_seed_end
+_guest_seed:
+        .incbin SEED
+_guest_seed_end:

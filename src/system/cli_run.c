@@ -52,12 +52,6 @@ const char ward_run_usage[] =
     "(the reason is printed), 2 for a bad argument. On a terminal, Ctrl-A x ends the VM\n"
     "at once.\n";
 
-const char *ward_default_cmdline(enum ward_console_kind console)
-{
-        return console == WARD_CONSOLE_VIRTIO ? "console=hvc0 earlycon panic=-1"
-                                              : "console=ttyS0 earlycon panic=-1";
-}
-
 int ward_parse_size(const char *s, uint64_t *out)
 {
         if (!s || !*s || *s == '-' || *s == '+')
@@ -108,7 +102,7 @@ static int check_readable(const char *what, const char *path, char *err, size_t 
         return 0;
 }
 
-static int parse_disk(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
+static int parse_disk(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
         if (cfg->ndisks == WARD_MAX_DISKS) {
                 snprintf(err, errlen, "--disk %s: at most %d disks", arg, WARD_MAX_DISKS);
@@ -176,7 +170,7 @@ static int parse_fd(const char *s, int *out)
         return 0;
 }
 
-static int parse_shm(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
+static int parse_shm(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
         if (cfg->nshm == WARD_MAX_SHM) {
                 snprintf(err, errlen, "--shm %s: at most %d shared regions", arg, WARD_MAX_SHM);
@@ -260,7 +254,7 @@ syntax:
         return -1;
 }
 
-static int parse_ram(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
+static int parse_ram(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
         if (cfg->nram == WARD_MAX_RAM_EXTRA) {
                 snprintf(err, errlen, "--ram %s: at most %d regions besides --mem", arg,
@@ -288,7 +282,7 @@ static int parse_ram(struct ward_run_config *cfg, const char *arg, char *err, si
 }
 
 /* What the guest-physical map allows for RAM range i of n (0 is --mem). */
-static int check_ram_ranges(const struct ward_run_config *cfg, uint64_t host_mem_bytes, char *err,
+static int check_ram_ranges(const struct ward_vm_config *cfg, uint64_t host_mem_bytes, char *err,
                             size_t errlen)
 {
         struct ward_ram_config all[1 + WARD_MAX_RAM_EXTRA];
@@ -340,7 +334,7 @@ static int check_ram_ranges(const struct ward_run_config *cfg, uint64_t host_mem
         return 0;
 }
 
-static int parse_doorbell(struct ward_run_config *cfg, const char *arg, char *err, size_t errlen)
+static int parse_doorbell(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
         if (cfg->ndoorbells == WARD_MAX_DOORBELLS) {
                 snprintf(err, errlen, "--doorbell %s: at most %d doorbells", arg,
@@ -366,7 +360,7 @@ static int parse_doorbell(struct ward_run_config *cfg, const char *arg, char *er
 }
 
 enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t host_mem_bytes,
-                                        struct ward_run_config *cfg, char *err, size_t errlen)
+                                        struct ward_vm_config *cfg, char *err, size_t errlen)
 {
         enum {
                 O_KERNEL = 256,

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
                 return 0;
         }
         if (strcmp(argv[1], "run") == 0) {
-                static struct ward_run_config cfg;
+                static struct ward_vm_config cfg;
                 char err[512];
                 switch (
                     ward_cli_parse_run(argc - 1, argv + 1, host_memory(), &cfg, err, sizeof(err))) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/virtio_blk.h"
+#include "ward/device.h"
 
 #define HDR_LEN 16
 
@@ -217,3 +217,18 @@ void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uin
         b->v.config = b->config;
         b->v.config_len = sizeof(b->config);
 }
+
+static struct ward_virtio *blk_setup_type(void *state, const union ward_backend *be,
+                                          const struct ward_device_params *p)
+{
+        struct ward_vblk *b = state;
+        ward_vblk_setup(b, &be->blk, p->size_bytes, p->read_only, p->id);
+        return &b->v;
+}
+
+const struct ward_device_type ward_virtio_blk_type = {
+    .name = "blk",
+    .cls = WARD_DEVICE_BLOCK,
+    .state_size = sizeof(struct ward_vblk),
+    .setup = blk_setup_type,
+};

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/virtio_console.h"
+#include "ward/device.h"
 
 #define Q_RX 0
 #define Q_TX 1
@@ -100,3 +100,19 @@ uint32_t ward_vconsole_input(struct ward_vconsole *c, const void *buf, uint32_t 
         deliver_input(c);
         return n;
 }
+
+static struct ward_virtio *console_setup_type(void *state, const union ward_backend *be,
+                                              const struct ward_device_params *p)
+{
+        (void)p;
+        struct ward_vconsole *c = state;
+        ward_vconsole_setup(c, &be->console);
+        return &c->v;
+}
+
+const struct ward_device_type ward_virtio_console_type = {
+    .name = "console",
+    .cls = WARD_DEVICE_CONSOLE,
+    .state_size = sizeof(struct ward_vconsole),
+    .setup = console_setup_type,
+};

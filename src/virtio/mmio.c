@@ -40,81 +40,6 @@ static struct ward_vq *selected_vq(struct ward_virtio *v)
         return v->queue_sel < v->nqueues ? &v->vq[v->queue_sel] : NULL;
 }
 
-static void update_irq(struct ward_virtio *v, bool new_event)
-{
-        if (v->irq && (new_event || v->int_status == 0))
-                v->irq(v->irq_opaque, v->int_status != 0);
-}
-
-static void device_reset(struct ward_virtio *v)
-{
-        if (v->ops && v->ops->reset)
-                v->ops->reset(v);
-        for (unsigned i = 0; i < WARD_VIRTIO_MAX_QUEUES; i++)
-                ward_vq_reset(&v->vq[i]);
-        v->status = 0;
-        v->dev_features_sel = 0;
-        v->drv_features_sel = 0;
-        v->driver_features = 0;
-        v->queue_sel = 0;
-        v->int_status = 0;
-        update_irq(v, false);
-}
-
-void ward_virtio_init(struct ward_virtio *v, const struct ward_gmem *gm, ward_irq_fn irq,
-                      void *irq_opaque)
-{
-        v->gm = gm;
-        v->irq = irq;
-        v->irq_opaque = irq_opaque;
-        v->device_features |= (1ull << WARD_VIRTIO_F_VERSION_1) |
-                              (1ull << WARD_VIRTIO_F_INDIRECT_DESC) |
-                              (1ull << WARD_VIRTIO_F_EVENT_IDX);
-        if (v->nqueues > WARD_VIRTIO_MAX_QUEUES)
-                v->nqueues = WARD_VIRTIO_MAX_QUEUES;
-        if (v->queue_max > WARD_VQ_MAX_SIZE)
-                v->queue_max = WARD_VQ_MAX_SIZE;
-        v->config_generation = 0;
-        device_reset(v);
-}
-
-bool ward_virtio_has_feature(const struct ward_virtio *v, unsigned bit)
-{
-        return bit < 64 && (v->driver_features >> bit) & 1;
-}
-
-bool ward_virtio_is_live(const struct ward_virtio *v)
-{
-        return (v->status & WARD_VIRTIO_S_DRIVER_OK) &&
-               !(v->status & (WARD_VIRTIO_S_FAILED | WARD_VIRTIO_S_NEEDS_RESET));
-}
-
-void ward_virtio_set_needs_reset(struct ward_virtio *v)
-{
-        if (v->status & WARD_VIRTIO_S_NEEDS_RESET)
-                return;
-        v->status |= WARD_VIRTIO_S_NEEDS_RESET;
-        if (v->status & WARD_VIRTIO_S_DRIVER_OK) {
-                v->int_status |= WARD_VIRTIO_INT_CONFIG;
-                update_irq(v, true);
-        }
-}
-
-void ward_virtio_signal_used(struct ward_virtio *v, unsigned q)
-{
-        if (q >= v->nqueues || !ward_vq_should_signal(&v->vq[q]))
-                return;
-        v->int_status |= WARD_VIRTIO_INT_USED;
-        update_irq(v, true);
-}
-
-void ward_virtio_notify(struct ward_virtio *v, unsigned q)
-{
-        if (q >= v->nqueues || !v->vq[q].ready || !ward_virtio_is_live(v))
-                return;
-        v->ops->queue_notify(v, q);
-}
-
 static uint32_t read_reg(struct ward_virtio *v, uint64_t off)
 {
         struct ward_vq *vq = selected_vq(v);
@@ -173,7 +98,7 @@ static void set_high(uint64_t *reg, uint32_t val)
 static void write_status(struct ward_virtio *v, uint32_t val)
 {
         if (val == 0) {
-                device_reset(v);
+                ward_virtio_reset(v);
                 return;
         }
         /* NEEDS_RESET is the device's to set: a driver write cannot set it. */
@@ -243,8 +168,7 @@ static void write_reg(struct ward_virtio *v, uint64_t off, uint32_t val)
                 ward_virtio_notify(v, val & 0xffff);
                 break;
         case REG_INTERRUPT_ACK:
-                v->int_status &= ~val;
-                update_irq(v, false);
+                ward_virtio_ack(v, val);
                 break;
         case REG_STATUS:
                 write_status(v, val);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/virtio_rng.h"
+#include "ward/device.h"
 
 /* Bytes handed out per request at most: bounds the time one request takes. */
 #define RNG_MAX_PER_REQUEST 4096
@@ -52,3 +52,19 @@ void ward_vrng_setup(struct ward_vrng *r, const struct ward_rng_backend *be)
         r->v.ops = &rng_ops;
         r->v.dev = r;
 }
+
+static struct ward_virtio *rng_setup_type(void *state, const union ward_backend *be,
+                                          const struct ward_device_params *p)
+{
+        (void)p;
+        struct ward_vrng *r = state;
+        ward_vrng_setup(r, &be->rng);
+        return &r->v;
+}
+
+const struct ward_device_type ward_virtio_rng_type = {
+    .name = "rng",
+    .cls = WARD_DEVICE_ENTROPY,
+    .state_size = sizeof(struct ward_vrng),
+    .setup = rng_setup_type,
+};

@@ -290,7 +290,7 @@ static void run_case(const struct cli_case *c, size_t idx)
         char want_err[512];
         expand(c->err, want_err, sizeof(want_err));
 
-        static struct ward_run_config cfg;
+        static struct ward_vm_config cfg;
         char err[512];
         memset(err, 'x', sizeof(err));
         enum ward_cli_result r =
@@ -329,7 +329,7 @@ static void parse_run_table(void **state)
 static void parse_run_fields(void **state)
 {
         (void)state;
-        static struct ward_run_config cfg;
+        static struct ward_vm_config cfg;
         char err[256];
         char k[64], i[64], d[80];
         strcpy(k, kernel_path);
@@ -370,7 +370,7 @@ static void parse_run_fields(void **state)
 static void parse_run_error_is_truncated_to_errlen(void **state)
 {
         (void)state;
-        static struct ward_run_config cfg;
+        static struct ward_vm_config cfg;
         char err[12];
         memset(err, 'x', sizeof(err));
         char *argv[] = {"run", NULL};
@@ -418,7 +418,7 @@ static const struct size_case size_cases[] = {
 static void parse_shm_doorbell_fields(void **state)
 {
         (void)state;
-        static struct ward_run_config cfg;
+        static struct ward_vm_config cfg;
         char err[256];
         char k[64];
         strcpy(k, kernel_path);

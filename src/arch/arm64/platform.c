@@ -13,7 +13,7 @@ int ward_arm64_platform_init(struct ward_arm64_platform *p, uint64_t ram_size, u
         p->ram_base = WARD_ARM64_RAM_BASE;
         p->ram_size = ram_size;
         p->ncpus = ncpus;
-        p->gic = (struct ward_hv_irqchip){
+        p->gic = (struct ward_hv_gic){
             .dist_base = WARD_ARM64_GIC_DIST_BASE,
             .dist_size = WARD_ARM64_GIC_DIST_SIZE,
             .redist_base = WARD_ARM64_GIC_REDIST_BASE,

@@ -4,7 +4,7 @@
  * vGIC (v3, else v2), the architected timer and PSCI (0.2+) are KVM's; ward
  * handles MMIO exits and system events.
  */
-#include "ward/hv.h"
+#include "ward/hv_arm64.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,22 +134,12 @@ static void kvm_vm_destroy(struct ward_hv_vm *vm)
         free(vm);
 }
 
-static int kvm_map_ram(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva)
+static int kvm_map_memory(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                          void *hva, unsigned flags, char *err, size_t errlen)
 {
-        struct kvm_userspace_memory_region r = {
-            .slot = slot,
-            .guest_phys_addr = gpa,
-            .memory_size = size,
-            .userspace_addr = (uint64_t)(uintptr_t)hva,
-        };
-        return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -1 : 0;
-}
-
-static int kvm_map_region(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
-                          void *hva, bool read_only)
-{
+        bool read_only = flags & WARD_HV_MEM_READONLY;
         if (read_only && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
-                errno = ENOTSUP;
+                snprintf(err, errlen, "this KVM has no read-only memory slots");
                 return -1;
         }
         struct kvm_userspace_memory_region r = {
@@ -159,7 +149,11 @@ static int kvm_map_region(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, ui
             .memory_size = size,
             .userspace_addr = (uint64_t)(uintptr_t)hva,
         };
-        return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -1 : 0;
+        if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+                snprintf(err, errlen, "%s", strerror(errno));
+                return -1;
+        }
+        return 0;
 }
 
 static int gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
@@ -172,7 +166,7 @@ static int gic_attr(int fd, uint32_t group, uint64_t attr, void *val)
         return ioctl(fd, KVM_SET_DEVICE_ATTR, &a);
 }
 
-static int try_gic(struct ward_hv_vm *vm, struct ward_hv_irqchip *chip, int version)
+static int try_gic(struct ward_hv_vm *vm, struct ward_hv_gic *chip, int version)
 {
         struct kvm_create_device cd = {
             .type = version == 3 ? KVM_DEV_TYPE_ARM_VGIC_V3 : KVM_DEV_TYPE_ARM_VGIC_V2,
@@ -208,7 +202,7 @@ static int try_gic(struct ward_hv_vm *vm, struct ward_hv_irqchip *chip, int vers
         return 0;
 }
 
-static int kvm_irqchip_create(struct ward_hv_vm *vm, struct ward_hv_irqchip *chip, char *err,
+static int kvm_irqchip_create(struct ward_hv_vm *vm, struct ward_hv_gic *chip, char *err,
                               size_t errlen)
 {
         if (try_gic(vm, chip, 3) == 0 || try_gic(vm, chip, 2) == 0)
@@ -271,34 +265,34 @@ static int kvm_vcpu_create(struct ward_hv_vm *vm, unsigned index, struct ward_hv
         return 0;
 }
 
-static uint64_t reg_id(enum ward_hv_reg reg)
+static uint64_t reg_id(enum ward_arm64_reg reg)
 {
         switch (reg) {
-        case WARD_REG_PC:
+        case WARD_ARM64_REG_PC:
                 return CORE_REG(regs.pc);
-        case WARD_REG_X0:
+        case WARD_ARM64_REG_X0:
                 return CORE_REG(regs.regs[0]);
-        case WARD_REG_X1:
+        case WARD_ARM64_REG_X1:
                 return CORE_REG(regs.regs[1]);
-        case WARD_REG_X2:
+        case WARD_ARM64_REG_X2:
                 return CORE_REG(regs.regs[2]);
-        case WARD_REG_X3:
+        case WARD_ARM64_REG_X3:
                 return CORE_REG(regs.regs[3]);
-        case WARD_REG_PSTATE:
+        case WARD_ARM64_REG_PSTATE:
                 return CORE_REG(regs.pstate);
-        case WARD_REG_MPIDR:
+        case WARD_ARM64_REG_MPIDR:
                 return MPIDR_EL1;
         }
         return 0;
 }
 
-static int kvm_set_reg(struct ward_hv_vcpu *v, enum ward_hv_reg reg, uint64_t val)
+static int kvm_set_reg(struct ward_hv_vcpu *v, enum ward_arm64_reg reg, uint64_t val)
 {
         struct kvm_one_reg r = {.id = reg_id(reg), .addr = (uint64_t)(uintptr_t)&val};
         return ioctl(v->fd, KVM_SET_ONE_REG, &r) < 0 ? -1 : 0;
 }
 
-static int kvm_get_reg(struct ward_hv_vcpu *v, enum ward_hv_reg reg, uint64_t *val)
+static int kvm_get_reg(struct ward_hv_vcpu *v, enum ward_arm64_reg reg, uint64_t *val)
 {
         struct kvm_one_reg r = {.id = reg_id(reg), .addr = (uint64_t)(uintptr_t)val};
         return ioctl(v->fd, KVM_GET_ONE_REG, &r) < 0 ? -1 : 0;
@@ -307,7 +301,7 @@ static int kvm_get_reg(struct ward_hv_vcpu *v, enum ward_hv_reg reg, uint64_t *v
 static uint64_t current_pc(struct ward_hv_vcpu *v)
 {
         uint64_t pc = 0;
-        kvm_get_reg(v, WARD_REG_PC, &pc);
+        kvm_get_reg(v, WARD_ARM64_REG_PC, &pc);
         return pc;
 }
 
@@ -458,17 +452,21 @@ static void kvm_mmio_drain(struct ward_hv_vm *vm,
         }
 }
 
+static const struct ward_hv_arm64_ops kvm_arm64_ext = {
+    .gic_create = kvm_irqchip_create,
+    .gic_finalize = kvm_irqchip_finalize,
+    .set_reg = kvm_set_reg,
+    .get_reg = kvm_get_reg,
+};
+
 static const struct ward_hv_ops kvm_arm64_ops = {
     .name = "kvm",
+    .arch = "arm64",
+    .arch_ops = &kvm_arm64_ext,
     .vm_create = kvm_vm_create,
     .vm_destroy = kvm_vm_destroy,
-    .map_ram = kvm_map_ram,
-    .map_region = kvm_map_region,
-    .irqchip_create = kvm_irqchip_create,
-    .irqchip_finalize = kvm_irqchip_finalize,
+    .map_memory = kvm_map_memory,
     .vcpu_create = kvm_vcpu_create,
-    .vcpu_set_reg = kvm_set_reg,
-    .vcpu_get_reg = kvm_get_reg,
     .vcpu_run = kvm_vcpu_run,
     .vcpu_kick = kvm_vcpu_kick,
     .vcpu_destroy = kvm_vcpu_destroy,

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The seL4 Microkit backend of the hypervisor seam (see hv_microkit.h).
+ * One VM per protection domain, so its state is this file's. What KVM does
+ * in the kernel is done here: the trap decoder and PSCI (ward_arm64_trap),
+ * the GICv2 distributor (ward_vgic, on the VM's bus) and its list
+ * registers, through seL4's vCPU calls.
+ */
+#include "hv_microkit.h"
+
+#include <stddef.h>
+
+#include "ward/arm64_boot.h"
+#include "ward/arm64_esr.h"
+#include "ward/arm64_map.h"
+#include "ward/arm64_psci.h"
+#include "ward/arm64_trap.h"
+#include "ward/arm64_vgic.h"
+#include "ward/uart16550.h"
+#include "ward/virtio.h"
+
+#define GIC_LIST_REGS 4 /* QEMU's GICv2 virtual CPU interface has 4 */
+#define PPI_VTIMER 27
+
+struct ward_hv_vcpu {
+        unsigned index;
+};
+struct ward_hv_vm {
+        unsigned ncpus;
+        struct ward_vgic vgic;
+        struct ward_psci psci;
+        uint64_t ram_base, ram_size; /* the boot RAM, for PSCI's CPU_ON checks */
+        struct ward_hv_vcpu vcpu[WARD_MICROKIT_MAX_VCPUS];
+        /* Which interrupt sits in each list register of each vCPU (0: free). */
+        uint16_t list_reg[WARD_MICROKIT_MAX_VCPUS][GIC_LIST_REGS];
+};
+static struct ward_hv_vm M;
+
+static void puts_hex(const char *what, uint64_t v)
+{
+        static const char digits[] = "0123456789abcdef";
+        char buf[19];
+        buf[0] = '0';
+        buf[1] = 'x';
+        for (int i = 0; i < 16; i++)
+                buf[2 + i] = digits[(v >> (60 - 4 * i)) & 0xf];
+        buf[18] = '\0';
+        microkit_dbg_puts(what);
+        microkit_dbg_puts(buf);
+        microkit_dbg_puts("\n");
+}
+
+static void puts_dec(uint64_t v)
+{
+        char buf[21];
+        unsigned i = sizeof(buf) - 1;
+        buf[i] = '\0';
+        do {
+                buf[--i] = (char)('0' + v % 10);
+                v /= 10;
+        } while (v);
+        microkit_dbg_puts(buf + i);
+}
+
+/*
+ * ---- exit counters ----
+ *
+ * Every fault and notification this PD handles, by kind: plain counters,
+ * printed once when the VM stops, to see where the guest's time in the VMM
+ * goes.
+ */
+enum {
+        EXIT_VM_UART,
+        EXIT_VM_VIRTIO,
+        EXIT_VM_GIC,
+        EXIT_VM_OTHER,
+        EXIT_VCPU_WFX,
+        EXIT_VCPU_HVC,
+        EXIT_VCPU_SMC,
+        EXIT_VCPU_SYSREG,
+        EXIT_VCPU_OTHER,
+        EXIT_MAINTENANCE,
+        EXIT_VPPI,
+        EXIT_KINDS
+};
+#define EXIT_CHANNELS 63 /* Microkit channel ids are 0..62 */
+static uint64_t exits[EXIT_KINDS];
+static uint64_t exits_notified[EXIT_CHANNELS];
+
+static unsigned vm_fault_kind(uint64_t addr)
+{
+        if (addr - WARD_ARM64_UART_BASE < WARD_UART_MMIO_SIZE)
+                return EXIT_VM_UART;
+        if (addr - WARD_ARM64_VIRTIO_BASE < WARD_ARM64_VIRTIO_STRIDE * WARD_ARM64_MAX_VIRTIO)
+                return EXIT_VM_VIRTIO;
+        if (addr - WARD_ARM64_GIC_DIST_BASE < WARD_ARM64_GIC_DIST_SIZE ||
+            addr - WARD_ARM64_GIC_REDIST_BASE < WARD_ARM64_GIC_REDIST_PER_CPU * M.ncpus)
+                return EXIT_VM_GIC;
+        return EXIT_VM_OTHER;
+}
+
+static unsigned vcpu_fault_kind(uint32_t esr)
+{
+        switch (WARD_ESR_EC(esr)) {
+        case WARD_ESR_EC_WFX:
+                return EXIT_VCPU_WFX;
+        case WARD_ESR_EC_HVC64:
+                return EXIT_VCPU_HVC;
+        case WARD_ESR_EC_SMC64:
+                return EXIT_VCPU_SMC;
+        case WARD_ESR_EC_SYS64:
+                return EXIT_VCPU_SYSREG;
+        default:
+                return EXIT_VCPU_OTHER;
+        }
+}
+
+/* One line per kind that has counts, e.g. "ward: exits vm-fault uart=12 gic=3". */
+static void print_exits(void)
+{
+        /* NULL: a kind with one counter, whose line has the number alone. */
+        static const char *const names[EXIT_KINDS] = {
+            "uart", "virtio", "gic", "other", "wfx", "hvc", "smc", "sysreg", "other", NULL, NULL,
+        };
+        static const struct {
+                const char *kind;
+                unsigned first, end;
+        } groups[] = {
+            {"vm-fault", EXIT_VM_UART, EXIT_VCPU_WFX},
+            {"vcpu-fault", EXIT_VCPU_WFX, EXIT_MAINTENANCE},
+            {"vgic-maintenance", EXIT_MAINTENANCE, EXIT_VPPI},
+            {"vppi", EXIT_VPPI, EXIT_KINDS},
+        };
+        uint64_t total = 0;
+        for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+                uint64_t sum = 0;
+                for (unsigned k = groups[g].first; k < groups[g].end; k++)
+                        sum += exits[k];
+                if (sum == 0)
+                        continue;
+                total += sum;
+                microkit_dbg_puts("ward: exits ");
+                microkit_dbg_puts(groups[g].kind);
+                for (unsigned k = groups[g].first; k < groups[g].end; k++) {
+                        if (exits[k] == 0)
+                                continue;
+                        microkit_dbg_puts(" ");
+                        if (names[k]) {
+                                microkit_dbg_puts(names[k]);
+                                microkit_dbg_puts("=");
+                        }
+                        puts_dec(exits[k]);
+                }
+                microkit_dbg_puts("\n");
+        }
+        microkit_dbg_puts("ward: exits faults ");
+        puts_dec(total);
+        microkit_dbg_puts("\nward: exits notified");
+        for (unsigned ch = 0; ch < EXIT_CHANNELS; ch++) {
+                if (exits_notified[ch] == 0)
+                        continue;
+                microkit_dbg_puts(" ch");
+                puts_dec(ch);
+                microkit_dbg_puts("=");
+                puts_dec(exits_notified[ch]);
+        }
+        microkit_dbg_puts("\n");
+}
+
+/* ---- vCPU registers, read once per fault and written back if changed ---- */
+
+struct regs_cache {
+        seL4_UserContext ctx;
+        bool valid, dirty;
+};
+static struct regs_cache regs[WARD_MICROKIT_MAX_VCPUS];
+
+#define X(n) offsetof(seL4_UserContext, x##n) / sizeof(seL4_Word)
+static const uint8_t x_index[31] = {
+    X(0),  X(1),  X(2),  X(3),  X(4),  X(5),  X(6),  X(7),  X(8),  X(9),  X(10),
+    X(11), X(12), X(13), X(14), X(15), X(16), X(17), X(18), X(19), X(20), X(21),
+    X(22), X(23), X(24), X(25), X(26), X(27), X(28), X(29), X(30),
+};
+#undef X
+
+#define NREGS (sizeof(seL4_UserContext) / sizeof(seL4_Word))
+
+static seL4_UserContext *ctx_of(unsigned vcpu)
+{
+        struct regs_cache *r = &regs[vcpu];
+        if (!r->valid) {
+                seL4_TCB_ReadRegisters(BASE_VM_TCB_CAP + vcpu, seL4_False, 0, NREGS, &r->ctx);
+                r->valid = true;
+        }
+        return &r->ctx;
+}
+
+static uint64_t get_x(void *o, unsigned vcpu, unsigned reg)
+{
+        (void)o;
+        return ((seL4_Word *)ctx_of(vcpu))[x_index[reg]];
+}
+static void set_x(void *o, unsigned vcpu, unsigned reg, uint64_t v)
+{
+        (void)o;
+        ((seL4_Word *)ctx_of(vcpu))[x_index[reg]] = v;
+        regs[vcpu].dirty = true;
+}
+static uint64_t get_pc(void *o, unsigned vcpu)
+{
+        (void)o;
+        return ctx_of(vcpu)->pc;
+}
+static void set_pc(void *o, unsigned vcpu, uint64_t pc)
+{
+        (void)o;
+        ctx_of(vcpu)->pc = pc;
+        regs[vcpu].dirty = true;
+}
+static const struct ward_arm64_regs_ops regs_ops = {get_x, set_x, get_pc, set_pc};
+
+/* Writes back changed registers; `resume` restarts a stopped vCPU too. */
+static void flush_regs(unsigned vcpu, bool resume)
+{
+        struct regs_cache *r = &regs[vcpu];
+        if (r->dirty || resume)
+                seL4_TCB_WriteRegisters(BASE_VM_TCB_CAP + vcpu, resume, 0, NREGS, ctx_of(vcpu));
+        r->valid = r->dirty = false;
+}
+
+/* ---- the seam ---- */
+
+static int mk_vm_create(struct ward_hv_vm **vm, unsigned ncpus, char *err, size_t errlen)
+{
+        if (ncpus == 0 || ncpus > WARD_MICROKIT_MAX_VCPUS) {
+                ward_fmt(err, errlen, "%u vCPUs: a Microkit VMM runs 1 to %u", ncpus,
+                         WARD_MICROKIT_MAX_VCPUS);
+                return -1;
+        }
+        memset(&M, 0, sizeof(M));
+        M.ncpus = ncpus;
+        *vm = &M;
+        return 0;
+}
+
+static void mk_vm_destroy(struct ward_hv_vm *vm)
+{
+        (void)vm;
+}
+
+/* The Microkit tool maps memory statically (the .system file): remember the boot RAM. */
+static int mk_map_memory(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                         void *hva, unsigned flags, char *err, size_t errlen)
+{
+        (void)hva;
+        if (flags & WARD_HV_MEM_READONLY) {
+                ward_fmt(err, errlen, "read-only guest memory is set in the .system file");
+                return -1;
+        }
+        if (slot == 0) {
+                vm->ram_base = gpa;
+                vm->ram_size = size;
+        }
+        return 0;
+}
+
+static int mk_vcpu_create(struct ward_hv_vm *vm, unsigned index, struct ward_hv_vcpu **vcpu,
+                          char *err, size_t errlen)
+{
+        (void)err, (void)errlen;
+        vm->vcpu[index].index = index;
+        /* The affinity the guest reads; `ward dtb` wrote the same into the device tree. */
+        microkit_vcpu_arm_write_reg(index, seL4_VCPUReg_VMPIDR_EL2, index);
+        *vcpu = &vm->vcpu[index];
+        return 0;
+}
+
+static void mk_vcpu_kick(struct ward_hv_vcpu *vcpu)
+{
+        (void)vcpu; /* fault-driven: nothing runs in this PD while it handles a fault */
+}
+
+static void mk_vcpu_destroy(struct ward_hv_vcpu *vcpu)
+{
+        microkit_vcpu_stop(vcpu->index);
+}
+
+static int mk_irq_line(struct ward_hv_vm *vm, unsigned line, bool level)
+{
+        ward_vgic_set_spi(&vm->vgic, 32 + line, level);
+        return 0;
+}
+
+static bool inject(void *opaque, unsigned vcpu, unsigned irq, uint8_t priority)
+{
+        struct ward_hv_vm *vm = opaque;
+        for (unsigned lr = 0; lr < GIC_LIST_REGS; lr++) {
+                if (vm->list_reg[vcpu][lr] == 0) {
+                        vm->list_reg[vcpu][lr] = (uint16_t)irq;
+                        /* seL4 takes the 5-bit list-register priority. */
+                        microkit_vcpu_arm_inject_irq(vcpu, (seL4_Uint16)irq, priority >> 3, 0,
+                                                     (seL4_Uint8)lr);
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* seL4 gives the guest a GICv2 CPU interface; the distributor is ours. */
+static int mk_gic_create(struct ward_hv_vm *vm, struct ward_hv_gic *gic, char *err, size_t errlen)
+{
+        static const struct ward_vgic_ops ops = {inject};
+        if (ward_vgic_init(&vm->vgic, vm->ncpus, &ops, vm)) {
+                ward_fmt(err, errlen, "vGIC: %u vCPUs", vm->ncpus);
+                return -1;
+        }
+        gic->gic_version = 2;
+        gic->dist_ops = &ward_vgic_dist_ops;
+        gic->dist = &vm->vgic;
+        gic->dist_emulated_size = WARD_VGIC_DIST_SIZE;
+        return 0;
+}
+
+static int mk_gic_finalize(struct ward_hv_vm *vm, char *err, size_t errlen)
+{
+        uint64_t mpidr[WARD_MICROKIT_MAX_VCPUS];
+        for (unsigned i = 0; i < vm->ncpus; i++)
+                mpidr[i] = i;
+        if (ward_psci_init(&vm->psci, vm->ncpus, mpidr, vm->ram_base, vm->ram_size)) {
+                ward_fmt(err, errlen, "PSCI: bad vCPU count or RAM");
+                return -1;
+        }
+        return 0;
+}
+
+static int mk_set_reg(struct ward_hv_vcpu *vcpu, enum ward_arm64_reg reg, uint64_t val)
+{
+        seL4_UserContext *c = ctx_of(vcpu->index);
+        switch (reg) {
+        case WARD_ARM64_REG_PC:
+                c->pc = val;
+                break;
+        case WARD_ARM64_REG_X0:
+        case WARD_ARM64_REG_X1:
+        case WARD_ARM64_REG_X2:
+        case WARD_ARM64_REG_X3:
+                ((seL4_Word *)c)[x_index[reg - WARD_ARM64_REG_X0]] = val;
+                break;
+        case WARD_ARM64_REG_PSTATE:
+                c->spsr = val;
+                break;
+        case WARD_ARM64_REG_MPIDR:
+                return -1; /* read only */
+        }
+        regs[vcpu->index].dirty = true;
+        return 0;
+}
+
+static int mk_get_reg(struct ward_hv_vcpu *vcpu, enum ward_arm64_reg reg, uint64_t *val)
+{
+        seL4_UserContext *c = ctx_of(vcpu->index);
+        switch (reg) {
+        case WARD_ARM64_REG_PC:
+                *val = c->pc;
+                return 0;
+        case WARD_ARM64_REG_X0:
+        case WARD_ARM64_REG_X1:
+        case WARD_ARM64_REG_X2:
+        case WARD_ARM64_REG_X3:
+                *val = ((seL4_Word *)c)[x_index[reg - WARD_ARM64_REG_X0]];
+                return 0;
+        case WARD_ARM64_REG_PSTATE:
+                *val = c->spsr;
+                return 0;
+        case WARD_ARM64_REG_MPIDR:
+                *val = vcpu->index;
+                return 0;
+        }
+        return -1;
+}
+
+static const struct ward_hv_arm64_ops mk_arm64 = {mk_gic_create, mk_gic_finalize, mk_set_reg,
+                                                  mk_get_reg};
+
+const struct ward_hv_ops ward_hv_microkit = {
+    .name = "microkit",
+    .arch = "arm64",
+    .arch_ops = &mk_arm64,
+    .vm_create = mk_vm_create,
+    .vm_destroy = mk_vm_destroy,
+    .map_memory = mk_map_memory,
+    .vcpu_create = mk_vcpu_create,
+    .vcpu_run = NULL, /* fault-driven */
+    .vcpu_kick = mk_vcpu_kick,
+    .vcpu_destroy = mk_vcpu_destroy,
+    .irq_line = mk_irq_line,
+};
+
+/* ---- faults ---- */
+
+/* The guest finished the interrupt in list register lr of vcpu. */
+static void maintenance(unsigned vcpu, unsigned lr)
+{
+        if (vcpu >= M.ncpus || lr >= GIC_LIST_REGS)
+                return;
+        unsigned irq = M.list_reg[vcpu][lr];
+        M.list_reg[vcpu][lr] = 0;
+        if (irq == PPI_VTIMER) {
+                /* seL4 masks the timer until acked; its line is low until it fires again. */
+                ward_vgic_set_ppi(&M.vgic, vcpu, irq, false);
+                microkit_vcpu_arm_ack_vppi(vcpu, irq);
+        }
+        ward_vgic_eoi(&M.vgic, vcpu, irq);
+}
+
+void ward_microkit_start(unsigned vcpu)
+{
+        flush_regs(vcpu, true);
+}
+
+void ward_microkit_count_notified(microkit_channel ch)
+{
+        if (ch < EXIT_CHANNELS)
+                exits_notified[ch]++;
+}
+
+void ward_microkit_stop_all(const char *why)
+{
+        print_exits(); /* first: the boot check stops QEMU at the line below */
+        microkit_dbg_puts("ward: ");
+        microkit_dbg_puts(why);
+        microkit_dbg_puts("\n");
+        for (unsigned i = 0; i < M.ncpus; i++)
+                microkit_vcpu_stop(i);
+}
+
+/* Decodes the fault into a trap result; counts it. */
+static void trap(const struct ward_bus *bus, microkit_child child, microkit_msginfo msginfo,
+                 struct ward_trap_result *res)
+{
+        struct ward_arm64_trap_ctx tc = {bus, &M.psci, &M.vgic, &regs_ops, NULL};
+        /* Read the fault's message now: seL4 calls below reuse the IPC buffer. */
+        seL4_Word label = microkit_msginfo_get_label(msginfo);
+        switch (label) {
+        case seL4_Fault_VMFault: {
+                seL4_Word addr = seL4_GetMR(seL4_VMFault_Addr);
+                exits[vm_fault_kind(addr)]++;
+                ward_arm64_trap(&tc, child, (uint32_t)seL4_GetMR(seL4_VMFault_FSR), addr, res);
+                break;
+        }
+        case seL4_Fault_VCPUFault: {
+                uint32_t esr = (uint32_t)seL4_GetMR(seL4_VCPUFault_HSR);
+                exits[vcpu_fault_kind(esr)]++;
+                ward_arm64_trap(&tc, child, esr, 0, res);
+                break;
+        }
+        case seL4_Fault_VGICMaintenance:
+                exits[EXIT_MAINTENANCE]++;
+                maintenance(child, (unsigned)seL4_GetMR(seL4_VGICMaintenance_IDX));
+                break;
+        case seL4_Fault_VPPIEvent:
+                exits[EXIT_VPPI]++;
+                ward_vgic_set_ppi(&M.vgic, child, (unsigned)seL4_GetMR(seL4_VPPIEvent_IRQ), true);
+                break;
+        default:
+                puts_hex("ward: unexpected fault label ", label);
+                res->outcome = WARD_TRAP_FATAL;
+                res->reason = "unexpected fault";
+                break;
+        }
+}
+
+enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
+                                                    microkit_child child, microkit_msginfo msginfo,
+                                                    struct ward_hv_exit *ex)
+{
+        struct ward_trap_result res = {.outcome = WARD_TRAP_RESUME};
+        if (child >= M.ncpus) {
+                res.outcome = WARD_TRAP_FATAL;
+                res.reason = "fault from an unknown vCPU";
+        } else {
+                trap(bus, child, msginfo, &res);
+        }
+        switch (res.outcome) {
+        case WARD_TRAP_RESUME:
+        case WARD_TRAP_WAIT:
+                flush_regs(child, false);
+                return WARD_MICROKIT_RESUME;
+        case WARD_TRAP_CPU_ON:
+                /* PSCI set PC and x0; the new vCPU starts in EL1h, interrupts masked. */
+                ctx_of(res.target)->spsr = WARD_ARM64_BOOT_PSTATE;
+                flush_regs(child, false);
+                flush_regs(res.target, true);
+                return WARD_MICROKIT_RESUME;
+        case WARD_TRAP_CPU_OFF:
+                regs[child].valid = regs[child].dirty = false;
+                microkit_vcpu_stop(child);
+                return WARD_MICROKIT_VCPU_DOWN;
+        case WARD_TRAP_SYSTEM_OFF:
+                ex->kind = WARD_HV_EXIT_SHUTDOWN;
+                return WARD_MICROKIT_EXIT;
+        case WARD_TRAP_SYSTEM_RESET:
+                ex->kind = WARD_HV_EXIT_RESET;
+                return WARD_MICROKIT_EXIT;
+        case WARD_TRAP_FATAL:
+                break;
+        }
+        ex->kind = WARD_HV_EXIT_ERROR;
+        ex->pc = child < M.ncpus ? get_pc(NULL, child) : 0;
+        ward_fmt(ex->reason, sizeof(ex->reason), "%s", res.reason ? res.reason : "fatal trap");
+        return WARD_MICROKIT_EXIT;
+}
