@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 struct cli_out {
         int rc;

@@ -15,9 +15,9 @@
  *
  * Output is built in memory streams; nothing here touches a file.
  */
-#include "ward/sel4_gen.h"
+#include "ward/desc/sel4_gen.h"
 #include "ward/arm64_map.h"
-#include "ward/control_api.h"
+#include "ward/supervisor/control_api.h"
 
 #include <limits.h>
 #include <stdarg.h>

@@ -6,8 +6,8 @@
  * written, 2 for an invalid description, one that seL4 cannot honour, or a
  * bad argument, 1 when the files could not be written.
  */
-#include "ward/control_api.h"
-#include "ward/sel4_gen.h"
+#include "ward/supervisor/control_api.h"
+#include "ward/desc/sel4_gen.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -5,7 +5,7 @@
  */
 #include "ward/run_config.h"
 #include "ward/arm64_map.h"
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -13,7 +13,7 @@
 #ifndef WARD_SEL4_GEN_H
 #define WARD_SEL4_GEN_H
 
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 #define WARD_SEL4_DEFAULT_BOARD "qemu_virt_aarch64"
 

@@ -3,7 +3,7 @@
  * The control API's pure parts: request parsing and validation, the policy
  * check (docs/control-api.md), and the client side of the socket.
  */
-#include "ward/control_api.h"
+#include "ward/supervisor/control_api.h"
 
 #include <errno.h>
 #include <json-c/json.h>

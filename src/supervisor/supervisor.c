@@ -6,10 +6,10 @@
  * the listening socket, the clients, and a signalfd for SIGCHLD (and for
  * SIGTERM, SIGINT, SIGHUP, which shut the system down).
  */
-#include "ward/supervisor.h"
+#include "ward/supervisor/supervisor.h"
 
 #include "ward/cgroup_cpu.h"
-#include "ward/control_api.h"
+#include "ward/supervisor/control_api.h"
 
 #include <errno.h>
 #include <fcntl.h>

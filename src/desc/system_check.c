@@ -16,7 +16,7 @@
  *      mappings against ward's device area and against each other;
  *   8. the memory of the whole system against the host's.
  */
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 #include "ward/arm64_map.h"
 #include "ward/gmem.h"
 

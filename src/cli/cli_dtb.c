@@ -8,7 +8,7 @@
  */
 #include "ward/arm64_boot.h"
 #include "ward/arm64_platform.h"
-#include "ward/cli_dtb.h"
+#include "ward/cli/cli_dtb.h"
 #include "ward/run_config.h"
 
 #include <errno.h>

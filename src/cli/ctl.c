@@ -3,8 +3,8 @@
  * `ward ctl` (the control API's client), `ward system up` (the
  * supervisor, daemonised unless --foreground) and `ward system down`.
  */
-#include "ward/control_api.h"
-#include "ward/supervisor.h"
+#include "ward/supervisor/control_api.h"
+#include "ward/supervisor/supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>

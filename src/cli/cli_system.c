@@ -7,8 +7,8 @@
  * Also the dispatcher of `ward system check|sel4` (up and down go from
  * main.c to ctl.c; sel4 is in cli_sel4.c).
  */
-#include "ward/system_desc.h"
-#include "ward/sel4_gen.h"
+#include "ward/desc/system_desc.h"
+#include "ward/desc/sel4_gen.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 struct ward_sup;
 

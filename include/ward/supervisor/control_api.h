@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 #define WARD_CTL_API 1
 #define WARD_CTL_MAX_REQUEST 65536          /* bytes, with the final newline */

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The `ward` command: dispatches sub-commands of the system layer. */
-#include "ward/cli_dtb.h"
-#include "ward/control_api.h"
-#include "ward/supervisor.h"
+#include "ward/cli/cli_dtb.h"
+#include "ward/supervisor/control_api.h"
+#include "ward/supervisor/supervisor.h"
 #include "ward/run_config.h"
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 #include "ward/vmm.h"
 
 #include <stdio.h>

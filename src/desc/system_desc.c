@@ -10,7 +10,7 @@
  * fields are reported with their path, and everything that parsed is filled
  * in, so that ward_sys_check() can look at the rest.
  */
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 #include <json-c/json.h>
 #include <limits.h>
