@@ -52,53 +52,6 @@ const char ward_run_usage[] =
     "(the reason is printed), 2 for a bad argument. On a terminal, Ctrl-A x ends the VM\n"
     "at once.\n";
 
-const char *ward_default_cmdline(enum ward_console_kind console)
-{
-        return console == WARD_CONSOLE_VIRTIO ? "console=hvc0 earlycon panic=-1"
-                                              : "console=ttyS0 earlycon panic=-1";
-}
-
-int ward_parse_size(const char *s, uint64_t *out)
-{
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -1;
-        errno = 0;
-        char *end;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (errno || end == s)
-                return -1;
-        unsigned shift = 20; /* no suffix: MiB, as QEMU's -m */
-        if (*end) {
-                switch (*end) {
-                case 'k':
-                case 'K':
-                        shift = 10;
-                        break;
-                case 'm':
-                case 'M':
-                        shift = 20;
-                        break;
-                case 'g':
-                case 'G':
-                        shift = 30;
-                        break;
-                default:
-                        return -1;
-                }
-                end++;
-                if (*end == 'i' && end[1] == 'B')
-                        end += 2;
-                else if (*end == 'B')
-                        end++;
-                if (*end)
-                        return -1;
-        }
-        if (v > (UINT64_MAX >> shift))
-                return -1;
-        *out = (uint64_t)v << shift;
-        return 0;
-}
-
 static int check_readable(const char *what, const char *path, char *err, size_t errlen)
 {
         if (access(path, R_OK) != 0) {

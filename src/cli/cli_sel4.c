@@ -6,7 +6,7 @@
  * written, 2 for an invalid description, one that seL4 cannot honour, or a
  * bad argument, 1 when the files could not be written.
  */
-#include "ward/supervisor/control_api.h"
+#include "ward/cli/cli_system.h"
 #include "ward/desc/sel4_gen.h"
 
 #include <errno.h>
@@ -104,7 +104,7 @@ int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
         int rc = 2;
         if (ward_sys_load(file, &facts, &d, &errs) || !d)
                 goto print;
-        if (ward_ctl_desc_dir(file, ddir, sizeof(ddir))) {
+        if (ward_sys_desc_dir(file, ddir, sizeof(ddir))) {
                 fprintf(err, "ward system sel4: %s: cannot resolve its directory\n", file);
                 goto done;
         }

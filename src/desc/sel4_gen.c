@@ -17,7 +17,6 @@
  */
 #include "ward/desc/sel4_gen.h"
 #include "ward/arm64_map.h"
-#include "ward/supervisor/control_api.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -138,7 +137,7 @@ static void resolve(struct gen *g, const struct ward_sys_vm *vm, const char *wha
         if (!file)
                 return;
         vm_path(p, vm->name, what);
-        if (ward_ctl_path_join(g->dir, file, out, PATH_MAX)) {
+        if (ward_sys_path_join(g->dir, file, out, PATH_MAX)) {
                 ward_sys_error_add(g->errs, p, "%s: the absolute path is too long", file);
                 out[0] = '\0';
         } else if (!make_safe_path(out)) {

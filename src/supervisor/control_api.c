@@ -286,13 +286,6 @@ int ward_ctl_validate(const struct ward_ctl_request *req, const struct ward_sys_
         return ward_ctl_policy_check(&d->vms[i], (enum ward_sys_op)sop, err, errlen);
 }
 
-int ward_ctl_path_join(const char *dir, const char *path, char *out, size_t size)
-{
-        int n = path[0] == '/' || !dir ? snprintf(out, size, "%s", path)
-                                       : snprintf(out, size, "%s/%s", dir, path);
-        return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
 static int connect_to(const char *path, char *err, size_t errlen)
 {
         struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -441,7 +434,7 @@ int ward_ctl_socket_of(const char *file, char *buf, size_t size, char *err, size
                 char *slash = dir ? strrchr(dir, '/') : NULL;
                 if (slash)
                         *slash = '\0';
-                if (ward_ctl_path_join(slash ? (dir[0] ? dir : "/") : ".", sock, buf, size))
+                if (ward_sys_path_join(slash ? (dir[0] ? dir : "/") : ".", sock, buf, size))
                         snprintf(err, errlen, "%s: the control socket's path is too long", file);
                 else
                         rc = 0;

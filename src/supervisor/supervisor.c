@@ -123,7 +123,7 @@ int ward_sup_run_argv(const struct ward_sys_vm *vm, const char *exe, const char 
         } while (0)
 #define PATHARG(a)                                                                                 \
         do {                                                                                       \
-                if (ward_ctl_path_join(desc_dir, a, path, sizeof(path)))                           \
+                if (ward_sys_path_join(desc_dir, a, path, sizeof(path)))                           \
                         goto too_long;                                                             \
                 ARG("%s", path);                                                                   \
         } while (0)
@@ -164,7 +164,7 @@ int ward_sup_run_argv(const struct ward_sys_vm *vm, const char *exe, const char 
                                  vm->name, i);
                         return -1;
                 }
-                if (ward_ctl_path_join(desc_dir, vm->disks[i].path, path, sizeof(path)))
+                if (ward_sys_path_join(desc_dir, vm->disks[i].path, path, sizeof(path)))
                         goto too_long;
                 ARG("%s", "--disk");
                 ARG(vm->disks[i].read_only ? "%s,ro" : "%s", path);

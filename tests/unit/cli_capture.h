@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ward/cli/cli_system.h"
 #include "ward/desc/system_desc.h"
 
 struct cli_out {

@@ -6,6 +6,7 @@
  * (`from`), so the supervisor keeps no per-client state and a client that
  * dies leaves nothing behind.
  */
+#include "ward/cli/cli_ctl.h"
 #include "ward/supervisor/control_api.h"
 
 #include <errno.h>

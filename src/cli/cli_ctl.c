@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/*
- * `ward ctl` (the control API's client), `ward system up` (the
- * supervisor, daemonised unless --foreground) and `ward system down`.
- */
+/* `ward ctl`: the control API's client on the command line. */
+#include "ward/cli/cli_ctl.h"
+#include "ward/cli/cli_util.h"
 #include "ward/supervisor/control_api.h"
-#include "ward/supervisor/supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,17 +88,6 @@ static int reply_out(const char *reply, bool json)
         return ok ? 0 : 1;
 }
 
-static int parse_seconds_ms(const char *s, int64_t *ms)
-{
-        char *end;
-        errno = 0;
-        double d = strtod(s, &end);
-        if (errno || end == s || *end || !(d >= 0) || d > WARD_CTL_MAX_GRACE_MS / 1000)
-                return -1;
-        *ms = (int64_t)(d * 1000);
-        return 0;
-}
-
 /* One request, one reply printed; the exit status of `ward ctl`. */
 static int call_and_print(const char *sock, const char *req, bool json)
 {
@@ -161,7 +148,7 @@ int ward_cli_ctl(int argc, char *const argv[])
                         if (!strcmp(a, "--socket")) {
                                 sock = val;
                         } else if (!strcmp(a, "--grace")) {
-                                if (parse_seconds_ms(val, &grace)) {
+                                if (ward_cli_parse_seconds_ms(val, &grace)) {
                                         fprintf(stderr,
                                                 "ward ctl: --grace %s: seconds from 0 to 3600\n",
                                                 val);
@@ -233,213 +220,4 @@ int ward_cli_ctl(int argc, char *const argv[])
             call_and_print(sock, json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN), json);
         json_object_put(r);
         return rc;
-}
-
-/* --- ward system up / down --------------------------------------------------- */
-
-static uint64_t host_memory(void)
-{
-        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-        return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
-}
-
-int ward_ctl_desc_dir(const char *file, char *out, size_t size)
-{
-        char *copy = strdup(file);
-        if (!copy)
-                return -1;
-        char *slash = strrchr(copy, '/');
-        const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
-        char real[PATH_MAX];
-        int rc = realpath(dir, real) && snprintf(out, size, "%s", real) < (int)size ? 0 : -1;
-        free(copy);
-        return rc;
-}
-
-static void foreground_loop(struct ward_sup *s)
-{
-        while (!ward_sup_poll(s, 1000))
-                ;
-}
-
-int ward_cli_system_up(int argc, char *const argv[])
-{
-        const char *file = NULL;
-        bool fg = false;
-        for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "--foreground")) {
-                        fg = true;
-                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        fputs(ward_system_usage, stdout);
-                        return 0;
-                } else if (argv[i][0] == '-' || file) {
-                        fprintf(stderr, "ward system up: %s: unexpected argument\n", argv[i]);
-                        return 2;
-                } else {
-                        file = argv[i];
-                }
-        }
-        if (!file) {
-                fprintf(stderr, "ward system up: which file? (ward system up FILE)\n");
-                return 2;
-        }
-        long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-        struct ward_sys_facts facts = {.host_ram_bytes = host_memory(),
-                                       .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0};
-        struct ward_sys_errors errs = {0};
-        struct ward_sys_desc *d = NULL;
-        if (ward_sys_load(file, &facts, &d, &errs) || !d) {
-                ward_sys_errors_print(&errs, file, stderr);
-                ward_sys_errors_free(&errs);
-                ward_sys_free(d);
-                return 2;
-        }
-        ward_sys_errors_free(&errs);
-        char dir[PATH_MAX], sock[PATH_MAX], logs[PATH_MAX], err[512];
-        int rc = 2;
-        if (ward_ctl_desc_dir(file, dir, sizeof(dir))) {
-                fprintf(stderr, "ward system up: %s: cannot resolve its directory\n", file);
-                goto out;
-        }
-        if (ward_ctl_path_join(dir,
-                               d->linux_opts.control_socket ? d->linux_opts.control_socket
-                                                            : WARD_SYS_DEFAULT_SOCKET,
-                               sock, sizeof(sock)) ||
-            ward_ctl_path_join(dir,
-                               d->linux_opts.console_log_dir ? d->linux_opts.console_log_dir
-                                                             : WARD_SYS_DEFAULT_LOG_DIR,
-                               logs, sizeof(logs))) {
-                fprintf(stderr, "ward system up: %s: a linux path is too long\n", file);
-                goto out;
-        }
-        if (ward_sup_check_runnable(d, dir, err, sizeof(err))) {
-                fprintf(stderr, "ward system up: %s: %s\n", file, err);
-                goto out;
-        }
-        struct ward_sup_config cfg = {.socket_path = sock, .log_dir = logs, .desc_dir = dir};
-        if (fg) {
-                struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
-                if (!s) {
-                        fprintf(stderr, "ward system up: %s\n", err);
-                        rc = 1;
-                        goto out;
-                }
-                printf("ward system up: %s: %zu VMs, control socket %s, console logs in %s\n", file,
-                       d->nvms, sock, logs);
-                fflush(stdout);
-                foreground_loop(s);
-                ward_sup_free(s);
-                rc = 0;
-                goto out;
-        }
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC)) {
-                perror("ward system up: pipe");
-                rc = 1;
-                goto out;
-        }
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) {
-                perror("ward system up: fork");
-                rc = 1;
-                goto out;
-        }
-        if (pid == 0) {
-                close(pfd[0]);
-                setsid();
-                if (chdir("/") != 0)
-                        _exit(1);
-                int null = open("/dev/null", O_RDWR);
-                char slog[PATH_MAX + 32];
-                snprintf(slog, sizeof(slog), "%s/supervisor.log", logs);
-                dup2(null, 0);
-                dup2(null, 1);
-                struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
-                if (!s) {
-                        dprintf(pfd[1], "%s\n", err);
-                        _exit(1);
-                }
-                int lfd = open(slog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-                dup2(lfd >= 0 ? lfd : null, 2);
-                dprintf(pfd[1], "ok %d\n", (int)getpid());
-                close(pfd[1]);
-                foreground_loop(s);
-                ward_sup_free(s);
-                ward_sys_free(d);
-                _exit(0);
-        }
-        close(pfd[1]);
-        char msg[600];
-        ssize_t n = 0, r;
-        while ((r = read(pfd[0], msg + n, sizeof(msg) - 1 - (size_t)n)) > 0)
-                n += r;
-        close(pfd[0]);
-        msg[n > 0 ? n : 0] = '\0';
-        if (strncmp(msg, "ok ", 3) == 0) {
-                printf("ward system up: %s: %zu VMs, supervisor pid %d, control socket %s, "
-                       "console logs in %s\n",
-                       file, d->nvms, atoi(msg + 3), sock, logs);
-                rc = 0;
-        } else {
-                fprintf(stderr, "ward system up: %s", n > 0 ? msg : "the supervisor failed\n");
-                rc = 1;
-        }
-out:
-        ward_sys_free(d);
-        return rc;
-}
-
-int ward_cli_system_down(int argc, char *const argv[])
-{
-        const char *file = NULL, *sock = NULL;
-        int64_t grace = -1;
-        for (int i = 1; i < argc; i++) {
-                if ((!strcmp(argv[i], "--socket") || !strcmp(argv[i], "--grace")) && i + 1 < argc) {
-                        if (!strcmp(argv[i], "--socket"))
-                                sock = argv[++i];
-                        else if (parse_seconds_ms(argv[++i], &grace)) {
-                                fprintf(stderr, "ward system down: --grace: 0 to 3600 s\n");
-                                return 2;
-                        }
-                } else if (argv[i][0] == '-' || file) {
-                        fprintf(stderr, "ward system down: %s: unexpected argument\n", argv[i]);
-                        return 2;
-                } else {
-                        file = argv[i];
-                }
-        }
-        char path[PATH_MAX], err[512];
-        if (file) {
-                if (ward_ctl_socket_of(file, path, sizeof(path), err, sizeof(err))) {
-                        fprintf(stderr, "ward system down: %s\n", err);
-                        return 2;
-                }
-                sock = path;
-        }
-        if (!sock) {
-                fprintf(stderr, "ward system down: which file? (ward system down FILE)\n");
-                return 2;
-        }
-        char req[128];
-        if (grace >= 0)
-                snprintf(req, sizeof(req), "{\"api\":1,\"op\":\"shutdown\",\"grace_ms\":%lld}",
-                         (long long)grace);
-        else
-                snprintf(req, sizeof(req), "{\"api\":1,\"op\":\"shutdown\"}");
-        char *reply = NULL;
-        if (ward_ctl_call(sock, req, -1, &reply, err, sizeof(err))) {
-                fprintf(stderr, "ward system down: %s\n", err);
-                return 2;
-        }
-        free(reply);
-        /* The supervisor unlinks its socket as it exits. */
-        for (int i = 0; i < 300 && access(sock, F_OK) == 0; i++)
-                usleep(100000);
-        if (access(sock, F_OK) == 0) {
-                fprintf(stderr, "ward system down: %s is still there after 30 s\n", sock);
-                return 1;
-        }
-        printf("ward system down: stopped\n");
-        return 0;
 }
