@@ -13,72 +13,23 @@
  *   shared      memory region shm_NAME, mapped into each VM that maps it
  *   doorbell    a channel between two VMMs, ids from 10 up in each PD
  *
- * Output is built in memory streams; nothing here touches a file.
+ * Output is built in memory streams (sel4_gen_write.c writes the two
+ * files); nothing here touches a file.
  */
-#include "ward/desc/sel4_gen.h"
-#include "ward/arm64_map.h"
+#include "sel4_gen_layout.h"
 
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PATH_LEN 512
-#define MiB (1ull << 20)
-#define PAGE_2M (2 * MiB)
-
-/* What a board fixes: devices the serial PD and the VMs map. */
-struct board {
-        const char *name;
-        uint64_t uart_phys;
-        unsigned uart_irq;
-        uint64_t gic_vcpu_phys; /* the GIC's virtual CPU interface (GICV) */
-        /* seL4 hands this range out as device memory, kept for VMs: it is
-         * not cleared at boot, unlike RAM untypeds (see ward.system). */
-        uint64_t vm_mem_base, vm_mem_end;
-};
-
 static const struct board boards[] = {
     {"qemu_virt_aarch64", 0x9000000, 33, 0x8040000, 0x40000000, 0x60000000},
 };
 
-/* Sizes and addresses the PDs are built with (platforms/sel4/Makefile). */
-#define UART_SIZE 0x1000ull
-#define GIC_VCPU_SIZE 0x2000ull
-#define SERIAL_PORT_SIZE 0x4000ull
-#define BLK_PORT_SIZE 0x400000ull
-#define RAMDISK_SIZE 0x1000000ull
-/* Where each PD sees its regions (setvar tells the PD). */
-#define VMM_RAM_VADDR 0x20000000ull
-#define VMM_PORTS_VADDR 0x30000000ull /* console port; the block port 4M above */
-#define SERIAL_UART_VADDR 0x5000000ull
-#define SERIAL_PORTS_VADDR 0x6000000ull /* one port per 1M */
-#define BLK_PORT_VADDR 0x6000000ull
-#define BLK_RAMDISK_VADDR 0x7000000ull
-/* Channel ids, as the PDs define them. */
-#define CH_VMM_SERIAL 1
-#define CH_SERIAL_IRQ 2
-#define CH_BLK 2
-
-#define PRIO_SERIAL 254
-#define PRIO_BLK 253
-#define PRIO_VMM 200
-#define PRIO_VM 100
-#define VMM_STACK 0x10000
-
 _Static_assert(WARD_SEL4_FIRST_DOORBELL > CH_VMM_SERIAL && WARD_SEL4_FIRST_DOORBELL > CH_BLK,
                "doorbell ids clear of the backends'");
 _Static_assert(WARD_SEL4_MAX_VMS + 1 < WARD_SEL4_MAX_CHANNEL, "serial PD channel ids");
-
-struct gen {
-        const struct ward_sys_desc *d;
-        const struct board *b;
-        const char *dir;
-        struct ward_sys_errors *errs, *warns;
-        size_t *order;              /* VM indices, in the order of their PDs */
-        unsigned *db_from, *db_to;  /* each doorbell's channel id in each VMM */
-        char (*paths)[3][PATH_MAX]; /* per VM: kernel, initrd, disk (absolute) */
-};
 
 bool ward_sel4_board_known(const char *board)
 {
@@ -93,17 +44,6 @@ static const char *vm_path(char *buf, const char *name, const char *rest)
         size_t n = ward_sys_path_key(buf, PATH_LEN, (size_t)snprintf(buf, PATH_LEN, "/vms"), name);
         snprintf(buf + n, PATH_LEN - n, "%s", rest);
         return buf;
-}
-
-static uint64_t align_up(uint64_t v, uint64_t a)
-{
-        return (v + a - 1) / a * a;
-}
-
-/* 2M pages when every address the region is mapped at allows them. */
-static bool pages_2m(uint64_t size, uint64_t a, uint64_t b)
-{
-        return size % PAGE_2M == 0 && a % PAGE_2M == 0 && b % PAGE_2M == 0;
 }
 
 /*
@@ -267,14 +207,6 @@ static void number_doorbells(struct gen *g)
         free(next);
 }
 
-static const struct ward_sys_sel4_vm *sel4_vm(const struct ward_sys_desc *d, const char *name)
-{
-        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
-                if (strcmp(d->sel4_opts.vms[i].vm, name) == 0 && d->sel4_opts.vms[i].ram_phys_set)
-                        return &d->sel4_opts.vms[i];
-        return NULL;
-}
-
 /* Physical RAM outside the board's VM range works, but seL4 clears it at
  * boot (seconds under QEMU): worth a warning, not an error. */
 static void check_phys(struct gen *g)
@@ -300,251 +232,6 @@ static void check_phys(struct gen *g)
                                    (unsigned long long)(sv->ram_phys + (size - 1)),
                                    (unsigned long long)g->b->vm_mem_base,
                                    (unsigned long long)g->b->vm_mem_end - 1, g->b->name);
-        }
-}
-
-/* ---- the .system file ---- */
-
-static uint64_t vmm_ports_vaddr(const struct ward_sys_vm *vm)
-{
-        /* Right above guest RAM when it does not fit below the usual place. */
-        uint64_t end = align_up(VMM_RAM_VADDR + vm->memory[0].size, PAGE_2M);
-        return end > VMM_PORTS_VADDR ? end : VMM_PORTS_VADDR;
-}
-
-static void region(FILE *x, const char *name, const char *suffix, uint64_t size, bool big,
-                   const uint64_t *phys)
-{
-        fprintf(x, "    <memory_region name=\"%s%s\" size=\"0x%llx\"", name, suffix,
-                (unsigned long long)size);
-        if (big)
-                fprintf(x, " page_size=\"0x%llx\"", PAGE_2M);
-        if (phys)
-                fprintf(x, " phys_addr=\"0x%llx\"", (unsigned long long)*phys);
-        fputs(" />\n", x);
-}
-
-static void channel(FILE *x, const char *a, unsigned a_id, const char *b, unsigned b_id,
-                    bool b_notifies)
-{
-        fprintf(x,
-                "    <channel>\n"
-                "        <end pd=\"%s\" id=\"%u\" />\n"
-                "        <end pd=\"%s\" id=\"%u\"%s />\n"
-                "    </channel>\n",
-                a, a_id, b, b_id, b_notifies ? "" : " notify=\"false\"");
-}
-
-static bool shm_pages_2m(const struct ward_sys_shared *s)
-{
-        bool big = s->size % PAGE_2M == 0;
-        for (size_t k = 0; k < s->nmaps; k++)
-                big = big && s->maps[k].gpa % PAGE_2M == 0;
-        return big;
-}
-
-static void write_system(struct gen *g, FILE *x)
-{
-        const struct ward_sys_desc *d = g->d;
-        const struct board *b = g->b;
-        fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-              "<!--\n"
-              "  Generated by `ward system sel4` from a ward system description\n"
-              "  (docs/system-description.md). Edit the description, not this file.\n",
-              x);
-        fprintf(x, "  Board %s. VMMs in this order:", b->name);
-        for (size_t i = 0; i < d->nvms; i++)
-                fprintf(x, " %s (%lld vCPU%s)%s", d->vms[g->order[i]].name,
-                        (long long)d->vms[g->order[i]].cpus,
-                        d->vms[g->order[i]].cpus > 1 ? "s" : "", i + 1 < d->nvms ? "," : ".");
-        fputs("\n  A VM with several vCPUs comes last: the Microkit 2.0.1 tool numbers a\n"
-              "  VM's vCPU objects as (VM index + vCPU index).\n"
-              "-->\n"
-              "<system>\n",
-              x);
-
-        for (size_t v = 0; v < d->nvms; v++) {
-                const struct ward_sys_vm *vm = &d->vms[v];
-                const struct ward_sys_sel4_vm *sv = sel4_vm(d, vm->name);
-                uint64_t size = vm->memory[0].size;
-                bool big = pages_2m(size, vm->memory[0].gpa, sv ? sv->ram_phys : 0);
-                region(x, "guest_ram_", vm->name, size, big, sv ? &sv->ram_phys : NULL);
-        }
-        fprintf(x,
-                "    <memory_region name=\"gic_vcpu\" size=\"0x%llx\" phys_addr=\"0x%llx\" />\n"
-                "    <memory_region name=\"uart\" size=\"0x%llx\" phys_addr=\"0x%llx\" />\n",
-                GIC_VCPU_SIZE, (unsigned long long)b->gic_vcpu_phys, UART_SIZE,
-                (unsigned long long)b->uart_phys);
-        for (size_t v = 0; v < d->nvms; v++)
-                region(x, "serial_port_", d->vms[v].name, SERIAL_PORT_SIZE, false, NULL);
-        for (size_t v = 0; v < d->nvms; v++)
-                if (d->vms[v].ndisks)
-                        region(x, "blk_port_", d->vms[v].name, BLK_PORT_SIZE, true, NULL);
-        for (size_t v = 0; v < d->nvms; v++)
-                if (d->vms[v].ndisks)
-                        region(x, "ramdisk_", d->vms[v].name, RAMDISK_SIZE, true, NULL);
-        for (size_t i = 0; i < d->nshared; i++)
-                region(x, "shm_", d->shared[i].name, d->shared[i].size, shm_pages_2m(&d->shared[i]),
-                       NULL);
-
-        /* The serial PD is built once per VM; any copy serves. */
-        fprintf(x,
-                "\n    <protection_domain name=\"serial\" priority=\"%d\">\n"
-                "        <program_image path=\"%s/serial_pd.elf\" />\n"
-                "        <map mr=\"uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" "
-                "setvar_vaddr=\"uart_base\" />\n",
-                PRIO_SERIAL, d->vms[0].name, SERIAL_UART_VADDR);
-        for (size_t v = 0; v < d->nvms; v++) {
-                char var[32] = "serial_port_vaddr";
-                if (v > 0) /* serial_port_b_vaddr, ... (src/host/sel4/serial_pd.c) */
-                        snprintf(var, sizeof(var), "serial_port_%c_vaddr", (char)('a' + v));
-                fprintf(x,
-                        "        <map mr=\"serial_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
-                        "setvar_vaddr=\"%s\" />\n",
-                        d->vms[v].name, (unsigned long long)(SERIAL_PORTS_VADDR + v * MiB), var);
-        }
-        fprintf(x,
-                "        <irq irq=\"%u\" id=\"%d\" />\n"
-                "    </protection_domain>\n",
-                b->uart_irq, CH_SERIAL_IRQ);
-
-        for (size_t v = 0; v < d->nvms; v++) {
-                const char *n = d->vms[v].name;
-                if (!d->vms[v].ndisks)
-                        continue;
-                fprintf(x,
-                        "\n    <protection_domain name=\"blk_%s\" priority=\"%d\">\n"
-                        "        <program_image path=\"%s/blk_pd.elf\" />\n"
-                        "        <map mr=\"blk_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
-                        "setvar_vaddr=\"blk_port_vaddr\" />\n"
-                        "        <map mr=\"ramdisk_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
-                        "setvar_vaddr=\"ramdisk_vaddr\" />\n"
-                        "    </protection_domain>\n",
-                        n, PRIO_BLK, n, n, BLK_PORT_VADDR, n, BLK_RAMDISK_VADDR);
-        }
-
-        for (size_t i = 0; i < d->nvms; i++) {
-                const struct ward_sys_vm *vm = &d->vms[g->order[i]];
-                const char *n = vm->name;
-                uint64_t ports = vmm_ports_vaddr(vm);
-                fprintf(x,
-                        "\n    <protection_domain name=\"%s\" priority=\"%d\" "
-                        "stack_size=\"0x%x\">\n"
-                        "        <program_image path=\"%s.elf\" />\n"
-                        "        <map mr=\"guest_ram_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
-                        "setvar_vaddr=\"guest_ram_vaddr\" />\n"
-                        "        <map mr=\"serial_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
-                        "setvar_vaddr=\"serial_port_vaddr\" />\n",
-                        n, PRIO_VMM, VMM_STACK, n, n, VMM_RAM_VADDR, n, (unsigned long long)ports);
-                if (vm->ndisks)
-                        fprintf(x,
-                                "        <map mr=\"blk_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
-                                "setvar_vaddr=\"blk_port_vaddr\" />\n",
-                                n, (unsigned long long)(ports + BLK_PORT_SIZE));
-                fprintf(x, "        <virtual_machine name=\"%s\" priority=\"%d\">\n", n, PRIO_VM);
-                for (int64_t c = 0; c < vm->cpus; c++)
-                        fprintf(x, "            <vcpu id=\"%lld\" />\n", (long long)c);
-                fprintf(x,
-                        "            <map mr=\"guest_ram_%s\" vaddr=\"0x%llx\" perms=\"rwx\" />\n"
-                        "            <map mr=\"gic_vcpu\" vaddr=\"0x%llx\" perms=\"rw\" "
-                        "cached=\"false\" />\n",
-                        n, (unsigned long long)vm->memory[0].gpa, WARD_ARM64_GIC_CPU_BASE);
-                for (size_t s = 0; s < d->nshared; s++) {
-                        const struct ward_sys_shared *sh = &d->shared[s];
-                        for (size_t k = 0; k < sh->nmaps; k++)
-                                if (strcmp(sh->maps[k].vm, n) == 0)
-                                        fprintf(x,
-                                                "            <map mr=\"shm_%s\" vaddr=\"0x%llx\" "
-                                                "perms=\"%s\" />\n",
-                                                sh->name, (unsigned long long)sh->maps[k].gpa,
-                                                sh->maps[k].access == WARD_SYS_ACCESS_RO ? "r"
-                                                                                         : "rw");
-                }
-                fputs("        </virtual_machine>\n"
-                      "    </protection_domain>\n",
-                      x);
-        }
-
-        fputc('\n', x);
-        for (size_t v = 0; v < d->nvms; v++)
-                channel(x, d->vms[v].name, CH_VMM_SERIAL, "serial",
-                        v == 0 ? CH_VMM_SERIAL : (unsigned)(CH_SERIAL_IRQ + v), true);
-        for (size_t v = 0; v < d->nvms; v++) {
-                char blk[8 + WARD_SYS_MAX_NAME + 1];
-                snprintf(blk, sizeof(blk), "blk_%s", d->vms[v].name);
-                if (d->vms[v].ndisks)
-                        channel(x, d->vms[v].name, CH_BLK, blk, CH_BLK, true);
-        }
-        /* A doorbell rings one way: the woken VMM gets no capability to
-         * notify back over it. */
-        for (size_t i = 0; i < d->ndoorbells; i++)
-                channel(x, d->doorbells[i].from, g->db_from[i], d->doorbells[i].to, g->db_to[i],
-                        false);
-        fputs("</system>\n", x);
-}
-
-/* ---- vms.mk ---- */
-
-/* NAME_KEY := VALUE, with no trailing space when VALUE is empty. */
-static void make_var(FILE *m, const char *name, const char *key, const char *value)
-{
-        fprintf(m, "%s_%s :=%s%s\n", name, key, *value ? " " : "", value);
-}
-
-static void write_make(struct gen *g, FILE *m)
-{
-        const struct ward_sys_desc *d = g->d;
-        fputs("# Generated by `ward system sel4` from a ward system description\n"
-              "# (docs/system-description.md): the VMs of system.system, for the seL4\n"
-              "# build. Edit the description, not this file.\n"
-              "#\n"
-              "# VMS: NAME:VCPUS, in the order of the VMM PDs. Per VM NAME: NAME_KERNEL,\n"
-              "# NAME_INITRD and NAME_DISK (absolute paths; INITRD and DISK may be empty),\n"
-              "# NAME_CMDLINE (no quotes, $, #, \\ or `: safe inside \"...\"), NAME_MEM (bytes),\n"
-              "# NAME_RAM_GPA, NAME_CONSOLE (serial or virtio), NAME_DOORBELLS\n"
-              "# (DOORBELL:CHANNEL_ID:out|in) and NAME_SHM (REGION:GPA:SIZE:rw|ro).\n",
-              m);
-        fputs("VMS :=", m);
-        for (size_t i = 0; i < d->nvms; i++)
-                fprintf(m, " %s:%lld", d->vms[g->order[i]].name,
-                        (long long)d->vms[g->order[i]].cpus);
-        fputc('\n', m);
-        for (size_t i = 0; i < d->nvms; i++) {
-                size_t v = g->order[i];
-                const struct ward_sys_vm *vm = &d->vms[v];
-                const char *n = vm->name;
-                char mem[24], gpa[24];
-                snprintf(mem, sizeof(mem), "%llu", (unsigned long long)vm->memory[0].size);
-                snprintf(gpa, sizeof(gpa), "0x%llx", (unsigned long long)vm->memory[0].gpa);
-                fputc('\n', m);
-                make_var(m, n, "KERNEL", g->paths[v][0]);
-                make_var(m, n, "INITRD", g->paths[v][1]);
-                make_var(m, n, "CMDLINE",
-                         vm->cmdline ? vm->cmdline : ward_default_cmdline(vm->console));
-                make_var(m, n, "MEM", mem);
-                make_var(m, n, "RAM_GPA", gpa);
-                make_var(m, n, "CONSOLE", vm->console == WARD_CONSOLE_VIRTIO ? "virtio" : "serial");
-                make_var(m, n, "DISK", g->paths[v][2]);
-                fprintf(m, "%s_DOORBELLS :=", n);
-                for (size_t k = 0; k < d->ndoorbells; k++) {
-                        const struct ward_sys_doorbell *b = &d->doorbells[k];
-                        if (strcmp(b->from, n) == 0)
-                                fprintf(m, " %s:%u:out", b->name, g->db_from[k]);
-                        else if (strcmp(b->to, n) == 0)
-                                fprintf(m, " %s:%u:in", b->name, g->db_to[k]);
-                }
-                fprintf(m, "\n%s_SHM :=", n);
-                for (size_t s = 0; s < d->nshared; s++) {
-                        const struct ward_sys_shared *sh = &d->shared[s];
-                        for (size_t k = 0; k < sh->nmaps; k++)
-                                if (strcmp(sh->maps[k].vm, n) == 0)
-                                        fprintf(m, " %s:0x%llx:0x%llx:%s", sh->name,
-                                                (unsigned long long)sh->maps[k].gpa,
-                                                (unsigned long long)sh->size,
-                                                sh->maps[k].access == WARD_SYS_ACCESS_RO ? "ro"
-                                                                                         : "rw");
-                }
-                fputc('\n', m);
         }
 }
 
@@ -601,8 +288,8 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                 check_phys(&g);
         }
         if (errs->n == before && !errs->oom) {
-                out->system = build(&g, write_system);
-                out->make = build(&g, write_make);
+                out->system = build(&g, ward_sel4_write_system);
+                out->make = build(&g, ward_sel4_write_make);
                 if (!out->system || !out->make) {
                         ward_sel4_out_free(out);
                         errs->oom = true;
