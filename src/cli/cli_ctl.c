@@ -122,76 +122,97 @@ static int raw_call(const char *sock)
         return rc;
 }
 
-int ward_cli_ctl(int argc, char *const argv[])
+struct ctl_args {
+        const char *sock, *file, *op, *vm;
+        int64_t grace, bytes;
+        bool json, raw, attach;
+};
+
+/* --socket, --grace or --bytes with its value val: 0, or 2 (printed). */
+static int value_option(const char *o, const char *val, struct ctl_args *a)
 {
-        const char *sock = NULL, *file = NULL, *op = NULL, *vm = NULL;
-        int64_t grace = -1, bytes = -1;
-        bool json = false, raw = false, attach = false;
+        if (!strcmp(o, "--socket")) {
+                a->sock = val;
+        } else if (!strcmp(o, "--grace")) {
+                if (ward_cli_parse_seconds_ms(val, &a->grace)) {
+                        fprintf(stderr, "ward ctl: --grace %s: seconds from 0 to 3600\n", val);
+                        return 2;
+                }
+        } else {
+                char *end;
+                errno = 0;
+                long long n = strtoll(val, &end, 10);
+                if (errno || *end || end == val || n < 0 || n > WARD_CTL_MAX_CONSOLE_BYTES) {
+                        fprintf(stderr, "ward ctl: --bytes %s: 0 to %d\n", val,
+                                WARD_CTL_MAX_CONSOLE_BYTES);
+                        return 2;
+                }
+                a->bytes = n;
+        }
+        return 0;
+}
+
+/* The arguments, and which go together: -1 when they are good, else the
+ * exit status (after printing the help or the problem). */
+static int parse_args(int argc, char *const argv[], struct ctl_args *a)
+{
         for (int i = 1; i < argc; i++) {
-                const char *a = argv[i];
-                if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+                const char *s = argv[i];
+                if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
                         fputs(ctl_usage, stdout);
                         return 0;
-                } else if (!strcmp(a, "--json")) {
-                        json = true;
-                } else if (!strcmp(a, "--raw")) {
-                        raw = true;
-                } else if (!strcmp(a, "--attach")) {
-                        attach = true;
-                } else if (!strcmp(a, "--socket") || !strcmp(a, "--grace") ||
-                           !strcmp(a, "--bytes")) {
+                } else if (!strcmp(s, "--json")) {
+                        a->json = true;
+                } else if (!strcmp(s, "--raw")) {
+                        a->raw = true;
+                } else if (!strcmp(s, "--attach")) {
+                        a->attach = true;
+                } else if (!strcmp(s, "--socket") || !strcmp(s, "--grace") ||
+                           !strcmp(s, "--bytes")) {
                         if (i + 1 == argc) {
-                                fprintf(stderr, "ward ctl: %s: needs a value\n", a);
+                                fprintf(stderr, "ward ctl: %s: needs a value\n", s);
                                 return 2;
                         }
-                        const char *val = argv[++i];
-                        if (!strcmp(a, "--socket")) {
-                                sock = val;
-                        } else if (!strcmp(a, "--grace")) {
-                                if (ward_cli_parse_seconds_ms(val, &grace)) {
-                                        fprintf(stderr,
-                                                "ward ctl: --grace %s: seconds from 0 to 3600\n",
-                                                val);
-                                        return 2;
-                                }
-                        } else {
-                                char *end;
-                                errno = 0;
-                                long long n = strtoll(val, &end, 10);
-                                if (errno || *end || end == val || n < 0 ||
-                                    n > WARD_CTL_MAX_CONSOLE_BYTES) {
-                                        fprintf(stderr, "ward ctl: --bytes %s: 0 to %d\n", val,
-                                                WARD_CTL_MAX_CONSOLE_BYTES);
-                                        return 2;
-                                }
-                                bytes = n;
-                        }
-                } else if (a[0] == '-' && a[1]) {
-                        fprintf(stderr, "ward ctl: %s: unknown option (see ward ctl --help)\n", a);
+                        if (value_option(s, argv[++i], a))
+                                return 2;
+                } else if (s[0] == '-' && s[1]) {
+                        fprintf(stderr, "ward ctl: %s: unknown option (see ward ctl --help)\n", s);
                         return 2;
-                } else if (!op && !file && !sock && ward_ctl_op_from_name(a) < 0) {
-                        file = a;
-                } else if (!op) {
-                        op = a;
-                } else if (!vm) {
-                        vm = a;
+                } else if (!a->op && !a->file && !a->sock && ward_ctl_op_from_name(s) < 0) {
+                        a->file = s;
+                } else if (!a->op) {
+                        a->op = s;
+                } else if (!a->vm) {
+                        a->vm = s;
                 } else {
-                        fprintf(stderr, "ward ctl: %s: unexpected argument\n", a);
+                        fprintf(stderr, "ward ctl: %s: unexpected argument\n", s);
                         return 2;
                 }
         }
-        if (raw && (op || vm || grace >= 0 || bytes >= 0)) {
+        if (a->raw && (a->op || a->vm || a->grace >= 0 || a->bytes >= 0)) {
                 fprintf(stderr, "ward ctl: --raw takes the whole request from standard input\n");
                 return 2;
         }
-        if (!op && !raw) {
+        if (!a->op && !a->raw) {
                 fprintf(stderr, "ward ctl: which op? (see ward ctl --help)\n");
                 return 2;
         }
-        if (attach && (raw || json || strcmp(op, "console") || !vm)) {
+        if (a->attach && (a->raw || a->json || strcmp(a->op, "console") || !a->vm)) {
                 fprintf(stderr, "ward ctl: --attach goes with console VM (and not --json)\n");
                 return 2;
         }
+        return -1;
+}
+
+int ward_cli_ctl(int argc, char *const argv[])
+{
+        struct ctl_args a = {.grace = -1, .bytes = -1};
+        int usage = parse_args(argc, argv, &a);
+        if (usage >= 0)
+                return usage;
+        const char *sock = a.sock, *file = a.file, *op = a.op, *vm = a.vm;
+        int64_t grace = a.grace, bytes = a.bytes;
+        bool json = a.json, raw = a.raw, attach = a.attach;
         char path[PATH_MAX], err[512];
         if (file) {
                 if (ward_ctl_socket_of(file, path, sizeof(path), err, sizeof(err))) {

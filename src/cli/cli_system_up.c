@@ -21,27 +21,132 @@ static void foreground_loop(struct ward_sup *s)
                 ;
 }
 
+/* The supervisor in this process until it shuts down. */
+static int run_foreground(const struct ward_sys_desc *d, const struct ward_sup_config *cfg,
+                          const char *file)
+{
+        char err[512];
+        struct ward_sup *s = ward_sup_new(d, cfg, err, sizeof(err));
+        if (!s) {
+                fprintf(stderr, "ward system up: %s\n", err);
+                return 1;
+        }
+        printf("ward system up: %s: %zu VMs, control socket %s, console logs in %s\n", file,
+               d->nvms, cfg->socket_path, cfg->log_dir);
+        fflush(stdout);
+        foreground_loop(s);
+        ward_sup_free(s);
+        return 0;
+}
+
+/* The daemon (the child of run_daemon): reports "ok PID" or the error on
+ * report_fd once the supervisor is set up, then runs it. */
+static _Noreturn void daemon_child(struct ward_sys_desc *d, const struct ward_sup_config *cfg,
+                                   int report_fd)
+{
+        char err[512];
+        setsid();
+        if (chdir("/") != 0)
+                _exit(1);
+        int null = open("/dev/null", O_RDWR);
+        char slog[PATH_MAX + 32];
+        snprintf(slog, sizeof(slog), "%s/supervisor.log", cfg->log_dir);
+        dup2(null, 0);
+        dup2(null, 1);
+        struct ward_sup *s = ward_sup_new(d, cfg, err, sizeof(err));
+        if (!s) {
+                dprintf(report_fd, "%s\n", err);
+                _exit(1);
+        }
+        int lfd = open(slog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        dup2(lfd >= 0 ? lfd : null, 2);
+        dprintf(report_fd, "ok %d\n", (int)getpid());
+        close(report_fd);
+        foreground_loop(s);
+        ward_sup_free(s);
+        ward_sys_free(d);
+        _exit(0);
+}
+
+/* The supervisor as a daemon: returns once it is up (0) or has failed (1). */
+static int run_daemon(struct ward_sys_desc *d, const struct ward_sup_config *cfg, const char *file)
+{
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC)) {
+                perror("ward system up: pipe");
+                return 1;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) {
+                perror("ward system up: fork");
+                return 1;
+        }
+        if (pid == 0) {
+                close(pfd[0]);
+                daemon_child(d, cfg, pfd[1]);
+        }
+        close(pfd[1]);
+        char msg[600];
+        ssize_t n = 0, r;
+        while ((r = read(pfd[0], msg + n, sizeof(msg) - 1 - (size_t)n)) > 0)
+                n += r;
+        close(pfd[0]);
+        msg[n > 0 ? n : 0] = '\0';
+        if (strncmp(msg, "ok ", 3) == 0) {
+                printf("ward system up: %s: %zu VMs, supervisor pid %d, control socket %s, "
+                       "console logs in %s\n",
+                       file, d->nvms, atoi(msg + 3), cfg->socket_path, cfg->log_dir);
+                return 0;
+        }
+        fprintf(stderr, "ward system up: %s", n > 0 ? msg : "the supervisor failed\n");
+        return 1;
+}
+
+/* FILE [--foreground]: -1 when good, else the exit status. */
+static int parse_up_args(int argc, char *const argv[], const char **file, bool *fg)
+{
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "--foreground")) {
+                        *fg = true;
+                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+                        fputs(ward_system_usage, stdout);
+                        return 0;
+                } else if (argv[i][0] == '-' || *file) {
+                        fprintf(stderr, "ward system up: %s: unexpected argument\n", argv[i]);
+                        return 2;
+                } else {
+                        *file = argv[i];
+                }
+        }
+        if (!*file) {
+                fprintf(stderr, "ward system up: which file? (ward system up FILE)\n");
+                return 2;
+        }
+        return -1;
+}
+
+/* The control socket's and the log directory's absolute paths. */
+static int linux_paths(const struct ward_sys_desc *d, const char *dir, char *sock, char *logs,
+                       size_t size)
+{
+        return ward_sys_path_join(dir,
+                                  d->linux_opts.control_socket ? d->linux_opts.control_socket
+                                                               : WARD_SYS_DEFAULT_SOCKET,
+                                  sock, size) ||
+               ward_sys_path_join(dir,
+                                  d->linux_opts.console_log_dir ? d->linux_opts.console_log_dir
+                                                                : WARD_SYS_DEFAULT_LOG_DIR,
+                                  logs, size);
+}
+
 int ward_cli_system_up(int argc, char *const argv[])
 {
         const char *file = NULL;
         bool fg = false;
-        for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "--foreground")) {
-                        fg = true;
-                } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-                        fputs(ward_system_usage, stdout);
-                        return 0;
-                } else if (argv[i][0] == '-' || file) {
-                        fprintf(stderr, "ward system up: %s: unexpected argument\n", argv[i]);
-                        return 2;
-                } else {
-                        file = argv[i];
-                }
-        }
-        if (!file) {
-                fprintf(stderr, "ward system up: which file? (ward system up FILE)\n");
-                return 2;
-        }
+        int usage = parse_up_args(argc, argv, &file, &fg);
+        if (usage >= 0)
+                return usage;
         long ncpu = sysconf(_SC_NPROCESSORS_CONF);
         struct ward_sys_facts facts = {.host_ram_bytes = ward_cli_host_memory(),
                                        .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0};
@@ -58,93 +163,15 @@ int ward_cli_system_up(int argc, char *const argv[])
         int rc = 2;
         if (ward_sys_desc_dir(file, dir, sizeof(dir))) {
                 fprintf(stderr, "ward system up: %s: cannot resolve its directory\n", file);
-                goto out;
-        }
-        if (ward_sys_path_join(dir,
-                               d->linux_opts.control_socket ? d->linux_opts.control_socket
-                                                            : WARD_SYS_DEFAULT_SOCKET,
-                               sock, sizeof(sock)) ||
-            ward_sys_path_join(dir,
-                               d->linux_opts.console_log_dir ? d->linux_opts.console_log_dir
-                                                             : WARD_SYS_DEFAULT_LOG_DIR,
-                               logs, sizeof(logs))) {
+        } else if (linux_paths(d, dir, sock, logs, PATH_MAX)) {
                 fprintf(stderr, "ward system up: %s: a linux path is too long\n", file);
-                goto out;
-        }
-        if (ward_sup_check_runnable(d, dir, err, sizeof(err))) {
+        } else if (ward_sup_check_runnable(d, dir, err, sizeof(err))) {
                 fprintf(stderr, "ward system up: %s: %s\n", file, err);
-                goto out;
-        }
-        struct ward_sup_config cfg = {.socket_path = sock, .log_dir = logs, .desc_dir = dir};
-        if (fg) {
-                struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
-                if (!s) {
-                        fprintf(stderr, "ward system up: %s\n", err);
-                        rc = 1;
-                        goto out;
-                }
-                printf("ward system up: %s: %zu VMs, control socket %s, console logs in %s\n", file,
-                       d->nvms, sock, logs);
-                fflush(stdout);
-                foreground_loop(s);
-                ward_sup_free(s);
-                rc = 0;
-                goto out;
-        }
-        int pfd[2];
-        if (pipe2(pfd, O_CLOEXEC)) {
-                perror("ward system up: pipe");
-                rc = 1;
-                goto out;
-        }
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) {
-                perror("ward system up: fork");
-                rc = 1;
-                goto out;
-        }
-        if (pid == 0) {
-                close(pfd[0]);
-                setsid();
-                if (chdir("/") != 0)
-                        _exit(1);
-                int null = open("/dev/null", O_RDWR);
-                char slog[PATH_MAX + 32];
-                snprintf(slog, sizeof(slog), "%s/supervisor.log", logs);
-                dup2(null, 0);
-                dup2(null, 1);
-                struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
-                if (!s) {
-                        dprintf(pfd[1], "%s\n", err);
-                        _exit(1);
-                }
-                int lfd = open(slog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-                dup2(lfd >= 0 ? lfd : null, 2);
-                dprintf(pfd[1], "ok %d\n", (int)getpid());
-                close(pfd[1]);
-                foreground_loop(s);
-                ward_sup_free(s);
-                ward_sys_free(d);
-                _exit(0);
-        }
-        close(pfd[1]);
-        char msg[600];
-        ssize_t n = 0, r;
-        while ((r = read(pfd[0], msg + n, sizeof(msg) - 1 - (size_t)n)) > 0)
-                n += r;
-        close(pfd[0]);
-        msg[n > 0 ? n : 0] = '\0';
-        if (strncmp(msg, "ok ", 3) == 0) {
-                printf("ward system up: %s: %zu VMs, supervisor pid %d, control socket %s, "
-                       "console logs in %s\n",
-                       file, d->nvms, atoi(msg + 3), sock, logs);
-                rc = 0;
         } else {
-                fprintf(stderr, "ward system up: %s", n > 0 ? msg : "the supervisor failed\n");
-                rc = 1;
+                struct ward_sup_config cfg = {
+                    .socket_path = sock, .log_dir = logs, .desc_dir = dir};
+                rc = fg ? run_foreground(d, &cfg, file) : run_daemon(d, &cfg, file);
         }
-out:
         ward_sys_free(d);
         return rc;
 }
