@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ward/system_desc.h"
+#include "ward/cli/cli_system.h"
+#include "ward/desc/system_desc.h"
 
 struct cli_out {
         int rc;

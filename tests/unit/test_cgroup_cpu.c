@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "ward/cgroup_cpu.h"
-#include "ward/supervisor.h"
+#include "ward/supervisor/supervisor.h"
 
 #include <errno.h>
 #include <stdio.h>

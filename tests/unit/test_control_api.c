@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "ward/control_api.h"
-#include "ward/supervisor.h"
+#include "ward/supervisor/control_api.h"
+#include "ward/supervisor/supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>

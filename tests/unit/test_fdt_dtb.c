@@ -17,7 +17,7 @@
 
 #include "ward/arm64_boot.h"
 #include "ward/arm64_platform.h"
-#include "ward/cli_dtb.h"
+#include "ward/cli/cli_dtb.h"
 
 static uint8_t blob[64 * 1024];
 

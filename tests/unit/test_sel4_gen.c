@@ -21,8 +21,8 @@
 
 #include "cli_capture.h"
 
-#include "ward/sel4_gen.h"
-#include "ward/system_desc.h"
+#include "ward/desc/sel4_gen.h"
+#include "ward/desc/system_desc.h"
 
 #ifndef WARD_SOURCE_DIR
 #define WARD_SOURCE_DIR "."

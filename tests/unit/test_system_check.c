@@ -27,7 +27,7 @@
 
 #include "cli_capture.h"
 
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)

@@ -297,9 +297,10 @@ const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sy
 size_t ward_sys_load(const char *path, const struct ward_sys_facts *f, struct ward_sys_desc **out,
                      struct ward_sys_errors *errs);
 
-extern const char ward_system_usage[];
-
-/* Runs `ward system ...` (argv[0] is "system"); returns the exit status. */
-int ward_cli_system(int argc, char *const argv[], FILE *out, FILE *err);
+/* Writes path to out, made absolute against dir when relative. -1: too long. */
+int ward_sys_path_join(const char *dir, const char *path, char *out, size_t size);
+/* Writes the absolute, symlink-free directory that holds file (against
+ * which its relative paths are taken) to out. -1: it cannot be resolved. */
+int ward_sys_desc_dir(const char *file, char *out, size_t size);
 
 #endif

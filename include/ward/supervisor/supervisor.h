@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 struct ward_sup;
 
@@ -56,9 +56,5 @@ void ward_sup_request_shutdown(struct ward_sup *s);
 
 /* Kills any VM still running (SIGKILL, reaped), closes and unlinks the socket. */
 void ward_sup_free(struct ward_sup *s);
-
-/* `ward system up` and `ward system down` (argv[0] is "up" or "down"). */
-int ward_cli_system_up(int argc, char *const argv[]);
-int ward_cli_system_down(int argc, char *const argv[]);
 
 #endif

@@ -8,7 +8,7 @@
  */
 #include "ward/arm64_boot.h"
 #include "ward/arm64_platform.h"
-#include "ward/cli_dtb.h"
+#include "ward/cli/cli_dtb.h"
 #include "ward/run_config.h"
 
 #include <errno.h>
@@ -58,9 +58,82 @@ static int file_len(const char *opt, const char *path, uint64_t *len, char *err,
         return 0;
 }
 
+enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_GIC, O_VIRTIO, O_OUT, O_PSCI };
+
+/* An option that takes a value with a rule: --psci, --mem, --cpus, --gic.
+ * Returns 0, or 2 with err. */
+static int checked_option(int c, const char *v, struct dtb_args *a, char *err, size_t errlen)
+{
+        char *end;
+        switch (c) {
+        case O_PSCI:
+                if (strcmp(v, "hvc") && strcmp(v, "smc")) {
+                        snprintf(err, errlen, "--psci %s: must be hvc or smc", v);
+                        return 2;
+                }
+                a->psci = v;
+                return 0;
+        case O_MEM:
+                if (ward_parse_size(v, &a->mem)) {
+                        snprintf(err, errlen, "--mem %s: not a size", v);
+                        return 2;
+                }
+                return 0;
+        case O_CPUS:
+                a->cpus = (unsigned)strtoul(v, &end, 10);
+                if (*end || a->cpus < 1 || a->cpus > WARD_ARM64_MAX_CPUS) {
+                        snprintf(err, errlen, "--cpus %s: must be 1 to %d", v, WARD_ARM64_MAX_CPUS);
+                        return 2;
+                }
+                return 0;
+        case O_GIC:
+                if (strcmp(v, "2") && strcmp(v, "3")) {
+                        snprintf(err, errlen, "--gic %s: must be 2 or 3", v);
+                        return 2;
+                }
+                a->gic = v[0] - '0';
+                return 0;
+        }
+        return 2;
+}
+
+/* One option from getopt: 0, 1 for --help, or 2 with err. */
+static int option(int c, char *const argv[], struct dtb_args *a, char *err, size_t errlen)
+{
+        switch (c) {
+        case O_KERNEL:
+                a->kernel = optarg;
+                return 0;
+        case O_INITRD:
+                a->initrd = optarg;
+                return 0;
+        case O_CMDLINE:
+                a->cmdline = optarg;
+                return 0;
+        case O_OUT:
+                a->out = optarg;
+                return 0;
+        case O_VIRTIO:
+                a->virtio = optarg;
+                return 0;
+        case O_PSCI:
+        case O_MEM:
+        case O_CPUS:
+        case O_GIC:
+                return checked_option(c, optarg, a, err, errlen);
+        case 'h':
+                return 1;
+        case ':':
+                snprintf(err, errlen, "%s: needs a value", argv[optind - 1]);
+                return 2;
+        default:
+                snprintf(err, errlen, "%s: unknown option (see ward dtb --help)", argv[optind - 1]);
+                return 2;
+        }
+}
+
 static int parse(int argc, char *const argv[], struct dtb_args *a, char *err, size_t errlen)
 {
-        enum { O_KERNEL = 256, O_INITRD, O_CMDLINE, O_MEM, O_CPUS, O_GIC, O_VIRTIO, O_OUT, O_PSCI };
         static const struct option opts[] = {
             {"kernel", required_argument, NULL, O_KERNEL},
             {"initrd", required_argument, NULL, O_INITRD},
@@ -83,61 +156,9 @@ static int parse(int argc, char *const argv[], struct dtb_args *a, char *err, si
         opterr = 0;
         int c;
         while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-                char *end;
-                switch (c) {
-                case O_KERNEL:
-                        a->kernel = optarg;
-                        break;
-                case O_INITRD:
-                        a->initrd = optarg;
-                        break;
-                case O_CMDLINE:
-                        a->cmdline = optarg;
-                        break;
-                case O_OUT:
-                        a->out = optarg;
-                        break;
-                case O_VIRTIO:
-                        a->virtio = optarg;
-                        break;
-                case O_PSCI:
-                        if (strcmp(optarg, "hvc") && strcmp(optarg, "smc")) {
-                                snprintf(err, errlen, "--psci %s: must be hvc or smc", optarg);
-                                return 2;
-                        }
-                        a->psci = optarg;
-                        break;
-                case O_MEM:
-                        if (ward_parse_size(optarg, &a->mem)) {
-                                snprintf(err, errlen, "--mem %s: not a size", optarg);
-                                return 2;
-                        }
-                        break;
-                case O_CPUS:
-                        a->cpus = (unsigned)strtoul(optarg, &end, 10);
-                        if (*end || a->cpus < 1 || a->cpus > WARD_ARM64_MAX_CPUS) {
-                                snprintf(err, errlen, "--cpus %s: must be 1 to %d", optarg,
-                                         WARD_ARM64_MAX_CPUS);
-                                return 2;
-                        }
-                        break;
-                case O_GIC:
-                        if (strcmp(optarg, "2") && strcmp(optarg, "3")) {
-                                snprintf(err, errlen, "--gic %s: must be 2 or 3", optarg);
-                                return 2;
-                        }
-                        a->gic = optarg[0] - '0';
-                        break;
-                case 'h':
-                        return 1;
-                case ':':
-                        snprintf(err, errlen, "%s: needs a value", argv[optind - 1]);
-                        return 2;
-                default:
-                        snprintf(err, errlen, "%s: unknown option (see ward dtb --help)",
-                                 argv[optind - 1]);
-                        return 2;
-                }
+                int rc = option(c, argv, a, err, errlen);
+                if (rc)
+                        return rc;
         }
         if (optind < argc) {
                 snprintf(err, errlen, "%s: unexpected argument", argv[optind]);

@@ -5,7 +5,7 @@
  */
 #include "ward/run_config.h"
 #include "ward/arm64_map.h"
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -51,47 +51,6 @@ const char ward_run_usage[] =
     "guest kernel panics, a vCPU fails, or ward is stopped by SIGINT, SIGTERM or SIGHUP\n"
     "(the reason is printed), 2 for a bad argument. On a terminal, Ctrl-A x ends the VM\n"
     "at once.\n";
-
-int ward_parse_size(const char *s, uint64_t *out)
-{
-        if (!s || !*s || *s == '-' || *s == '+')
-                return -1;
-        errno = 0;
-        char *end;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (errno || end == s)
-                return -1;
-        unsigned shift = 20; /* no suffix: MiB, as QEMU's -m */
-        if (*end) {
-                switch (*end) {
-                case 'k':
-                case 'K':
-                        shift = 10;
-                        break;
-                case 'm':
-                case 'M':
-                        shift = 20;
-                        break;
-                case 'g':
-                case 'G':
-                        shift = 30;
-                        break;
-                default:
-                        return -1;
-                }
-                end++;
-                if (*end == 'i' && end[1] == 'B')
-                        end += 2;
-                else if (*end == 'B')
-                        end++;
-                if (*end)
-                        return -1;
-        }
-        if (v > (UINT64_MAX >> shift))
-                return -1;
-        *out = (uint64_t)v << shift;
-        return 0;
-}
 
 static int check_readable(const char *what, const char *path, char *err, size_t errlen)
 {
@@ -170,12 +129,9 @@ static int parse_fd(const char *s, int *out)
         return 0;
 }
 
-static int parse_shm(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
+/* FD:GPA:SIZE:ro|rw into *sc. */
+static int shm_fields(const char *arg, struct ward_shm_config *sc, char *err, size_t errlen)
 {
-        if (cfg->nshm == WARD_MAX_SHM) {
-                snprintf(err, errlen, "--shm %s: at most %d shared regions", arg, WARD_MAX_SHM);
-                return -1;
-        }
         char buf[128];
         char *part[5] = {0};
         unsigned n = 0;
@@ -192,66 +148,85 @@ static int parse_shm(struct ward_vm_config *cfg, const char *arg, char *err, siz
         }
         if (n != 4)
                 goto syntax;
-        struct ward_shm_config sc;
-        if (parse_fd(part[0], &sc.fd)) {
+        if (parse_fd(part[0], &sc->fd)) {
                 snprintf(err, errlen, "--shm %s: '%s' is not a file descriptor number", arg,
                          part[0]);
                 return -1;
         }
-        if (parse_u64(part[1], &sc.gpa)) {
+        if (parse_u64(part[1], &sc->gpa)) {
                 snprintf(err, errlen, "--shm %s: '%s' is not an address", arg, part[1]);
                 return -1;
         }
-        if (parse_u64(part[2], &sc.size)) {
+        if (parse_u64(part[2], &sc->size)) {
                 snprintf(err, errlen, "--shm %s: '%s' is not a size", arg, part[2]);
                 return -1;
         }
         if (strcmp(part[3], "ro") == 0) {
-                sc.read_only = true;
+                sc->read_only = true;
         } else if (strcmp(part[3], "rw") == 0) {
-                sc.read_only = false;
+                sc->read_only = false;
         } else {
                 snprintf(err, errlen, "--shm %s: unknown access '%s' (expected ro or rw)", arg,
                          part[3]);
                 return -1;
         }
-        if (sc.size == 0 || sc.gpa % 4096 || sc.size % 4096) {
+        return 0;
+syntax:
+        snprintf(err, errlen, "--shm %s: expected FD:GPA:SIZE:ro|rw", arg);
+        return -1;
+}
+
+/* The region's alignment and extent, its file, and the earlier regions. */
+static int shm_check(const struct ward_vm_config *cfg, const char *arg,
+                     const struct ward_shm_config *sc, char *err, size_t errlen)
+{
+        if (sc->size == 0 || sc->gpa % 4096 || sc->size % 4096) {
                 snprintf(err, errlen,
                          "--shm %s: address and size must be page aligned (4K), size "
                          "not 0",
                          arg);
                 return -1;
         }
-        if (sc.gpa >= WARD_SHM_GPA_LIMIT || sc.size > WARD_SHM_GPA_LIMIT - sc.gpa) {
+        if (sc->gpa >= WARD_SHM_GPA_LIMIT || sc->size > WARD_SHM_GPA_LIMIT - sc->gpa) {
                 snprintf(err, errlen, "--shm %s: ends beyond the 40-bit guest-physical space", arg);
                 return -1;
         }
         struct stat st;
-        if (fstat(sc.fd, &st) != 0) {
-                snprintf(err, errlen, "--shm %s: fd %d: %s", arg, sc.fd, strerror(errno));
+        if (fstat(sc->fd, &st) != 0) {
+                snprintf(err, errlen, "--shm %s: fd %d: %s", arg, sc->fd, strerror(errno));
                 return -1;
         }
         if (!S_ISREG(st.st_mode)) {
-                snprintf(err, errlen, "--shm %s: fd %d is not a memfd or regular file", arg, sc.fd);
+                snprintf(err, errlen, "--shm %s: fd %d is not a memfd or regular file", arg,
+                         sc->fd);
                 return -1;
         }
-        if ((uint64_t)st.st_size < sc.size) {
-                snprintf(err, errlen, "--shm %s: fd %d has only %llu bytes", arg, sc.fd,
+        if ((uint64_t)st.st_size < sc->size) {
+                snprintf(err, errlen, "--shm %s: fd %d has only %llu bytes", arg, sc->fd,
                          (unsigned long long)st.st_size);
                 return -1;
         }
         for (unsigned i = 0; i < cfg->nshm; i++) {
                 const struct ward_shm_config *o = &cfg->shm[i];
-                if (sc.gpa < o->gpa + o->size && o->gpa < sc.gpa + sc.size) {
+                if (sc->gpa < o->gpa + o->size && o->gpa < sc->gpa + sc->size) {
                         snprintf(err, errlen, "--shm %s: overlaps an earlier --shm region", arg);
                         return -1;
                 }
         }
+        return 0;
+}
+
+static int parse_shm(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+        if (cfg->nshm == WARD_MAX_SHM) {
+                snprintf(err, errlen, "--shm %s: at most %d shared regions", arg, WARD_MAX_SHM);
+                return -1;
+        }
+        struct ward_shm_config sc;
+        if (shm_fields(arg, &sc, err, errlen) || shm_check(cfg, arg, &sc, err, errlen))
+                return -1;
         cfg->shm[cfg->nshm++] = sc;
         return 0;
-syntax:
-        snprintf(err, errlen, "--shm %s: expected FD:GPA:SIZE:ro|rw", arg);
-        return -1;
 }
 
 static int parse_ram(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
@@ -359,23 +334,162 @@ static int parse_doorbell(struct ward_vm_config *cfg, const char *arg, char *err
         return 0;
 }
 
+enum {
+        O_KERNEL = 256,
+        O_INITRD,
+        O_CMDLINE,
+        O_MEM,
+        O_MEM_AT,
+        O_RAM,
+        O_CPUS,
+        O_DISK,
+        O_CONSOLE,
+        O_NORNG,
+        O_SHM,
+        O_DOORBELL
+};
+
+static int parse_cpus(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
+{
+        char *end;
+        errno = 0;
+        long n = strtol(a, &end, 10);
+        if (errno || *end || end == a || n < 1 || n > WARD_ARM64_MAX_CPUS) {
+                snprintf(err, errlen, "--cpus %s: must be a number from 1 to %d", a,
+                         WARD_ARM64_MAX_CPUS);
+                return -1;
+        }
+        cfg->cpus = (unsigned)n;
+        return 0;
+}
+
+static int parse_console(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
+{
+        if (strcmp(a, "serial") == 0) {
+                cfg->console = WARD_CONSOLE_SERIAL;
+        } else if (strcmp(a, "virtio") == 0) {
+                cfg->console = WARD_CONSOLE_VIRTIO;
+        } else {
+                snprintf(err, errlen, "--console %s: expected 'serial' or 'virtio'", a);
+                return -1;
+        }
+        return 0;
+}
+
+/* getopt's answer c that is not an option of ward run: one line in err. */
+static void option_error(int c, char *const argv[], char *err, size_t errlen)
+{
+        if (c == ':') {
+                snprintf(err, errlen, "%s: needs a value", argv[optind - 1]);
+                return;
+        }
+        /*
+         * An unknown short option inside a cluster (-xq) has no argv
+         * element of its own: name the letter. 'h' is known, so
+         * optopt 'h' means "--help=value".
+         */
+        if (optopt > 0 && optopt < 256 && optopt != 'h')
+                snprintf(err, errlen, "-%c: unknown option (see ward run --help)", optopt);
+        else
+                snprintf(err, errlen, "%s: unknown option (see ward run --help)", argv[optind - 1]);
+}
+
+/* One option c with its value a (getopt's optarg). Returns 0, or -1 with err. */
+static int apply_option(struct ward_vm_config *cfg, int c, const char *a, char *err, size_t errlen)
+{
+        switch (c) {
+        case O_KERNEL:
+                cfg->kernel = a;
+                return 0;
+        case O_INITRD:
+                cfg->initrd = a;
+                return 0;
+        case O_CMDLINE:
+                cfg->cmdline = a;
+                return 0;
+        case O_MEM:
+                if (ward_parse_size(a, &cfg->mem_bytes) != 0) {
+                        snprintf(err, errlen, "--mem %s: not a size (try 512M or 2G)", a);
+                        return -1;
+                }
+                return 0;
+        case O_MEM_AT:
+                if (parse_u64(a, &cfg->mem_gpa) || cfg->mem_gpa % (2u << 20)) {
+                        snprintf(err, errlen,
+                                 "--mem-at %s: not an address aligned to 2M (try 0x80000000)", a);
+                        return -1;
+                }
+                return 0;
+        case O_RAM:
+                return parse_ram(cfg, a, err, errlen);
+        case O_CPUS:
+                return parse_cpus(cfg, a, err, errlen);
+        case O_DISK:
+                return parse_disk(cfg, a, err, errlen);
+        case O_CONSOLE:
+                return parse_console(cfg, a, err, errlen);
+        case O_NORNG:
+                cfg->rng = false;
+                return 0;
+        case O_SHM:
+                return parse_shm(cfg, a, err, errlen);
+        case O_DOORBELL:
+                return parse_doorbell(cfg, a, err, errlen);
+        }
+        return -1;
+}
+
+/* Shared regions stay out of RAM and the device windows. */
+static int check_shm_ranges(const struct ward_vm_config *cfg, char *err, size_t errlen)
+{
+        for (unsigned i = 0; i < cfg->nshm; i++) {
+                const struct ward_shm_config *sc = &cfg->shm[i];
+                uint64_t end = sc->gpa + sc->size;
+                const char *what = NULL;
+                if (end > WARD_ARM64_GIC_DIST_BASE && sc->gpa < WARD_ARM64_RAM_BASE)
+                        what = "the device windows (0x8000000-0x40000000)";
+                else if (ward_sys_ranges_overlap(sc->gpa, sc->size, cfg->mem_gpa, cfg->mem_bytes))
+                        what = "the --mem RAM";
+                for (unsigned j = 0; !what && j < cfg->nram; j++)
+                        if (ward_sys_ranges_overlap(sc->gpa, sc->size, cfg->ram[j].gpa,
+                                                    cfg->ram[j].size))
+                                what = "a --ram region";
+                if (what) {
+                        snprintf(err, errlen, "--shm %d:0x%llx:0x%llx: overlaps %s", sc->fd,
+                                 (unsigned long long)sc->gpa, (unsigned long long)sc->size, what);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* What needs every option: the files, the memory layout. */
+static int check_config(const struct ward_vm_config *cfg, uint64_t host_mem_bytes, char *err,
+                        size_t errlen)
+{
+        if (!cfg->kernel) {
+                snprintf(err, errlen, "--kernel: missing (the guest kernel Image is required)");
+                return -1;
+        }
+        if (check_readable("--kernel", cfg->kernel, err, errlen))
+                return -1;
+        if (cfg->initrd && check_readable("--initrd", cfg->initrd, err, errlen))
+                return -1;
+        if (cfg->mem_bytes < MIN_MEM || cfg->mem_bytes % 4096) {
+                snprintf(err, errlen,
+                         "--mem: %llu bytes is not a whole number of pages of at "
+                         "least 16M",
+                         (unsigned long long)cfg->mem_bytes);
+                return -1;
+        }
+        if (check_ram_ranges(cfg, host_mem_bytes, err, errlen))
+                return -1;
+        return check_shm_ranges(cfg, err, errlen);
+}
+
 enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t host_mem_bytes,
                                         struct ward_vm_config *cfg, char *err, size_t errlen)
 {
-        enum {
-                O_KERNEL = 256,
-                O_INITRD,
-                O_CMDLINE,
-                O_MEM,
-                O_MEM_AT,
-                O_RAM,
-                O_CPUS,
-                O_DISK,
-                O_CONSOLE,
-                O_NORNG,
-                O_SHM,
-                O_DOORBELL
-        };
         static const struct option opts[] = {
             {"kernel", required_argument, NULL, O_KERNEL},
             {"initrd", required_argument, NULL, O_INITRD},
@@ -403,134 +517,19 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
         opterr = 0;
         int c;
         while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-                const char *a = optarg;
-                switch (c) {
-                case O_KERNEL:
-                        cfg->kernel = a;
-                        break;
-                case O_INITRD:
-                        cfg->initrd = a;
-                        break;
-                case O_CMDLINE:
-                        cfg->cmdline = a;
-                        break;
-                case O_MEM:
-                        if (ward_parse_size(a, &cfg->mem_bytes) != 0) {
-                                snprintf(err, errlen, "--mem %s: not a size (try 512M or 2G)", a);
-                                return WARD_CLI_ERROR;
-                        }
-                        break;
-                case O_MEM_AT:
-                        if (parse_u64(a, &cfg->mem_gpa) || cfg->mem_gpa % (2u << 20)) {
-                                snprintf(err, errlen,
-                                         "--mem-at %s: not an address aligned to 2M (try "
-                                         "0x80000000)",
-                                         a);
-                                return WARD_CLI_ERROR;
-                        }
-                        break;
-                case O_RAM:
-                        if (parse_ram(cfg, a, err, errlen))
-                                return WARD_CLI_ERROR;
-                        break;
-                case O_CPUS: {
-                        char *end;
-                        errno = 0;
-                        long n = strtol(a, &end, 10);
-                        if (errno || *end || end == a || n < 1 || n > WARD_ARM64_MAX_CPUS) {
-                                snprintf(err, errlen, "--cpus %s: must be a number from 1 to %d", a,
-                                         WARD_ARM64_MAX_CPUS);
-                                return WARD_CLI_ERROR;
-                        }
-                        cfg->cpus = (unsigned)n;
-                        break;
-                }
-                case O_DISK:
-                        if (parse_disk(cfg, a, err, errlen))
-                                return WARD_CLI_ERROR;
-                        break;
-                case O_CONSOLE:
-                        if (strcmp(a, "serial") == 0) {
-                                cfg->console = WARD_CONSOLE_SERIAL;
-                        } else if (strcmp(a, "virtio") == 0) {
-                                cfg->console = WARD_CONSOLE_VIRTIO;
-                        } else {
-                                snprintf(err, errlen, "--console %s: expected 'serial' or 'virtio'",
-                                         a);
-                                return WARD_CLI_ERROR;
-                        }
-                        break;
-                case O_NORNG:
-                        cfg->rng = false;
-                        break;
-                case O_SHM:
-                        if (parse_shm(cfg, a, err, errlen))
-                                return WARD_CLI_ERROR;
-                        break;
-                case O_DOORBELL:
-                        if (parse_doorbell(cfg, a, err, errlen))
-                                return WARD_CLI_ERROR;
-                        break;
-                case 'h':
+                if (c == 'h')
                         return WARD_CLI_HELP;
-                case ':':
-                        snprintf(err, errlen, "%s: needs a value", argv[optind - 1]);
-                        return WARD_CLI_ERROR;
-                default:
-                        /*
-                         * An unknown short option inside a cluster (-xq) has no argv
-                         * element of its own: name the letter. 'h' is known, so
-                         * optopt 'h' means "--help=value".
-                         */
-                        if (optopt > 0 && optopt < 256 && optopt != 'h')
-                                snprintf(err, errlen, "-%c: unknown option (see ward run --help)",
-                                         optopt);
-                        else
-                                snprintf(err, errlen, "%s: unknown option (see ward run --help)",
-                                         argv[optind - 1]);
+                if (c < O_KERNEL || c > O_DOORBELL) {
+                        option_error(c, argv, err, errlen);
                         return WARD_CLI_ERROR;
                 }
+                if (apply_option(cfg, c, optarg, err, errlen))
+                        return WARD_CLI_ERROR;
         }
         if (optind < argc) {
                 snprintf(err, errlen, "%s: unexpected argument (see ward run --help)",
                          argv[optind]);
                 return WARD_CLI_ERROR;
         }
-        if (!cfg->kernel) {
-                snprintf(err, errlen, "--kernel: missing (the guest kernel Image is required)");
-                return WARD_CLI_ERROR;
-        }
-        if (check_readable("--kernel", cfg->kernel, err, errlen))
-                return WARD_CLI_ERROR;
-        if (cfg->initrd && check_readable("--initrd", cfg->initrd, err, errlen))
-                return WARD_CLI_ERROR;
-        if (cfg->mem_bytes < MIN_MEM || cfg->mem_bytes % 4096) {
-                snprintf(err, errlen,
-                         "--mem: %llu bytes is not a whole number of pages of at "
-                         "least 16M",
-                         (unsigned long long)cfg->mem_bytes);
-                return WARD_CLI_ERROR;
-        }
-        if (check_ram_ranges(cfg, host_mem_bytes, err, errlen))
-                return WARD_CLI_ERROR;
-        /* Shared regions stay out of RAM and the device windows. */
-        for (unsigned i = 0; i < cfg->nshm; i++) {
-                const struct ward_shm_config *sc = &cfg->shm[i];
-                uint64_t end = sc->gpa + sc->size;
-                const char *what = NULL;
-                if (end > WARD_ARM64_GIC_DIST_BASE && sc->gpa < WARD_ARM64_RAM_BASE)
-                        what = "the device windows (0x8000000-0x40000000)";
-                else if (ward_sys_ranges_overlap(sc->gpa, sc->size, cfg->mem_gpa, cfg->mem_bytes))
-                        what = "the --mem RAM";
-                for (unsigned j = 0; !what && j < cfg->nram; j++)
-                        if (ward_sys_ranges_overlap(sc->gpa, sc->size, cfg->ram[j].gpa,
-                                                    cfg->ram[j].size))
-                                what = "a --ram region";
-                if (what) {
-                        snprintf(err, errlen, "--shm %d:0x%llx:0x%llx: overlaps %s", sc->fd,
-                                 (unsigned long long)sc->gpa, (unsigned long long)sc->size, what);
-                        return WARD_CLI_ERROR;
-                }
-        }
-        return WARD_CLI_OK;
+        return check_config(cfg, host_mem_bytes, err, errlen) ? WARD_CLI_ERROR : WARD_CLI_OK;
 }

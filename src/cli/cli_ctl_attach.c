@@ -6,7 +6,8 @@
  * (`from`), so the supervisor keeps no per-client state and a client that
  * dies leaves nothing behind.
  */
-#include "ward/control_api.h"
+#include "ward/cli/cli_ctl.h"
+#include "ward/supervisor/control_api.h"
 
 #include <errno.h>
 #include <json-c/json.h>

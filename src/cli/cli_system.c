@@ -5,10 +5,11 @@
  * names). Every error is one line "FILE: PATH: reason"; the exit status is
  * 0 for a valid description (with a one-line summary) and 2 otherwise.
  * Also the dispatcher of `ward system check|sel4` (up and down go from
- * main.c to ctl.c; sel4 is in cli_sel4.c).
+ * main.c to cli_system_up.c; sel4 is in cli_sel4.c).
  */
-#include "ward/system_desc.h"
-#include "ward/sel4_gen.h"
+#include "ward/cli/cli_system.h"
+#include "ward/cli/cli_util.h"
+#include "ward/desc/system_desc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,134 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-const char ward_system_usage[] =
-    "usage: ward system COMMAND [options]\n"
-    "\n"
-    "Systems of several VMs, described in one JSON file (docs/system-description.md).\n"
-    "\n"
-    "commands:\n"
-    "  check [options] FILE  check the whole description before anything runs, and\n"
-    "                        print every error as \"FILE: PATH: reason\"\n"
-    "  up FILE [--foreground]  check FILE, then start its supervisor (a daemon unless\n"
-    "                        --foreground) and the autostart VMs (docs/control-api.md)\n"
-    "  down FILE [--grace S] stop every VM and the supervisor\n"
-    "  sel4 FILE --out DIR [--board BOARD]\n"
-    "                        check FILE, then write DIR/system.system (a Microkit\n"
-    "                        2.0.1 system description) and DIR/vms.mk for the seL4\n"
-    "                        build; BOARD: qemu_virt_aarch64 (the default)\n"
-    "\n"
-    "options of check:\n"
-    "  --host-ram SIZE       check the memory total against SIZE (e.g. 8G) instead of\n"
-    "                        this host's RAM; 0: no check\n"
-    "  --host-cpus N         check host CPU numbers against N CPUs instead of this\n"
-    "                        host's; 0: no check beyond 0 to 1023\n"
-    "  -h, --help            this text\n"
-    "\n"
-    "Exit status: 0 when the description is valid (one summary line on stdout), 2 when\n"
-    "it is not (each error on stderr, one a line) or for a bad argument. sel4 also\n"
-    "exits 2 for what seL4 cannot honour, and 1 when it cannot write DIR.\n";
-
-const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sys_file_use use)
-{
-        int dfd = ctx ? *(const int *)ctx : AT_FDCWD;
-        struct stat st;
-        if (fstatat(dfd, path, &st, 0) != 0)
-                return strerror(errno);
-        bool disk = use != WARD_SYS_FILE_READ;
-        if (!S_ISREG(st.st_mode) && !(disk && S_ISBLK(st.st_mode)))
-                return disk ? "not a regular file or block device" : "not a regular file";
-        if (faccessat(dfd, path, use == WARD_SYS_FILE_DISK_RW ? R_OK | W_OK : R_OK, 0) != 0)
-                return strerror(errno);
-        return NULL;
-}
-
-/* Reads at most WARD_SYS_MAX_FILE + 1 bytes of path. */
-static char *read_text(const char *path, size_t *len, int *err)
-{
-        FILE *fp = fopen(path, "rb");
-        if (!fp) {
-                *err = errno;
-                return NULL;
-        }
-        size_t cap = 4096, n = 0;
-        char *buf = malloc(cap);
-        while (buf) {
-                if (n == cap) {
-                        if (cap > WARD_SYS_MAX_FILE)
-                                break;
-                        char *nb = realloc(buf, cap * 2);
-                        if (!nb) {
-                                free(buf);
-                                buf = NULL;
-                                break;
-                        }
-                        buf = nb;
-                        cap *= 2;
-                }
-                size_t got = fread(buf + n, 1, cap - n, fp);
-                n += got;
-                if (got == 0)
-                        break;
-        }
-        if (!buf) {
-                *err = ENOMEM;
-        } else if (ferror(fp)) {
-                *err = errno ? errno : EIO;
-                free(buf);
-                buf = NULL;
-        }
-        fclose(fp);
-        *len = n;
-        return buf;
-}
-
-size_t ward_sys_load(const char *path, const struct ward_sys_facts *f, struct ward_sys_desc **out,
-                     struct ward_sys_errors *errs)
-{
-        size_t before = errs->n;
-        if (out)
-                *out = NULL;
-        size_t len;
-        int rerr = 0;
-        char *text = read_text(path, &len, &rerr);
-        if (!text) {
-                ward_sys_error_add(errs, "/", "cannot read the description: %s", strerror(rerr));
-                return errs->n - before;
-        }
-        struct ward_sys_desc *d = ward_sys_parse(text, len, errs);
-        free(text); /* d keeps its strings in the JSON tree */
-        if (!d)
-                return errs->n - before + (errs->oom && errs->n == before);
-
-        /* Relative paths in the description are taken from its directory. */
-        char *dir = strdup(path);
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        int dfd = -1;
-        if (dir) {
-                if (slash == dir)
-                        slash[1] = '\0';
-                else if (slash)
-                        *slash = '\0';
-                dfd = open(slash ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        }
-        free(dir);
-        struct ward_sys_facts facts = f ? *f : (struct ward_sys_facts){0};
-        facts.file_problem = ward_sys_host_file_problem;
-        facts.ctx = &dfd;
-        if (dfd < 0)
-                ward_sys_error_add(errs, "/", "cannot open the description's directory: %s",
-                                   strerror(errno));
-        else
-                ward_sys_check(d, &facts, errs);
-        if (dfd >= 0)
-                close(dfd);
-        if (out && errs->n == before && !errs->oom)
-                *out = d;
-        else
-                ward_sys_free(d);
-        return errs->n - before + (errs->oom && errs->n == before);
-}
 
 static const char *plural(size_t n, const char *one, const char *many)
 {
@@ -185,12 +58,6 @@ static void summary(FILE *out, const char *name, const struct ward_sys_desc *d)
                 plural(d->ndoorbells, "doorbell", "doorbells"));
 }
 
-static uint64_t host_memory(void)
-{
-        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-        return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
-}
-
 static int cmd_check(int argc, char *const argv[], FILE *out, FILE *err)
 {
         enum { O_HOST_RAM = 256, O_HOST_CPUS };
@@ -202,7 +69,7 @@ static int cmd_check(int argc, char *const argv[], FILE *out, FILE *err)
         };
         long ncpu = sysconf(_SC_NPROCESSORS_CONF);
         struct ward_sys_facts facts = {
-            .host_ram_bytes = host_memory(),
+            .host_ram_bytes = ward_cli_host_memory(),
             .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0,
         };
         optind = 0;

@@ -13,7 +13,7 @@
 #ifndef WARD_SEL4_GEN_H
 #define WARD_SEL4_GEN_H
 
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 #define WARD_SEL4_DEFAULT_BOARD "qemu_virt_aarch64"
 
@@ -49,8 +49,5 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                      struct ward_sel4_out *out, struct ward_sys_errors *errs,
                      struct ward_sys_errors *warns);
 void ward_sel4_out_free(struct ward_sel4_out *out);
-
-/* Runs `ward system sel4 ...` (argv[0] is "sel4"); returns the exit status. */
-int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err);
 
 #endif

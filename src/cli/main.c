@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The `ward` command: dispatches sub-commands of the system layer. */
-#include "ward/cli_dtb.h"
-#include "ward/control_api.h"
-#include "ward/supervisor.h"
+#include "ward/cli/cli_ctl.h"
+#include "ward/cli/cli_dtb.h"
+#include "ward/cli/cli_system.h"
+#include "ward/cli/cli_util.h"
 #include "ward/run_config.h"
-#include "ward/system_desc.h"
 #include "ward/vmm.h"
 
 #include <stdio.h>
@@ -26,12 +26,6 @@ static const char usage[] =
     "  ctl        talk to a running system's supervisor (ward ctl --help)\n"
     "  version    print the version\n";
 
-static uint64_t host_memory(void)
-{
-        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-        return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : 0;
-}
-
 int main(int argc, char **argv)
 {
         if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -45,8 +39,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], "run") == 0) {
                 static struct ward_vm_config cfg;
                 char err[512];
-                switch (
-                    ward_cli_parse_run(argc - 1, argv + 1, host_memory(), &cfg, err, sizeof(err))) {
+                switch (ward_cli_parse_run(argc - 1, argv + 1, ward_cli_host_memory(), &cfg, err,
+                                           sizeof(err))) {
                 case WARD_CLI_HELP:
                         fputs(ward_run_usage, stdout);
                         return 0;

@@ -6,8 +6,8 @@
  * written, 2 for an invalid description, one that seL4 cannot honour, or a
  * bad argument, 1 when the files could not be written.
  */
-#include "ward/control_api.h"
-#include "ward/sel4_gen.h"
+#include "ward/cli/cli_system.h"
+#include "ward/desc/sel4_gen.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -42,7 +42,10 @@ static int write_file(const char *dir, const char *name, const char *text, FILE 
         return 0;
 }
 
-int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
+/* The options and the file (argv[optind]): -1 when they are good, else
+ * the exit status. */
+static int parse_args(int argc, char *const argv[], const char **dir, const char **board, FILE *out,
+                      FILE *err)
 {
         enum { O_OUT = 256, O_BOARD };
         static const struct option opts[] = {
@@ -51,17 +54,16 @@ int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
-        const char *dir = NULL, *board = WARD_SEL4_DEFAULT_BOARD;
         optind = 0;
         opterr = 0;
         int c;
         while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 switch (c) {
                 case O_OUT:
-                        dir = optarg;
+                        *dir = optarg;
                         break;
                 case O_BOARD:
-                        board = optarg;
+                        *board = optarg;
                         break;
                 case 'h':
                         fputs(ward_system_usage, out);
@@ -82,15 +84,24 @@ int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
                                        : "one file at a time");
                 return 2;
         }
-        if (!dir || !*dir) {
+        if (!*dir || !**dir) {
                 fprintf(err, "ward system sel4: where to? (--out DIR)\n");
                 return 2;
         }
-        if (!ward_sel4_board_known(board)) {
-                fprintf(err, "ward system sel4: --board %s: unknown board (known: %s)\n", board,
+        if (!ward_sel4_board_known(*board)) {
+                fprintf(err, "ward system sel4: --board %s: unknown board (known: %s)\n", *board,
                         WARD_SEL4_DEFAULT_BOARD);
                 return 2;
         }
+        return -1;
+}
+
+int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
+{
+        const char *dir = NULL, *board = WARD_SEL4_DEFAULT_BOARD;
+        int usage = parse_args(argc, argv, &dir, &board, out, err);
+        if (usage >= 0)
+                return usage;
         const char *file = argv[optind];
 
         /* The build machine's RAM and CPUs say nothing about the board, so
@@ -104,7 +115,7 @@ int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
         int rc = 2;
         if (ward_sys_load(file, &facts, &d, &errs) || !d)
                 goto print;
-        if (ward_ctl_desc_dir(file, ddir, sizeof(ddir))) {
+        if (ward_sys_desc_dir(file, ddir, sizeof(ddir))) {
                 fprintf(err, "ward system sel4: %s: cannot resolve its directory\n", file);
                 goto done;
         }

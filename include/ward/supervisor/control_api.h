@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ward/system_desc.h"
+#include "ward/desc/system_desc.h"
 
 #define WARD_CTL_API 1
 #define WARD_CTL_MAX_REQUEST 65536          /* bytes, with the final newline */
@@ -91,22 +91,5 @@ bool ward_ctl_socket_alive(const char *socket_path);
  * Returns 0, or -1 with one line in err.
  */
 int ward_ctl_socket_of(const char *file, char *buf, size_t size, char *err, size_t errlen);
-
-/* Writes path to out, made absolute against dir when relative. -1: too long. */
-int ward_ctl_path_join(const char *dir, const char *path, char *out, size_t size);
-/* Writes the absolute, symlink-free directory that holds file (against
- * which its relative paths are taken) to out. -1: it cannot be resolved. */
-int ward_ctl_desc_dir(const char *file, char *out, size_t size);
-
-/* `ward ctl ...` (argv[0] is "ctl"): returns the exit status. */
-int ward_cli_ctl(int argc, char *const argv[]);
-
-/*
- * `ward ctl console VM --attach`: prints the VM's console log from its last
- * `bytes` bytes on and follows it, and sends standard input to the VM's
- * console. Ends at Ctrl-] (a terminal) or a second after standard input's
- * end, or when the VM stops. Returns the exit status.
- */
-int ward_ctl_attach(const char *sock, const char *vm, int64_t bytes);
 
 #endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The text of `ward system --help`, which every `ward system` command prints. */
+#include "ward/cli/cli_system.h"
+
+const char ward_system_usage[] =
+    "usage: ward system COMMAND [options]\n"
+    "\n"
+    "Systems of several VMs, described in one JSON file (docs/system-description.md).\n"
+    "\n"
+    "commands:\n"
+    "  check [options] FILE  check the whole description before anything runs, and\n"
+    "                        print every error as \"FILE: PATH: reason\"\n"
+    "  up FILE [--foreground]  check FILE, then start its supervisor (a daemon unless\n"
+    "                        --foreground) and the autostart VMs (docs/control-api.md)\n"
+    "  down FILE [--grace S] stop every VM and the supervisor\n"
+    "  sel4 FILE --out DIR [--board BOARD]\n"
+    "                        check FILE, then write DIR/system.system (a Microkit\n"
+    "                        2.0.1 system description) and DIR/vms.mk for the seL4\n"
+    "                        build; BOARD: qemu_virt_aarch64 (the default)\n"
+    "\n"
+    "options of check:\n"
+    "  --host-ram SIZE       check the memory total against SIZE (e.g. 8G) instead of\n"
+    "                        this host's RAM; 0: no check\n"
+    "  --host-cpus N         check host CPU numbers against N CPUs instead of this\n"
+    "                        host's; 0: no check beyond 0 to 1023\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "Exit status: 0 when the description is valid (one summary line on stdout), 2 when\n"
+    "it is not (each error on stderr, one a line) or for a bad argument. sel4 also\n"
+    "exits 2 for what seL4 cannot honour, and 1 when it cannot write DIR.\n";

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The checker's steps 7 and 8 (check.c): each VM's guest-physical address
+ * space, and the memory of the whole system against the host's.
+ */
+#include "check.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct item {
+        char path[PATH_LEN];
+        uint64_t gpa, size;
+};
+
+/* One VM's guest-physical address space. */
+void ward_sysc_address_space(struct checker *c, const struct ward_sys_vm *vm)
+{
+        const struct ward_sys_desc *d = c->d;
+        size_t cap = vm->nmemory;
+        for (size_t i = 0; i < d->nshared; i++)
+                cap += d->shared[i].nmaps;
+        struct item *it = calloc(cap ? cap : 1, sizeof(*it));
+        if (!it) {
+                c->errs->oom = true;
+                return;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < vm->nmemory; i++) {
+                const struct ward_sys_region *r = &vm->memory[i];
+                if (!r->ok || !ward_sys_range_valid(r->gpa, r->size) ||
+                    r->gpa + (r->size - 1) >= WARD_SYS_GPA_LIMIT)
+                        continue; /* reported by check_vm */
+                ward_sysc_region_path(it[n].path, vm, i);
+                it[n].gpa = r->gpa;
+                it[n++].size = r->size;
+        }
+        for (size_t i = 0; i < d->nshared; i++) {
+                const struct ward_sys_shared *s = &d->shared[i];
+                if (!s->size_ok || s->size == 0)
+                        continue;
+                for (size_t k = 0; k < s->nmaps; k++) {
+                        const struct ward_sys_map *m = &s->maps[k];
+                        if (!m->vm || !m->gpa_ok || strcmp(m->vm, vm->name) != 0)
+                                continue;
+                        bool again = false;
+                        for (size_t j = 0; j < k; j++)
+                                again |= s->maps[j].vm && strcmp(s->maps[j].vm, m->vm) == 0;
+                        if (again)
+                                continue; /* reported by check_shared */
+                        ward_sysc_ipath(it[n].path, "/shared_regions/%zu/maps/%zu", i, k);
+                        if (!ward_sysc_extent(c, it[n].path, m->gpa, s->size))
+                                continue;
+                        it[n].gpa = m->gpa;
+                        it[n++].size = s->size;
+                }
+        }
+        char a[64], b[64];
+        for (size_t j = 0; j < n; j++) {
+                if (ward_sys_ranges_overlap(it[j].gpa, it[j].size, WARD_SYS_DEVICE_BASE,
+                                            WARD_SYS_DEVICE_END - WARD_SYS_DEVICE_BASE))
+                        cerr(c, it[j].path,
+                             "%s overlaps ward's device area 0x%llx-0x%llx (GIC, UART, "
+                             "virtio-mmio)",
+                             ward_sysc_span(a, sizeof(a), it[j].gpa, it[j].size),
+                             WARD_SYS_DEVICE_BASE, WARD_SYS_DEVICE_END - 1);
+                for (size_t i = 0; i < j; i++)
+                        if (ward_sys_ranges_overlap(it[j].gpa, it[j].size, it[i].gpa, it[i].size))
+                                cerr(c, it[j].path, "%s overlaps %s (%s)",
+                                     ward_sysc_span(a, sizeof(a), it[j].gpa, it[j].size),
+                                     it[i].path,
+                                     ward_sysc_span(b, sizeof(b), it[i].gpa, it[i].size));
+        }
+        free(it);
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+        return a + b < a ? UINT64_MAX : a + b;
+}
+
+void ward_sysc_host_memory(struct checker *c)
+{
+        const struct ward_sys_desc *d = c->d;
+        if (!c->f->host_ram_bytes)
+                return;
+        uint64_t total = 0;
+        for (size_t v = 0; v < d->nvms; v++)
+                for (size_t i = 0; i < d->vms[v].nmemory; i++)
+                        if (d->vms[v].memory[i].ok)
+                                total = add_sat(total, d->vms[v].memory[i].size);
+        for (size_t i = 0; i < d->nshared; i++)
+                if (d->shared[i].size_ok)
+                        total = add_sat(total, d->shared[i].size);
+        if (total > c->f->host_ram_bytes) {
+                char a[32], b[32];
+                cerr(c, "/",
+                     "the VMs' RAM and the shared regions add up to %s, more than this host's "
+                     "%s of RAM",
+                     ward_sysc_human(a, sizeof(a), total),
+                     ward_sysc_human(b, sizeof(b), c->f->host_ram_bytes));
+        }
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The checker's steps 5 and 6 (check.c): the linux and the sel4 sections. */
+#include "check.h"
+
+#include <string.h>
+
+/*
+ * ward system up hands each VMM its regions and doorbells as inherited
+ * descriptors, at most WARD_SYS_LINUX_MAX_* of each. seL4 has other limits
+ * (channel ids), which `ward system sel4` checks.
+ */
+void ward_sysc_linux_limits(struct checker *c)
+{
+        const struct ward_sys_desc *d = c->d;
+        if (c->f->target != WARD_SYS_TARGET_LINUX)
+                return;
+        char p[PATH_LEN];
+        for (size_t v = 0; v < d->nvms; v++) {
+                const char *name = d->vms[v].name;
+                size_t nshm = 0, ndb = 0;
+                for (size_t i = 0; i < d->nshared; i++)
+                        for (size_t j = 0; j < d->shared[i].nmaps; j++)
+                                nshm += d->shared[i].maps[j].vm &&
+                                        !strcmp(d->shared[i].maps[j].vm, name);
+                for (size_t i = 0; i < d->ndoorbells; i++)
+                        ndb += (d->doorbells[i].from && !strcmp(d->doorbells[i].from, name)) +
+                               (d->doorbells[i].to && !strcmp(d->doorbells[i].to, name));
+                if (nshm > WARD_SYS_LINUX_MAX_SHM)
+                        cerr(c, ward_sysc_kpath(p, "/vms", name, "%s", ""),
+                             "maps %zu shared regions; ward system up gives a VM at most %d", nshm,
+                             WARD_SYS_LINUX_MAX_SHM);
+                if (ndb > WARD_SYS_LINUX_MAX_DOORBELLS)
+                        cerr(c, ward_sysc_kpath(p, "/vms", name, "%s", ""),
+                             "is an end of %zu doorbells; ward system up gives a VM at most %d",
+                             ndb, WARD_SYS_LINUX_MAX_DOORBELLS);
+        }
+}
+
+void ward_sysc_linux(struct checker *c)
+{
+        const struct ward_sys_desc *d = c->d;
+        const struct ward_sys_linux *l = &d->linux_opts;
+        char p[PATH_LEN];
+        if (l->control_socket && !*l->control_socket)
+                cerr(c, "/linux/control_socket", "empty path");
+        else if (l->control_socket && strlen(l->control_socket) > WARD_SYS_MAX_SOCKET_PATH)
+                cerr(c, "/linux/control_socket",
+                     "%zu bytes, longer than a unix socket's path may be (%d)",
+                     strlen(l->control_socket), WARD_SYS_MAX_SOCKET_PATH);
+        if (l->console_log_dir && !*l->console_log_dir)
+                cerr(c, "/linux/console_log_dir", "empty path");
+        for (size_t i = 0; i < l->nvms; i++) {
+                const struct ward_sys_linux_vm *lv = &l->vms[i];
+                long vi = ward_sys_find_vm(d, lv->vm);
+                if (vi < 0)
+                        cerr(c, ward_sysc_kpath(p, "/linux/vms", lv->vm, "%s", ""),
+                             "no VM named \"%s\"", lv->vm);
+                if (lv->host_cpus_set && lv->nhost_cpus == 0)
+                        cerr(c, ward_sysc_kpath(p, "/linux/vms", lv->vm, "/host_cpus"),
+                             "empty (leave host_cpus out to let the VM run on any CPU)");
+                for (size_t k = 0; k < lv->nhost_cpus; k++) {
+                        const struct ward_sys_host_cpu *hc = &lv->host_cpus[k];
+                        if (!hc->ok)
+                                continue;
+                        ward_sysc_kpath(p, "/linux/vms", lv->vm, "/host_cpus/%zu", k);
+                        unsigned n = c->f->host_cpus;
+                        if (n && (hc->cpu < 0 || hc->cpu >= (int64_t)n))
+                                cerr(c, p, "CPU %lld does not exist (this host has CPUs 0 to %u)",
+                                     (long long)hc->cpu, n - 1);
+                        else if (!n)
+                                ward_sysc_int_range(c, p, hc->cpu, 0, WARD_SYS_MAX_HOST_CPUS - 1);
+                        for (size_t j = 0; j < k; j++) {
+                                if (lv->host_cpus[j].ok && lv->host_cpus[j].cpu == hc->cpu) {
+                                        cerr(c, p, "CPU %lld is listed twice", (long long)hc->cpu);
+                                        break;
+                                }
+                        }
+                }
+                bool period_ok = true;
+                if (lv->cpu_period_set) {
+                        ward_sysc_kpath(p, "/linux/vms", lv->vm, "/cpu_period_us");
+                        if (!lv->cpu_max_set)
+                                cerr(c, p, "has no effect without cpu_max_us");
+                        if (lv->cpu_period_us < WARD_SYS_MIN_PERIOD_US ||
+                            lv->cpu_period_us > WARD_SYS_MAX_PERIOD_US) {
+                                ward_sysc_int_range(c, p, lv->cpu_period_us, WARD_SYS_MIN_PERIOD_US,
+                                                    WARD_SYS_MAX_PERIOD_US);
+                                period_ok = false;
+                        }
+                }
+                if (lv->cpu_max_set) {
+                        ward_sysc_kpath(p, "/linux/vms", lv->vm, "/cpu_max_us");
+                        int64_t cpus = vi >= 0 ? d->vms[vi].cpus : 0;
+                        if (lv->cpu_max_us < WARD_SYS_MIN_CPU_MAX_US)
+                                cerr(c, p, "%lld is less than %d", (long long)lv->cpu_max_us,
+                                     WARD_SYS_MIN_CPU_MAX_US);
+                        else if (period_ok && cpus >= 1 && cpus <= WARD_SYS_MAX_CPUS &&
+                                 lv->cpu_max_us > cpus * lv->cpu_period_us)
+                                cerr(c, p,
+                                     "%lld is more than the VM's %lld vCPUs can use in a period "
+                                     "of %lld",
+                                     (long long)lv->cpu_max_us, (long long)cpus,
+                                     (long long)lv->cpu_period_us);
+                }
+        }
+}
+
+/*
+ * The seL4 section: each entry names a VM; guest RAM's physical address is
+ * 2M-aligned, and no two VMs' RAM share physical memory. The range is the
+ * VM's first RAM region (the seL4 generator takes exactly one).
+ */
+void ward_sysc_sel4(struct checker *c)
+{
+        const struct ward_sys_desc *d = c->d;
+        const struct ward_sys_sel4 *s = &d->sel4_opts;
+        char p[PATH_LEN], q[PATH_LEN], a[64], b[64];
+        for (size_t i = 0; i < s->nvms; i++) {
+                const struct ward_sys_sel4_vm *sv = &s->vms[i];
+                long vi = ward_sys_find_vm(d, sv->vm);
+                if (vi < 0)
+                        cerr(c, ward_sysc_kpath(p, "/sel4/vms", sv->vm, "%s", ""),
+                             "no VM named \"%s\"", sv->vm);
+                if (!sv->ram_phys_set)
+                        continue;
+                ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/ram_phys");
+                if (sv->ram_phys % WARD_SYS_SEL4_RAM_ALIGN) {
+                        cerr(c, p,
+                             "0x%llx is not a multiple of 2M (guest RAM is mapped with 2M "
+                             "pages)",
+                             (unsigned long long)sv->ram_phys);
+                        continue;
+                }
+                const struct ward_sys_vm *vm = vi >= 0 ? &d->vms[vi] : NULL;
+                if (!vm || vm->nmemory == 0 || !vm->memory[0].ok || vm->memory[0].size == 0)
+                        continue;
+                uint64_t size = vm->memory[0].size;
+                if (!ward_sys_range_valid(sv->ram_phys, size)) {
+                        cerr(c, p, "0x%llx + 0x%llx runs past the end of the 64-bit address space",
+                             (unsigned long long)sv->ram_phys, (unsigned long long)size);
+                        continue;
+                }
+                for (size_t j = 0; j < i; j++) {
+                        const struct ward_sys_sel4_vm *o = &s->vms[j];
+                        long oi = ward_sys_find_vm(d, o->vm);
+                        if (oi < 0 || !o->ram_phys_set || o->ram_phys % WARD_SYS_SEL4_RAM_ALIGN ||
+                            d->vms[oi].nmemory == 0 || !d->vms[oi].memory[0].ok)
+                                continue;
+                        uint64_t osize = d->vms[oi].memory[0].size;
+                        if (!ward_sys_range_valid(o->ram_phys, osize) ||
+                            !ward_sys_ranges_overlap(sv->ram_phys, size, o->ram_phys, osize))
+                                continue;
+                        cerr(c, p, "%s overlaps the RAM of VM \"%s\" at %s (%s)",
+                             ward_sysc_span(a, sizeof(a), sv->ram_phys, size), o->vm,
+                             ward_sysc_kpath(q, "/sel4/vms", o->vm, "/ram_phys"),
+                             ward_sysc_span(b, sizeof(b), o->ram_phys, osize));
+                }
+        }
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Inside the seL4 generator (sel4_gen.c): the layout the PDs are built with,
+ * and what its files share. Not an API: include/ward/desc/sel4_gen.h is.
+ */
+#ifndef WARD_DESC_SEL4_GEN_LAYOUT_H
+#define WARD_DESC_SEL4_GEN_LAYOUT_H
+
+#include "ward/desc/sel4_gen.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+#define PATH_LEN 512
+#define MiB (1ull << 20)
+#define PAGE_2M (2 * MiB)
+
+/* What a board fixes: devices the serial PD and the VMs map. */
+struct board {
+        const char *name;
+        uint64_t uart_phys;
+        unsigned uart_irq;
+        uint64_t gic_vcpu_phys; /* the GIC's virtual CPU interface (GICV) */
+        /* seL4 hands this range out as device memory, kept for VMs: it is
+         * not cleared at boot, unlike RAM untypeds (see ward.system). */
+        uint64_t vm_mem_base, vm_mem_end;
+};
+
+/* Sizes and addresses the PDs are built with (platforms/sel4/Makefile). */
+#define UART_SIZE 0x1000ull
+#define GIC_VCPU_SIZE 0x2000ull
+#define SERIAL_PORT_SIZE 0x4000ull
+#define BLK_PORT_SIZE 0x400000ull
+#define RAMDISK_SIZE 0x1000000ull
+/* Where each PD sees its regions (setvar tells the PD). */
+#define VMM_RAM_VADDR 0x20000000ull
+#define VMM_PORTS_VADDR 0x30000000ull /* console port; the block port 4M above */
+#define SERIAL_UART_VADDR 0x5000000ull
+#define SERIAL_PORTS_VADDR 0x6000000ull /* one port per 1M */
+#define BLK_PORT_VADDR 0x6000000ull
+#define BLK_RAMDISK_VADDR 0x7000000ull
+/* Channel ids, as the PDs define them. */
+#define CH_VMM_SERIAL 1
+#define CH_SERIAL_IRQ 2
+#define CH_BLK 2
+
+#define PRIO_SERIAL 254
+#define PRIO_BLK 253
+#define PRIO_VMM 200
+#define PRIO_VM 100
+#define VMM_STACK 0x10000
+
+struct gen {
+        const struct ward_sys_desc *d;
+        const struct board *b;
+        const char *dir;
+        struct ward_sys_errors *errs, *warns;
+        size_t *order;              /* VM indices, in the order of their PDs */
+        unsigned *db_from, *db_to;  /* each doorbell's channel id in each VMM */
+        char (*paths)[3][PATH_MAX]; /* per VM: kernel, initrd, disk (absolute) */
+};
+
+/* sel4_gen_write.c: the two files, for a description that passed the checks. */
+void ward_sel4_write_system(struct gen *g, FILE *x);
+void ward_sel4_write_make(struct gen *g, FILE *m);
+
+#endif

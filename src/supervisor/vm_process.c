@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The supervisor's VMM processes: one `ward run` process per VM (fork +
+ * exec, its own process group, stdin a socket for console input, stdout
+ * and stderr to DIR/NAME.log, the inherited shared-memory and doorbell
+ * descriptors, host CPU pinning and the cgroup), stopping them, and the
+ * restart policy when they exit.
+ */
+#include "supervisor_internal.h"
+#include "ward/cgroup_cpu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void close_from(int lowfd)
+{
+#ifdef SYS_close_range
+        if (syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0) == 0)
+                return;
+#endif
+        for (int fd = lowfd; fd < 4096; fd++)
+                close(fd);
+}
+
+/*
+ * The shared regions and doorbells of one VM as `ward run` arguments. The
+ * k-th inherited descriptor is fd 3 + k in the VMM; src[k] is the
+ * supervisor's descriptor that becomes it. Regions come in the order of
+ * the description's shared_regions (and maps), doorbells in the order of
+ * its doorbells list (each one the VM is `from` or `to` of).
+ */
+static int ipc_args(struct ward_sup *s, struct vm_rt *v, char **argv, size_t *n, size_t max,
+                    int *src, size_t *nsrc)
+{
+        static char buf[MAX_IPC][96];
+        const struct ward_sys_desc *d = s->d;
+        size_t nshm = 0, ndb = 0;
+        *nsrc = 0;
+        if (!s->shm_fd || !s->db_fd)
+                return 0;
+        for (size_t i = 0; i < d->nshared; i++)
+                for (size_t j = 0; j < d->shared[i].nmaps; j++) {
+                        const struct ward_sys_map *mp = &d->shared[i].maps[j];
+                        if (!mp->vm || strcmp(mp->vm, v->d->name) != 0)
+                                continue;
+                        if (nshm == WARD_MAX_SHM || *n + 3 > max)
+                                goto too_many;
+                        snprintf(buf[*nsrc], sizeof(buf[0]), "%zu:0x%llx:0x%llx:%s", 3 + *nsrc,
+                                 (unsigned long long)mp->gpa, (unsigned long long)d->shared[i].size,
+                                 mp->access == WARD_SYS_ACCESS_RO ? "ro" : "rw");
+                        argv[(*n)++] = "--shm";
+                        argv[(*n)++] = buf[*nsrc];
+                        src[(*nsrc)++] = s->shm_fd[i];
+                        nshm++;
+                }
+        for (size_t i = 0; i < d->ndoorbells; i++)
+                for (int end = 0; end < 2; end++) {
+                        const char *who = end == 0 ? d->doorbells[i].from : d->doorbells[i].to;
+                        if (!who || strcmp(who, v->d->name) != 0)
+                                continue;
+                        if (ndb == WARD_MAX_DOORBELLS || *n + 3 > max)
+                                goto too_many;
+                        snprintf(buf[*nsrc], sizeof(buf[0]), "%zu", 3 + *nsrc);
+                        argv[(*n)++] = "--doorbell";
+                        argv[(*n)++] = buf[*nsrc];
+                        src[(*nsrc)++] = s->db_fd[i][end];
+                        ndb++;
+                }
+        argv[*n] = NULL;
+        return 0;
+too_many:
+        snprintf(v->launch_error, sizeof(v->launch_error),
+                 "vm %s: ward run takes at most %d shared regions and %d doorbells", v->d->name,
+                 WARD_MAX_SHM, WARD_MAX_DOORBELLS);
+        return -1;
+}
+
+/* In the child: src[k] becomes fd 3 + k (without FD_CLOEXEC), the rest closes. */
+static void pass_fds(const int *src, size_t nsrc)
+{
+        int tmp[MAX_IPC];
+        for (size_t k = 0; k < nsrc; k++) {
+                /* First out of the way of the targets, so no dup2 hits a source. */
+                tmp[k] = fcntl(src[k], F_DUPFD_CLOEXEC, 3 + (int)nsrc);
+                if (tmp[k] < 0)
+                        _exit(126);
+        }
+        for (size_t k = 0; k < nsrc; k++)
+                if (dup2(tmp[k], 3 + (int)k) < 0)
+                        _exit(126);
+        close_from(3 + (int)nsrc);
+}
+
+/* The VM's /linux/vms/NAME entry, or NULL. */
+const struct ward_sys_linux_vm *ward_sup_linux_vm(const struct ward_sup *s, const char *name)
+{
+        for (size_t i = 0; i < s->d->linux_opts.nvms; i++)
+                if (s->d->linux_opts.vms[i].vm && !strcmp(s->d->linux_opts.vms[i].vm, name))
+                        return &s->d->linux_opts.vms[i];
+        return NULL;
+}
+
+/*
+ * host_cpus: the child pins itself before exec, so the VMM's vCPU and I/O
+ * threads inherit the mask (the checker has kept the numbers in range).
+ */
+static void pin_child(const struct ward_sys_linux_vm *lv, const char *name)
+{
+        if (!lv || !lv->host_cpus_set)
+                return;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (size_t k = 0; k < lv->nhost_cpus; k++)
+                if (lv->host_cpus[k].ok && lv->host_cpus[k].cpu >= 0 &&
+                    lv->host_cpus[k].cpu < CPU_SETSIZE)
+                        CPU_SET((int)lv->host_cpus[k].cpu, &set);
+        if (sched_setaffinity(0, sizeof(set), &set)) {
+                dprintf(2, "ward supervisor: vm %s: linux host_cpus: %s\n", name, strerror(errno));
+                _exit(126);
+        }
+}
+
+/* The argv to exec for v, and the descriptors it inherits in src; NULL
+ * with the reason in v->launch_error (or none). */
+static char *const *launch_argv(struct ward_sup *s, struct vm_rt *v, char **argv_buf, size_t max,
+                                int *src, size_t *nsrc)
+{
+        static char sbuf[65536];
+        if (s->cfg.fake_argv)
+                return s->cfg.fake_argv(s->cfg.ctx, v->d->name);
+        int n = ward_sup_run_argv(v->d, s->exe, s->desc_dir, argv_buf, MAX_ARGS, sbuf, sizeof(sbuf),
+                                  v->launch_error, sizeof(v->launch_error));
+        size_t un = (size_t)n;
+        if (n >= 0 && ipc_args(s, v, argv_buf, &un, max, src, nsrc) == 0)
+                return argv_buf;
+        return NULL;
+}
+
+/* The child: its own process group, stdin from in_fd, output to the log,
+ * the descriptors in src, host CPUs and cgroup, then the VMM. */
+static _Noreturn void exec_child(struct ward_sup *s, struct vm_rt *v, pid_t parent, int in_fd,
+                                 const int *src, size_t nsrc, char *const *argv)
+{
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+                _exit(1);
+        int log = open(v->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (log < 0)
+                _exit(126);
+        dup2(in_fd, 0);
+        dup2(log, 1);
+        dup2(log, 2);
+        pass_fds(src, nsrc); /* and closes everything else */
+        pin_child(s->d ? ward_sup_linux_vm(s, v->d->name) : NULL, v->d->name);
+        if (v->cgroup[0] && ward_cgroup_join(v->cgroup)) {
+                dprintf(2, "ward supervisor: vm %s: cgroup %s: %s\n", v->d->name, v->cgroup,
+                        strerror(errno));
+                _exit(126);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        signal(SIGPIPE, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(argv[0], argv);
+        dprintf(2, "ward supervisor: %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+}
+
+int ward_sup_launch(struct ward_sup *s, struct vm_rt *v)
+{
+        int src[MAX_IPC];
+        size_t nsrc = 0;
+        char *argv_buf[MAX_ARGS + 2 * MAX_IPC];
+        v->launch_error[0] = '\0';
+        char *const *argv = launch_argv(s, v, argv_buf, MAX_ARGS + 2 * MAX_IPC, src, &nsrc);
+        if (!argv) {
+                if (!v->launch_error[0])
+                        snprintf(v->launch_error, sizeof(v->launch_error), "vm %s: no command",
+                                 v->d->name);
+                v->state = ST_FAILED;
+                return -1;
+        }
+        /*
+         * The VMM's stdin is a socket whose other end the supervisor keeps:
+         * `console` requests with input write to it (MSG_NOSIGNAL, MSG_DONTWAIT,
+         * so a dead or stalled VMM cannot stop the supervisor).
+         */
+        int in[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in)) {
+                snprintf(v->launch_error, sizeof(v->launch_error), "vm %s: socketpair: %s",
+                         v->d->name, strerror(errno));
+                v->state = ST_FAILED;
+                return -1;
+        }
+        shutdown(in[0], SHUT_RD);
+        shutdown(in[1], SHUT_WR);
+        pid_t parent = getpid();
+        pid_t pid = fork();
+        if (pid < 0) {
+                snprintf(v->launch_error, sizeof(v->launch_error), "vm %s: fork: %s", v->d->name,
+                         strerror(errno));
+                close(in[0]);
+                close(in[1]);
+                v->state = ST_FAILED;
+                return -1;
+        }
+        if (pid == 0)
+                exec_child(s, v, parent, in[1], src, nsrc, argv);
+        setpgid(pid, pid);
+        close(in[1]);
+        v->in_fd = in[0];
+        v->pid = pid;
+        v->state = ST_RUNNING;
+        v->stop_requested = false;
+        v->start_after_stop = false;
+        return 0;
+}
+
+void ward_sup_close_input(struct vm_rt *v)
+{
+        if (v->in_fd >= 0)
+                close(v->in_fd);
+        v->in_fd = -1;
+}
+
+void ward_sup_begin_stop(struct vm_rt *v, int64_t grace_ms)
+{
+        if (v->state == ST_RESTARTING || v->pid <= 0) {
+                v->state = ST_STOPPED;
+                return;
+        }
+        bool paused = v->state == ST_PAUSED;
+        v->stop_requested = true;
+        v->state = ST_STOPPING;
+        if (grace_ms == 0) {
+                kill(-v->pid, SIGKILL);
+                v->kill_at = INT64_MAX;
+        } else {
+                kill(-v->pid, SIGTERM);
+                v->kill_at = ward_ctl_now_ms() + grace_ms;
+        }
+        if (paused)
+                kill(-v->pid, SIGCONT);
+}
+
+static void exited(struct ward_sup *s, struct vm_rt *v, int st)
+{
+        /* Whatever is left of its process group goes with it. */
+        kill(-v->pid, SIGKILL);
+        v->pid = 0;
+        ward_sup_close_input(v);
+        if (WIFEXITED(st)) {
+                v->last_kind = 1;
+                v->last_val = WEXITSTATUS(st);
+        } else {
+                v->last_kind = 2;
+                v->last_val = WTERMSIG(st);
+        }
+        if (v->stop_requested) {
+                v->stop_requested = false;
+                v->state = ST_STOPPED;
+                if (v->start_after_stop && !s->shutting_down)
+                        ward_sup_launch(s, v);
+                return;
+        }
+        bool failed = !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        if (!failed) {
+                v->state = ST_STOPPED;
+        } else if (v->d->policy.on_failure == WARD_SYS_ON_FAILURE_RESTART && !s->shutting_down &&
+                   v->restarts < v->d->policy.max_restarts) {
+                v->state = ST_RESTARTING;
+                v->restart_at = ward_ctl_now_ms() + v->d->policy.restart_backoff_ms;
+        } else {
+                v->state = ST_FAILED;
+        }
+}
+
+void ward_sup_reap(struct ward_sup *s)
+{
+        for (size_t i = 0; i < s->nvms; i++) {
+                struct vm_rt *v = &s->vms[i];
+                int st;
+                if (v->pid > 0 && waitpid(v->pid, &st, WNOHANG) == v->pid)
+                        exited(s, v, st);
+        }
+}
