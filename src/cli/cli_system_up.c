@@ -152,10 +152,17 @@ int ward_cli_system_up(int argc, char *const argv[])
                                        .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0};
         struct ward_sys_errors errs = {0};
         struct ward_sys_desc *d = NULL;
-        if (ward_sys_load(file, &facts, &d, &errs) || !d) {
+        size_t len = 0;
+        int rerr = 0;
+        /* One read: the text checked here is the text every VMM gets. */
+        char *text = ward_sys_read(file, &len, &rerr);
+        if (!text)
+                ward_sys_error_add(&errs, "/", "cannot read the description: %s", strerror(rerr));
+        if (!text || ward_sys_load_text(file, text, len, &facts, &d, &errs) || !d) {
                 ward_sys_errors_print(&errs, file, stderr);
                 ward_sys_errors_free(&errs);
                 ward_sys_free(d);
+                free(text);
                 return 2;
         }
         ward_sys_errors_free(&errs);
@@ -168,11 +175,15 @@ int ward_cli_system_up(int argc, char *const argv[])
         } else if (ward_sup_check_runnable(d, dir, err, sizeof(err))) {
                 fprintf(stderr, "ward system up: %s: %s\n", file, err);
         } else {
-                struct ward_sup_config cfg = {
-                    .socket_path = sock, .log_dir = logs, .desc_dir = dir};
+                struct ward_sup_config cfg = {.socket_path = sock,
+                                              .log_dir = logs,
+                                              .desc_dir = dir,
+                                              .desc_text = text,
+                                              .desc_len = len};
                 rc = fg ? run_foreground(d, &cfg, file) : run_daemon(d, &cfg, file);
         }
         ward_sys_free(d);
+        free(text);
         return rc;
 }
 

@@ -2,6 +2,7 @@
 /* The `ward` command: dispatches sub-commands of the system layer. */
 #include "ward/cli/cli_ctl.h"
 #include "ward/cli/cli_dtb.h"
+#include "ward/cli/cli_run_system.h"
 #include "ward/cli/cli_system.h"
 #include "ward/cli/cli_util.h"
 #include "ward/run_config.h"
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
                 printf("ward %s\n", WARD_VERSION);
                 return 0;
         }
+        if (strcmp(argv[1], "run") == 0 && ward_cli_run_is_system(argc - 1, argv + 1))
+                return ward_cli_run_system(argc - 1, argv + 1);
         if (strcmp(argv[1], "run") == 0) {
                 static struct ward_vm_config cfg;
                 char err[512];

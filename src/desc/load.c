@@ -28,8 +28,7 @@ const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sy
         return NULL;
 }
 
-/* Reads at most WARD_SYS_MAX_FILE + 1 bytes of path. */
-static char *read_text(const char *path, size_t *len, int *err)
+char *ward_sys_read(const char *path, size_t *len, int *err)
 {
         FILE *fp = fopen(path, "rb");
         if (!fp) {
@@ -71,18 +70,28 @@ static char *read_text(const char *path, size_t *len, int *err)
 size_t ward_sys_load(const char *path, const struct ward_sys_facts *f, struct ward_sys_desc **out,
                      struct ward_sys_errors *errs)
 {
+        size_t len;
+        int rerr = 0;
+        if (out)
+                *out = NULL;
+        char *text = ward_sys_read(path, &len, &rerr);
+        if (!text) {
+                ward_sys_error_add(errs, "/", "cannot read the description: %s", strerror(rerr));
+                return 1;
+        }
+        size_t n = ward_sys_load_text(path, text, len, f, out, errs);
+        free(text); /* d keeps its strings in the JSON tree */
+        return n;
+}
+
+size_t ward_sys_load_text(const char *path, const char *text, size_t len,
+                          const struct ward_sys_facts *f, struct ward_sys_desc **out,
+                          struct ward_sys_errors *errs)
+{
         size_t before = errs->n;
         if (out)
                 *out = NULL;
-        size_t len;
-        int rerr = 0;
-        char *text = read_text(path, &len, &rerr);
-        if (!text) {
-                ward_sys_error_add(errs, "/", "cannot read the description: %s", strerror(rerr));
-                return errs->n - before;
-        }
         struct ward_sys_desc *d = ward_sys_parse(text, len, errs);
-        free(text); /* d keeps its strings in the JSON tree */
         if (!d)
                 return errs->n - before + (errs->oom && errs->n == before);
 

@@ -87,8 +87,33 @@ static int listen_on(const char *path, char *err, size_t errlen)
  * (socketpairs). They live as long as the supervisor, so a restarted VM
  * maps the same memory and rings the same doorbell.
  */
+/* The description's text in a sealed memfd: what every VMM reads its config from. */
+static int make_desc_fd(struct ward_sup *s, char *err, size_t errlen)
+{
+        s->desc_fd = -1;
+        if (!s->cfg.desc_text)
+                return 0;
+        int fd = memfd_create("ward-description", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        s->desc_fd = fd;
+        size_t done = 0;
+        while (fd >= 0 && done < s->cfg.desc_len) {
+                ssize_t n = write(fd, s->cfg.desc_text + done, s->cfg.desc_len - done);
+                if (n <= 0)
+                        break;
+                done += (size_t)n;
+        }
+        if (fd < 0 || done != s->cfg.desc_len ||
+            fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)) {
+                snprintf(err, errlen, "the description's copy for the VMMs: %s", strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
 static int make_ipc(struct ward_sup *s, char *err, size_t errlen)
 {
+        if (make_desc_fd(s, err, errlen))
+                return -1;
         const struct ward_sys_desc *d = s->d;
         s->shm_fd = malloc((d->nshared + 1) * sizeof(*s->shm_fd));
         s->db_fd = malloc((d->ndoorbells + 1) * sizeof(*s->db_fd));
@@ -171,7 +196,7 @@ struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_s
         s->d = d;
         s->cfg = *cfg;
         s->nvms = d->nvms;
-        s->lfd = s->sfd = -1;
+        s->lfd = s->sfd = s->desc_fd = -1;
         s->shutdown_grace_ms = WARD_CTL_DEFAULT_GRACE_MS;
         snprintf(s->socket_path, sizeof(s->socket_path), "%s", cfg->socket_path);
         snprintf(s->log_dir, sizeof(s->log_dir), "%s", cfg->log_dir);
@@ -179,6 +204,7 @@ struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_s
         snprintf(s->exe, sizeof(s->exe), "%s", cfg->exe ? cfg->exe : "/proc/self/exe");
         s->cfg.socket_path = s->socket_path;
         s->cfg.log_dir = s->log_dir;
+        s->cfg.desc_dir = s->desc_dir;
         if (mkdirs(s->log_dir, 0755)) {
                 snprintf(err, errlen, "%s: %s", s->log_dir, strerror(errno));
                 goto fail;
@@ -254,6 +280,8 @@ void ward_sup_free(struct ward_sup *s)
                 close(s->sfd);
                 sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
         }
+        if (s->desc_fd >= 0)
+                close(s->desc_fd);
         for (size_t i = 0; s->shm_fd && i < s->d->nshared; i++)
                 if (s->shm_fd[i] >= 0)
                         close(s->shm_fd[i]);

@@ -3,7 +3,6 @@
  * Inside the supervisor (supervisor.h): its state and what its files share.
  * Not an API: include/ward/supervisor/supervisor.h is.
  *
- *   run_argv.c        the `ward run` command line of one VM
  *   vm_process.c      starting a VMM process, stopping it, reaping it
  *   control_server.c  the control API's requests and replies
  *   event_loop.c      the poll loop: clients, signals, timers
@@ -24,7 +23,7 @@
 #define CLIENT_TIMEOUT_MS 10000 /* to send a whole request */
 #define DRAIN_MS 2000           /* reading what is left after the reply */
 #define MAX_ARGS 64
-#define MAX_IPC (WARD_MAX_SHM + WARD_MAX_DOORBELLS) /* inherited fds per VMM */
+#define MAX_IPC (1 + WARD_MAX_SHM + WARD_MAX_DOORBELLS) /* inherited fds per VMM */
 /* The checker promises what ward run takes. */
 _Static_assert(WARD_SYS_LINUX_MAX_SHM == WARD_MAX_SHM, "shared-region limits differ");
 _Static_assert(WARD_SYS_LINUX_MAX_DOORBELLS == WARD_MAX_DOORBELLS, "doorbell limits differ");
@@ -72,6 +71,7 @@ struct ward_sup {
         size_t nclients;
         bool shutting_down, done;
         int64_t shutdown_grace_ms;
+        int desc_fd;           /* the description's text, sealed; -1: none (tests) */
         int *shm_fd;           /* one memfd per shared region, -1: none */
         int (*db_fd)[2];       /* one socketpair per doorbell: [0] from, [1] to */
         char cg_dir[PATH_MAX]; /* ROOT/ward/sup-PID when a VM has cpu_max_us, else "" */

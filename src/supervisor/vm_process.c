@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The supervisor's VMM processes: one `ward run` process per VM (fork +
- * exec, its own process group, stdin a socket for console input, stdout
- * and stderr to DIR/NAME.log, the inherited shared-memory and doorbell
- * descriptors, host CPU pinning and the cgroup), stopping them, and the
- * restart policy when they exit.
+ * The supervisor's VMM processes: one `ward run --system-fd` process per VM
+ * (fork + exec, its own process group, stdin a socket for console input,
+ * stdout and stderr to DIR/NAME.log, the inherited description text,
+ * shared-memory and doorbell descriptors, host CPU pinning and the
+ * cgroup), stopping them, and the restart policy when they exit.
  */
 #include "supervisor_internal.h"
 #include "ward/cgroup_cpu.h"
+#include "ward/desc/vm_config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,59 +30,6 @@ static void close_from(int lowfd)
 #endif
         for (int fd = lowfd; fd < 4096; fd++)
                 close(fd);
-}
-
-/*
- * The shared regions and doorbells of one VM as `ward run` arguments. The
- * k-th inherited descriptor is fd 3 + k in the VMM; src[k] is the
- * supervisor's descriptor that becomes it. Regions come in the order of
- * the description's shared_regions (and maps), doorbells in the order of
- * its doorbells list (each one the VM is `from` or `to` of).
- */
-static int ipc_args(struct ward_sup *s, struct vm_rt *v, char **argv, size_t *n, size_t max,
-                    int *src, size_t *nsrc)
-{
-        static char buf[MAX_IPC][96];
-        const struct ward_sys_desc *d = s->d;
-        size_t nshm = 0, ndb = 0;
-        *nsrc = 0;
-        if (!s->shm_fd || !s->db_fd)
-                return 0;
-        for (size_t i = 0; i < d->nshared; i++)
-                for (size_t j = 0; j < d->shared[i].nmaps; j++) {
-                        const struct ward_sys_map *mp = &d->shared[i].maps[j];
-                        if (!mp->vm || strcmp(mp->vm, v->d->name) != 0)
-                                continue;
-                        if (nshm == WARD_MAX_SHM || *n + 3 > max)
-                                goto too_many;
-                        snprintf(buf[*nsrc], sizeof(buf[0]), "%zu:0x%llx:0x%llx:%s", 3 + *nsrc,
-                                 (unsigned long long)mp->gpa, (unsigned long long)d->shared[i].size,
-                                 mp->access == WARD_SYS_ACCESS_RO ? "ro" : "rw");
-                        argv[(*n)++] = "--shm";
-                        argv[(*n)++] = buf[*nsrc];
-                        src[(*nsrc)++] = s->shm_fd[i];
-                        nshm++;
-                }
-        for (size_t i = 0; i < d->ndoorbells; i++)
-                for (int end = 0; end < 2; end++) {
-                        const char *who = end == 0 ? d->doorbells[i].from : d->doorbells[i].to;
-                        if (!who || strcmp(who, v->d->name) != 0)
-                                continue;
-                        if (ndb == WARD_MAX_DOORBELLS || *n + 3 > max)
-                                goto too_many;
-                        snprintf(buf[*nsrc], sizeof(buf[0]), "%zu", 3 + *nsrc);
-                        argv[(*n)++] = "--doorbell";
-                        argv[(*n)++] = buf[*nsrc];
-                        src[(*nsrc)++] = s->db_fd[i][end];
-                        ndb++;
-                }
-        argv[*n] = NULL;
-        return 0;
-too_many:
-        snprintf(v->launch_error, sizeof(v->launch_error),
-                 "vm %s: ward run takes at most %d shared regions and %d doorbells", v->d->name,
-                 WARD_MAX_SHM, WARD_MAX_DOORBELLS);
-        return -1;
 }
 
 /* In the child: src[k] becomes fd 3 + k (without FD_CLOEXEC), the rest closes. */
@@ -129,20 +77,44 @@ static void pin_child(const struct ward_sys_linux_vm *lv, const char *name)
         }
 }
 
-/* The argv to exec for v, and the descriptors it inherits in src; NULL
- * with the reason in v->launch_error (or none). */
-static char *const *launch_argv(struct ward_sup *s, struct vm_rt *v, char **argv_buf, size_t max,
-                                int *src, size_t *nsrc)
+/*
+ * The argv to exec for v, and the descriptors it inherits in src (src[k]
+ * becomes fd 3 + k): the description's text, then the shared regions and
+ * doorbells in the order ward_sys_vm_config() gives them. The VMM builds
+ * its VM config from the same text with the same function: nothing is
+ * re-encoded as `ward run` options. NULL with the reason in v->launch_error.
+ */
+static char *const *launch_argv(struct ward_sup *s, struct vm_rt *v, char **argv, int *src,
+                                size_t *nsrc)
 {
-        static char sbuf[65536];
+        static struct ward_sys_vm_config vc;
         if (s->cfg.fake_argv)
                 return s->cfg.fake_argv(s->cfg.ctx, v->d->name);
-        int n = ward_sup_run_argv(v->d, s->exe, s->desc_dir, argv_buf, MAX_ARGS, sbuf, sizeof(sbuf),
-                                  v->launch_error, sizeof(v->launch_error));
-        size_t un = (size_t)n;
-        if (n >= 0 && ipc_args(s, v, argv_buf, &un, max, src, nsrc) == 0)
-                return argv_buf;
-        return NULL;
+        if (s->desc_fd < 0) {
+                snprintf(v->launch_error, sizeof(v->launch_error),
+                         "vm %s: no description text to hand over", v->d->name);
+                return NULL;
+        }
+        if (ward_sys_vm_config(s->d, v->d->name, s->desc_dir, 4, &vc, v->launch_error,
+                               sizeof(v->launch_error)))
+                return NULL;
+        *nsrc = 0;
+        src[(*nsrc)++] = s->desc_fd;
+        for (unsigned k = 0; k < vc.cfg.nshm; k++)
+                src[(*nsrc)++] = s->shm_fd[vc.shm_src[k]];
+        for (unsigned k = 0; k < vc.cfg.ndoorbells; k++)
+                src[(*nsrc)++] = s->db_fd[vc.db_src[k]][vc.db_end[k]];
+        size_t n = 0;
+        argv[n++] = s->exe;
+        argv[n++] = "run";
+        argv[n++] = "--system-fd";
+        argv[n++] = "3";
+        argv[n++] = "--system-dir";
+        argv[n++] = s->desc_dir;
+        argv[n++] = "--vm";
+        argv[n++] = (char *)v->d->name;
+        argv[n] = NULL;
+        return argv;
 }
 
 /* The child: its own process group, stdin from in_fd, output to the log,
@@ -180,9 +152,9 @@ int ward_sup_launch(struct ward_sup *s, struct vm_rt *v)
 {
         int src[MAX_IPC];
         size_t nsrc = 0;
-        char *argv_buf[MAX_ARGS + 2 * MAX_IPC];
+        char *argv_buf[MAX_ARGS];
         v->launch_error[0] = '\0';
-        char *const *argv = launch_argv(s, v, argv_buf, MAX_ARGS + 2 * MAX_IPC, src, &nsrc);
+        char *const *argv = launch_argv(s, v, argv_buf, src, &nsrc);
         if (!argv) {
                 if (!v->launch_error[0])
                         snprintf(v->launch_error, sizeof(v->launch_error), "vm %s: no command",

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "ward/supervisor/control_api.h"
+#include "ward/desc/vm_config.h"
 #include "ward/supervisor/supervisor.h"
 
 #include <errno.h>
@@ -205,47 +206,91 @@ static void test_validate_table(void **state)
         ward_sys_free(d);
 }
 
-static void test_run_argv(void **state)
+static struct ward_sys_desc *parse_ok(const char *text)
+{
+        struct ward_sys_errors e = {0};
+        struct ward_sys_desc *d = ward_sys_parse(text, strlen(text), &e);
+        assert_non_null(d);
+        assert_int_equal(e.n, 0);
+        ward_sys_errors_free(&e);
+        return d;
+}
+
+/* A description's VM as the VM core's config: no `ward run` arguments between. */
+static void test_vm_config(void **state)
 {
         (void)state;
+        static struct ward_sys_vm_config vc;
+        char err[256];
         struct ward_sys_desc *d = desc();
-        char *argv[40], buf[4096], err[256];
-        int n = ward_sup_run_argv(&d->vms[0], "/w", "/sys", argv, 40, buf, sizeof(buf), err,
-                                  sizeof(err));
-        assert_int_equal(n, 15);
-        char joined[1024] = "";
-        for (int i = 0; i < n; i++) {
-                strcat(joined, argv[i]);
-                strcat(joined, i + 1 < n ? " " : "");
-        }
-        assert_string_equal(joined, "/w run --kernel /k --initrd /sys/i.gz --mem 262144K --cpus 2 "
-                                    "--disk /d.img,ro --console virtio --no-rng");
-        assert_null(argv[n]);
-        n = ward_sup_run_argv(&d->vms[1], "/w", "/sys", argv, 40, buf, sizeof(buf), err,
-                              sizeof(err));
-        assert_int_equal(n, 8);
-        assert_string_equal(argv[5], "524288K");
+        assert_int_equal(ward_sys_vm_config(d, "a", "/sys", 4, &vc, err, sizeof(err)), 0);
+        const struct ward_vm_config *c = &vc.cfg;
+        assert_string_equal(c->kernel, "/k");
+        assert_string_equal(c->initrd, "/sys/i.gz");
+        assert_null(c->cmdline);
+        assert_int_equal(c->mem_bytes, 256ull << 20);
+        assert_int_equal(c->mem_gpa, 0x40000000ull);
+        assert_int_equal(c->nram, 0);
+        assert_int_equal(c->cpus, 2);
+        assert_int_equal(c->ndisks, 1);
+        assert_string_equal(c->disks[0].path, "/d.img");
+        assert_true(c->disks[0].read_only);
+        assert_int_equal(c->console, WARD_CONSOLE_VIRTIO);
+        assert_false(c->rng);
+        assert_int_equal(ward_sys_vm_config(d, "b", "/sys", 4, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.mem_bytes, 512ull << 20);
+        assert_true(vc.cfg.rng);
+        assert_null(vc.cfg.initrd);
+        assert_int_not_equal(ward_sys_vm_config(d, "zz", "/sys", 4, &vc, err, sizeof(err)), 0);
+        assert_string_equal(err, "vm zz: not in the description");
+        assert_int_equal(ward_sup_check_runnable(d, "/", err, sizeof(err)), 0);
         ward_sys_free(d);
 
-        /* Several RAM regions: the first is the boot RAM (--mem, --mem-at), then --ram. */
-        static const char three[] = "{\"ward_system\":1,\"vms\":{\"x\":{\"kernel\":\"/k\","
-                                    "\"memory\":[{\"gpa\":\"0x80000000\",\"size\":\"64M\"},"
-                                    "{\"gpa\":\"0x40000000\",\"size\":\"64M\"},"
-                                    "{\"gpa\":\"0x100000000\",\"size\":\"4K\"}]}}}";
-        struct ward_sys_errors e = {0};
-        d = ward_sys_parse(three, strlen(three), &e);
-        assert_non_null(d);
-        assert_int_equal(ward_sup_check_runnable(d, "/", err, sizeof(err)), 0);
-        n = ward_sup_run_argv(&d->vms[0], "/w", "/", argv, 40, buf, sizeof(buf), err, sizeof(err));
-        joined[0] = '\0';
-        for (int i = 0; i < n; i++) {
-                strcat(joined, argv[i]);
-                strcat(joined, i + 1 < n ? " " : "");
-        }
-        assert_string_equal(joined, "/w run --kernel /k --mem 65536K --mem-at 0x80000000 --ram "
-                                    "0x40000000:65536K --ram 0x100000000:4K --cpus 1");
+        /* Several RAM regions: the first is the boot RAM, the rest follow in order. */
+        d = parse_ok("{\"ward_system\":1,\"vms\":{\"x\":{\"kernel\":\"/k\","
+                     "\"memory\":[{\"gpa\":\"0x80000000\",\"size\":\"64M\"},"
+                     "{\"gpa\":\"0x40000000\",\"size\":\"64M\"},"
+                     "{\"gpa\":\"0x100000000\",\"size\":\"4K\"}],"
+                     "\"disks\":[{\"path\":\"a,b.img\"}]}}}");
+        assert_int_equal(ward_sys_vm_config(d, "x", "/s", 4, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.mem_gpa, 0x80000000ull);
+        assert_int_equal(vc.cfg.nram, 2);
+        assert_int_equal(vc.cfg.ram[0].gpa, 0x40000000ull);
+        assert_int_equal(vc.cfg.ram[1].size, 4096);
+        /* A path with a comma is just a path now. */
+        assert_string_equal(vc.cfg.disks[0].path, "/s/a,b.img");
         ward_sys_free(d);
-        ward_sys_errors_free(&e);
+}
+
+/* The shared regions and doorbells a VM takes part in get fds in one fixed order. */
+static void test_vm_config_channels(void **state)
+{
+        (void)state;
+        static struct ward_sys_vm_config vc;
+        char err[256];
+        struct ward_sys_desc *d = parse_ok(
+            "{\"ward_system\":1,\"vms\":{\"p\":{\"kernel\":\"/k\"},\"q\":{\"kernel\":\"/k\"}},"
+            "\"shared_regions\":[{\"name\":\"s0\",\"size\":\"4K\",\"maps\":[{\"vm\":\"q\","
+            "\"gpa\":\"0x20000000\",\"access\":\"ro\"}]},{\"name\":\"s1\",\"size\":\"8K\","
+            "\"maps\":[{\"vm\":\"p\",\"gpa\":\"0x20000000\"},{\"vm\":\"q\",\"gpa\":"
+            "\"0x30000000\"}]}],\"doorbells\":[{\"name\":\"d0\",\"from\":\"p\",\"to\":\"q\"},"
+            "{\"name\":\"d1\",\"from\":\"q\",\"to\":\"p\"}]}");
+        assert_int_equal(ward_sys_vm_config(d, "q", "/", 4, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.nshm, 2);
+        assert_int_equal(vc.cfg.shm[0].fd, 4);
+        assert_int_equal(vc.shm_src[0], 0);
+        assert_true(vc.cfg.shm[0].read_only);
+        assert_int_equal(vc.cfg.shm[1].fd, 5);
+        assert_int_equal(vc.shm_src[1], 1);
+        assert_int_equal(vc.cfg.shm[1].gpa, 0x30000000ull);
+        assert_int_equal(vc.cfg.shm[1].size, 8192);
+        assert_int_equal(vc.cfg.ndoorbells, 2);
+        assert_int_equal(vc.cfg.doorbell_fd[0], 6);
+        assert_int_equal(vc.db_src[0], 0);
+        assert_int_equal(vc.db_end[0], 1); /* q is d0's "to" end */
+        assert_int_equal(vc.cfg.doorbell_fd[1], 7);
+        assert_int_equal(vc.db_end[1], 0);
+        ward_sys_free(d);
 }
 
 /* --- the supervisor with fake VMs ------------------------------------------ */
@@ -554,9 +599,8 @@ static void test_supervisor_loop(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_parse_table),
-            cmocka_unit_test(test_validate_table),
-            cmocka_unit_test(test_run_argv),
+            cmocka_unit_test(test_parse_table),     cmocka_unit_test(test_validate_table),
+            cmocka_unit_test(test_vm_config),       cmocka_unit_test(test_vm_config_channels),
             cmocka_unit_test(test_supervisor_loop),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

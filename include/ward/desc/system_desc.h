@@ -296,6 +296,12 @@ const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sy
  */
 size_t ward_sys_load(const char *path, const struct ward_sys_facts *f, struct ward_sys_desc **out,
                      struct ward_sys_errors *errs);
+/* ward_sys_load() of text already read from path (its directory resolves paths). */
+size_t ward_sys_load_text(const char *path, const char *text, size_t len,
+                          const struct ward_sys_facts *f, struct ward_sys_desc **out,
+                          struct ward_sys_errors *errs);
+/* Reads at most WARD_SYS_MAX_FILE + 1 bytes of path (malloc'd); NULL with *err an errno. */
+char *ward_sys_read(const char *path, size_t *len, int *err);
 
 /* Writes path to out, made absolute against dir when relative. -1: too long. */
 int ward_sys_path_join(const char *dir, const char *path, char *out, size_t size);

@@ -20,23 +20,23 @@ struct ward_sup_config {
         const char *socket_path; /* absolute */
         const char *log_dir;     /* absolute; DIR/NAME.log per VM */
         const char *desc_dir;    /* absolute: relative paths in the description */
-        const char *exe;         /* the ward binary; NULL: /proc/self/exe */
-        /* Tests: the argv to exec for a VM instead of `ward run ...`; NULL: ward run. */
+        /*
+         * The description's text, exactly as checked: each VMM reads its
+         * config from it (a sealed memfd it inherits as fd 3), so a
+         * restarted VM runs the config the supervisor checked. NULL: tests
+         * with fake_argv.
+         */
+        const char *desc_text;
+        size_t desc_len;
+        const char *exe; /* the ward binary; NULL: /proc/self/exe */
+        /* Tests: the argv to exec for a VM instead of `ward run --system-fd ...`. */
         char *const *(*fake_argv)(void *ctx, const char *vm);
         void *ctx;
         /* Tests: the cgroup v2 root for cpu_max_us; NULL: the one mounted. */
         const char *cgroup_root;
 };
 
-/*
- * Writes the `ward run` arguments for vm (argv[0] is exe) into argv (at
- * most max entries with the NULL) using buf for strings. Returns the count,
- * or -1 with a reason in err (a description that ward run cannot boot yet).
- */
-int ward_sup_run_argv(const struct ward_sys_vm *vm, const char *exe, const char *desc_dir,
-                      char **argv, size_t max, char *buf, size_t bufsize, char *err, size_t errlen);
-
-/* Checks that every VM can be run by this ward (ward_sup_run_argv). */
+/* Checks that every VM fits what one VMM takes (ward_sys_vm_config). */
 int ward_sup_check_runnable(const struct ward_sys_desc *d, const char *desc_dir, char *err,
                             size_t errlen);
 

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* `ward run --system FILE --vm NAME` (and the supervisor's --system-fd form). */
+#ifndef WARD_CLI_RUN_SYSTEM_H
+#define WARD_CLI_RUN_SYSTEM_H
+
+#include <stdbool.h>
+
+/* True when `ward run`'s arguments take the VM from a description. */
+bool ward_cli_run_is_system(int argc, char *const argv[]);
+/* Runs that VM; returns the exit status (2: bad arguments or description). */
+int ward_cli_run_system(int argc, char *const argv[]);
+
+#endif
