@@ -6,10 +6,10 @@
  * the very code (platform, layout, libfdt generator) that `ward run` uses on
  * KVM, so both describe a guest alike.
  */
-#include "ward/arm64_boot.h"
-#include "ward/arm64_platform.h"
+#include "ward/arch/arm64/arm64_boot.h"
+#include "ward/arch/arm64/arm64_platform.h"
 #include "ward/cli/cli_dtb.h"
-#include "ward/run_config.h"
+#include "ward/cli/run_config.h"
 
 #include <errno.h>
 #include <getopt.h>

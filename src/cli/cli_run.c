@@ -3,8 +3,8 @@
  * `ward run` argument checking. Everything is validated before any VM
  * resource exists, so a bad argument costs nothing and leaves nothing.
  */
-#include "ward/run_config.h"
-#include "ward/arm64_map.h"
+#include "ward/cli/run_config.h"
+#include "ward/arch/arm64/arm64_map.h"
 #include "ward/desc/system_desc.h"
 
 #include <errno.h>

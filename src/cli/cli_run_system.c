@@ -11,7 +11,7 @@
 
 #include "ward/cli/cli_util.h"
 #include "ward/desc/vm_config.h"
-#include "ward/vmm.h"
+#include "ward/host/linux/vmm.h"
 
 #include <errno.h>
 #include <getopt.h>

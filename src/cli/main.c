@@ -5,8 +5,8 @@
 #include "ward/cli/cli_run_system.h"
 #include "ward/cli/cli_system.h"
 #include "ward/cli/cli_util.h"
-#include "ward/run_config.h"
-#include "ward/vmm.h"
+#include "ward/cli/run_config.h"
+#include "ward/host/linux/vmm.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,8 +5,8 @@
  * range and lookup helpers of system_desc.h.
  */
 #include "check.h"
-#include "ward/arm64_map.h"
-#include "ward/gmem.h"
+#include "ward/arch/arm64/arm64_map.h"
+#include "ward/machine/gmem.h"
 
 #include <stdarg.h>
 #include <string.h>

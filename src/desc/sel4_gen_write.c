@@ -4,7 +4,7 @@
  * .system file and vms.mk, written to streams.
  */
 #include "sel4_gen_layout.h"
-#include "ward/arm64_map.h"
+#include "ward/arch/arm64/arm64_map.h"
 
 #include <string.h>
 

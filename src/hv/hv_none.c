@@ -4,7 +4,7 @@
  * issue lands) link this: `ward run` then fails with a clear message instead
  * of pretending.
  */
-#include "ward/hv.h"
+#include "ward/hv/hv.h"
 
 const struct ward_hv_ops *ward_hv_default(void)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/bus.h"
+#include "ward/machine/bus.h"
 
 void ward_bus_init(struct ward_bus *bus, struct ward_bus_window *storage, unsigned capacity)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/gmem.h"
+#include "ward/machine/gmem.h"
 
 void ward_gmem_init(struct ward_gmem *gm)
 {

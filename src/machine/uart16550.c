@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/uart16550.h"
+#include "ward/machine/uart16550.h"
 
 enum {
         R_RBR_THR = 0,

@@ -4,9 +4,9 @@
  * ward_blk_backend) is blk_client.c, the server (backend side, over struct
  * ward_blk_port_disk_ops) blk_server.c: a backend links this file and the
  * server only, never device code. The protocol and its trust rules are
- * described in include/ward/port_blk.h.
+ * described in include/ward/port/port_blk.h.
  */
-#include "ward/port_blk.h"
+#include "ward/port/port_blk.h"
 
 #define NO_BUF 0xffffu
 #define SLOT_BITS 16u

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The block port's client: the VMM side, a ward_blk_backend for virtio-blk. */
-#include "ward/port_blk.h"
+#include "ward/port/port_blk.h"
 
-#include "ward/virtio_blk.h"
+#include "ward/virtio/virtio_blk.h"
 
 #define NO_BUF 0xffffu
 #define SLOT_BITS 16u

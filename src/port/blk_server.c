@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The block port's server: the backend side (a driver PD or process), no device code. */
-#include "ward/port_blk.h"
+#include "ward/port/port_blk.h"
 
 int ward_blk_port_server_init(struct ward_blk_port_server *s, void *mem, size_t mem_bytes,
                               const struct ward_blk_port_config *cfg, uint64_t disk_bytes,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Remote console port; see include/ward/port_console.h. */
-#include "ward/port_console.h"
+/* Remote console port; see include/ward/port/port_console.h. */
+#include "ward/port/port_console.h"
 
 /* Bytes copied out per sink call: bounded stack use, still few calls. */
 #define POLL_CHUNK 256u

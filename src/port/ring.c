@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * SPSC slot ring in shared memory; see include/ward/port_ring.h for the
+ * SPSC slot ring in shared memory; see include/ward/port/port_ring.h for the
  * trust rules. Ordering: the consumer loads the producer index with acquire
  * before it copies slots out, and stores its own index with release after;
  * the producer loads the consumer index with acquire before it overwrites
@@ -8,7 +8,7 @@
  * all the synchronisation an honest peer needs, and a dishonest one can
  * only hurt itself or be caught by the index checks.
  */
-#include "ward/port_ring.h"
+#include "ward/port/port_ring.h"
 
 static bool geometry_ok(uint32_t count, uint32_t slot_size)
 {

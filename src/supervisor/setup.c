@@ -5,7 +5,7 @@
  * it down.
  */
 #include "supervisor_internal.h"
-#include "ward/cgroup_cpu.h"
+#include "ward/host/linux/cgroup_cpu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,7 +149,7 @@ static int make_ipc(struct ward_sup *s, char *err, size_t errlen)
 
 /*
  * cpu_max_us: one cgroup per budgeted VM under ROOT/ward/sup-PID
- * (include/ward/cgroup_cpu.h); the VMM joins it between fork and exec.
+ * (include/ward/host/linux/cgroup_cpu.h); the VMM joins it between fork and exec.
  */
 static int make_cgroups(struct ward_sup *s, char *err, size_t errlen)
 {

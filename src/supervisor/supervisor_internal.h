@@ -11,7 +11,7 @@
 #ifndef WARD_SUPERVISOR_INTERNAL_H
 #define WARD_SUPERVISOR_INTERNAL_H
 
-#include "ward/run_config.h"
+#include "ward/vm/vm_config.h"
 #include "ward/supervisor/control_api.h"
 #include "ward/supervisor/supervisor.h"
 

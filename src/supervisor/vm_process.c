@@ -7,7 +7,7 @@
  * cgroup), stopping them, and the restart policy when they exit.
  */
 #include "supervisor_internal.h"
-#include "ward/cgroup_cpu.h"
+#include "ward/host/linux/cgroup_cpu.h"
 #include "ward/desc/vm_config.h"
 
 #include <errno.h>

@@ -4,7 +4,7 @@
  * %u, %x, with an l or ll length (%llu, %llx, %lu), and %%. Always
  * terminates buf; truncates quietly.
  */
-#include "ward/util.h"
+#include "ward/util/util.h"
 
 #include <stdarg.h>
 

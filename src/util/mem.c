@@ -5,7 +5,7 @@
  * seL4 VMM copies the guest kernel (tens of MiB) with memcpy at start-up,
  * and a byte loop there costs a visible part of the boot.
  */
-#include "ward/util.h"
+#include "ward/util/util.h"
 
 typedef uint64_t __attribute__((__may_alias__)) word_t;
 

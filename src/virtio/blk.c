@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/device.h"
+#include "ward/virtio/device.h"
 
 #define HDR_LEN 16
 

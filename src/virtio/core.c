@@ -5,7 +5,7 @@
  * A transport (mmio.c) maps its registers onto these; a device never sees
  * either.
  */
-#include "ward/virtio.h"
+#include "ward/virtio/virtio.h"
 
 static void update_irq(struct ward_virtio *v, bool new_event)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The virtio-mmio register file (virtio 1.x, 4.2.2), version 2 only. */
-#include "ward/virtio.h"
+#include "ward/virtio/virtio.h"
 
 #define REG_MAGIC 0x000
 #define REG_VERSION 0x004

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The device registry: one line per device type (see ward/device.h). */
-#include "ward/device.h"
+/* The device registry: one line per device type (see ward/virtio/device.h). */
+#include "ward/virtio/device.h"
 
 const struct ward_device_type *const ward_device_types[] = {
     &ward_virtio_console_type,

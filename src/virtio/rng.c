@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/device.h"
+#include "ward/virtio/device.h"
 
 /* Bytes handed out per request at most: bounds the time one request takes. */
 #define RNG_MAX_PER_REQUEST 4096

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/virtqueue.h"
+#include "ward/virtio/virtqueue.h"
 
 /*
  * The ring layout is little-endian and both supported hosts (x86_64,

@@ -3,11 +3,11 @@
  * The VM core: assembles one VM from its config (memory, vCPUs, devices,
  * interrupt wiring, console routing) and dispatches its exits. The
  * architecture's part (address map, interrupt controller, boot) is in
- * src/arch/<isa>/vm_<isa>.c behind ward/vm_arch.h.
+ * src/arch/<isa>/vm_<isa>.c behind ward/vm/vm_arch.h.
  */
-#include "ward/vm.h"
+#include "ward/vm/vm.h"
 
-#include "ward/vm_arch.h"
+#include "ward/vm/vm_arch.h"
 
 const char *ward_default_cmdline(enum ward_console_kind console)
 {

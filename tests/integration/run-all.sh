@@ -215,6 +215,7 @@ if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 # --- systems of VMs: ward system up, ward ctl, ward system down ----------------
 . /extra/system-scenarios.sh
 . /extra/shared-doorbell.sh
+. /extra/system-config.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

@@ -6,8 +6,8 @@
 #ifndef WARD_TEST_FAKE_GUEST_H
 #define WARD_TEST_FAKE_GUEST_H
 
-#include "ward/gmem.h"
-#include "ward/virtio.h"
+#include "ward/machine/gmem.h"
+#include "ward/virtio/virtio.h"
 
 #define FG_RAM_BASE 0x40000000ull
 #define FG_RAM_SIZE (1u << 20)

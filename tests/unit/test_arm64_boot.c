@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/arm64_boot.h"
+#include "ward/arch/arm64/arm64_boot.h"
 
 #define MiB (1ull << 20)
 #define BASE 0x40000000ull

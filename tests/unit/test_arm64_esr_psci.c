@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "ward/arm64_esr.h"
-#include "ward/arm64_psci.h"
+#include "ward/arch/arm64/arm64_esr.h"
+#include "ward/arch/arm64/arm64_psci.h"
 
 /* Builds a lower-EL data abort syndrome. */
 static uint32_t dabt(bool isv, unsigned sas, bool sse, unsigned srt, bool sf, bool wnr)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/arm64_trap.h"
+#include "ward/arch/arm64/arm64_trap.h"
 
 #define NCPU 2
 #define DEV_BASE 0x9000000ull

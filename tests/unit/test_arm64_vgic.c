@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/arm64_vgic.h"
+#include "ward/arch/arm64/arm64_vgic.h"
 
 #define NCPUS 4
 #define LOG_MAX 512

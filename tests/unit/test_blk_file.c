@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "fake_guest.h"
-#include "ward/host_linux.h"
+#include "ward/host/linux/host_linux.h"
 
 #define SECTORS 64
 #define DISK_BYTES (SECTORS * WARD_BLK_SECTOR)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "ward/cgroup_cpu.h"
+#include "ward/host/linux/cgroup_cpu.h"
 #include "ward/supervisor/supervisor.h"
 
 #include <errno.h>

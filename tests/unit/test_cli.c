@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ward/run_config.h"
+#include "ward/cli/run_config.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)

@@ -15,8 +15,8 @@
 #include <libfdt.h>
 #include <unistd.h>
 
-#include "ward/arm64_boot.h"
-#include "ward/arm64_platform.h"
+#include "ward/arch/arm64/arm64_boot.h"
+#include "ward/arch/arm64/arm64_platform.h"
 #include "ward/cli/cli_dtb.h"
 
 static uint8_t blob[64 * 1024];

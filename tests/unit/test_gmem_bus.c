@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/bus.h"
-#include "ward/gmem.h"
+#include "ward/machine/bus.h"
+#include "ward/machine/gmem.h"
 
 static uint8_t ram_a[0x1000], ram_b[0x1000];
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "fake_guest.h"
-#include "ward/port_blk.h"
+#include "ward/port/port_blk.h"
 
 #define SECTORS 64
 #define DISK_BYTES (SECTORS * WARD_BLK_SECTOR)

@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "fake_guest.h"
-#include "ward/port_console.h"
-#include "ward/uart16550.h"
+#include "ward/port/port_console.h"
+#include "ward/machine/uart16550.h"
 
 #define QSIZE 16
 #define RX 0

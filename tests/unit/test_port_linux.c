@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "fake_guest.h"
-#include "ward/port_blk.h"
-#include "ward/port_console.h"
-#include "ward/port_linux.h"
+#include "ward/port/port_blk.h"
+#include "ward/port/port_console.h"
+#include "ward/host/linux/port_linux.h"
 
 #define QSIZE 16
 #define DISK_BYTES (1u << 20)

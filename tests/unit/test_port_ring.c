@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/port_ring.h"
+#include "ward/port/port_ring.h"
 
 #define COUNT 8u
 #define SLOT 16u

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/host_linux.h"
+#include "ward/host/linux/host_linux.h"
 
 #define CA "\x01" /* Ctrl-A */
 

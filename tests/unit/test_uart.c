@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/uart16550.h"
+#include "ward/machine/uart16550.h"
 
 #define RBR 0
 #define THR 0

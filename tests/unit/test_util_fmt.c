@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/util.h"
+#include "ward/util/util.h"
 
 static void formats_what_the_core_uses(void **state)
 {

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "fake_guest.h"
-#include "ward/virtio_blk.h"
+#include "ward/virtio/virtio_blk.h"
 
 #define SECTORS 64
 #define DISK_BYTES (SECTORS * WARD_BLK_SECTOR)

@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "fake_guest.h"
-#include "ward/virtio_console.h"
-#include "ward/virtio_rng.h"
+#include "ward/virtio/virtio_console.h"
+#include "ward/virtio/virtio_rng.h"
 
 #define QSIZE 16
 #define RX 0

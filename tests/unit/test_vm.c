@@ -14,10 +14,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ward/arm64_boot.h"
-#include "ward/arm64_fdt.h"
-#include "ward/hv_arm64.h"
-#include "ward/vm.h"
+#include "ward/arch/arm64/arm64_boot.h"
+#include "ward/arch/arm64/arm64_fdt.h"
+#include "ward/hv/hv_arm64.h"
+#include "ward/vm/vm.h"
 
 #define MiB (1ull << 20)
 #define RAM_BYTES (64 * MiB)

@@ -25,7 +25,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ward/run_config.h"
+#include "ward/common/size.h"
+#include "ward/vm/vm_config.h"
 
 #define WARD_SYS_VERSION 1
 

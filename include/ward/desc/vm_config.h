@@ -9,7 +9,7 @@
 #define WARD_DESC_VM_CONFIG_H
 
 #include "ward/desc/system_desc.h"
-#include "ward/vm_config.h"
+#include "ward/vm/vm_config.h"
 
 #include <limits.h>
 

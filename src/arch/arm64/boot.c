@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/arm64_boot.h"
+#include "ward/arch/arm64/arm64_boot.h"
 
 #define SZ_2M (2ull << 20)
 #define SZ_4K 4096ull

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/arm64_esr.h"
+#include "ward/arch/arm64/arm64_esr.h"
 
 #define ESR_IL (1u << 25)
 #define ISS_ISV (1u << 24)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/arm64_fdt.h"
+#include "ward/arch/arm64/arm64_fdt.h"
 
 #include <libfdt.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/arm64_platform.h"
+#include "ward/arch/arm64/arm64_platform.h"
 
 /* RAM may not run past the top of a 40-bit IPA space (KVM's default). */
 #define IPA_LIMIT (1ull << 40)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/arm64_psci.h"
+#include "ward/arch/arm64/arm64_psci.h"
 
 #define MPIDR_AFF_MASK 0xff00ffffffull /* Aff3 [39:32], Aff2..Aff0 [23:0] */
 #define PSCI_MAJOR 1u

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/arm64_trap.h"
+#include "ward/arch/arm64/arm64_trap.h"
 
-#include "ward/arm64_esr.h"
+#include "ward/arch/arm64/arm64_esr.h"
 
 #define INSN_BYTES 4 /* AArch64 instructions; a 16-bit one would be AArch32 */
 

@@ -37,7 +37,7 @@
  *
  * ops.inject must not call back into the vGIC.
  */
-#include "ward/arm64_vgic.h"
+#include "ward/arch/arm64/arm64_vgic.h"
 
 enum {
         GICD_CTLR = 0x000,

@@ -6,9 +6,9 @@
  * boot protocol: kernel, initrd and device tree in the boot RAM, x0 the
  * device tree, EL1h with interrupts masked.
  */
-#include "ward/arm64_boot.h"
-#include "ward/hv_arm64.h"
-#include "ward/vm_arch.h"
+#include "ward/arch/arm64/arm64_boot.h"
+#include "ward/hv/hv_arm64.h"
+#include "ward/vm/vm_arch.h"
 
 #define DT_ROOM (64 * 1024)
 

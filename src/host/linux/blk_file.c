@@ -7,7 +7,7 @@
  * on the host's stable storage. Without io_uring, the same requests run
  * synchronously with preadv/pwritev/fdatasync.
  */
-#include "ward/host_linux.h"
+#include "ward/host/linux/host_linux.h"
 
 #include <errno.h>
 #include <fcntl.h>

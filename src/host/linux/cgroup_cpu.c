@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * cgroup v2 CPU budgets for VMM processes (include/ward/cgroup_cpu.h). Every
+ * cgroup v2 CPU budgets for VMM processes (include/ward/host/linux/cgroup_cpu.h). Every
  * step names the file it touched in its error: cgroup failures (a missing
  * controller, EBUSY, EACCES) are otherwise hard to place.
  */
-#include "ward/cgroup_cpu.h"
+#include "ward/host/linux/cgroup_cpu.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/event_loop.h"
+#include "ward/host/linux/event_loop.h"
 
 #include <errno.h>
 #include <poll.h>

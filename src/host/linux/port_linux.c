@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Remote ports between Linux processes; see include/ward/port_linux.h. */
-#include "ward/port_linux.h"
+/* Remote ports between Linux processes; see include/ward/host/linux/port_linux.h. */
+#include "ward/host/linux/port_linux.h"
 
 #include <errno.h>
 #include <fcntl.h>

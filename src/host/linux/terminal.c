@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "ward/host_linux.h"
+#include "ward/host/linux/host_linux.h"
 
 #include <string.h>
 #include <termios.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The Linux runner: one VM in this process. The VM itself is built by the
- * VM core (ward/vm.h) from the config; this file brings what only Linux
+ * VM core (ward/vm/vm.h) from the config; this file brings what only Linux
  * has: guest memory (anonymous mappings and memfds), the disk and entropy
  * backends, the terminal and doorbell sockets, eventfds that keep queue
  * notifications and interrupts off the vCPU threads, one thread per vCPU,
- * and the event loop (a table of sources, ward/event_loop.h).
+ * and the event loop (a table of sources, ward/host/linux/event_loop.h).
  *
  * Threads: one per vCPU running the guest and handing exits to
  * ward_vm_exit(), plus the main thread, which serves the event sources.
@@ -13,7 +13,7 @@
  * blocking I/O besides the disk backend) and a single lock keeps the
  * freestanding core free of threading concerns.
  */
-#include "ward/vmm.h"
+#include "ward/host/linux/vmm.h"
 
 #include "vmm_internal.h"
 

@@ -7,7 +7,7 @@
  */
 #include "vmm_internal.h"
 
-#include "ward/arm64_fdt.h"
+#include "ward/arch/arm64/arm64_fdt.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,9 +7,9 @@
 #ifndef WARD_VMM_INTERNAL_H
 #define WARD_VMM_INTERNAL_H
 
-#include "ward/event_loop.h"
-#include "ward/host_linux.h"
-#include "ward/vm.h"
+#include "ward/host/linux/event_loop.h"
+#include "ward/host/linux/host_linux.h"
+#include "ward/vm/vm.h"
 
 #include <pthread.h>
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The Linux runner's event sources, one table (ward/event_loop.h): the
+ * The Linux runner's event sources, one table (ward/host/linux/event_loop.h): the
  * stop and signal descriptors, console output waiting to be flushed, disk
  * completions, queue notifications (ioeventfd), the terminal and the
  * doorbell sockets. The terminal and doorbells are read only while the

@@ -10,7 +10,7 @@
 
 #include "guest_layout.h"
 
-#include "ward/port_blk.h"
+#include "ward/port/port_blk.h"
 
 #define CH_VMM 2
 

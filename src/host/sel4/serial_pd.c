@@ -11,7 +11,7 @@
 
 #include "guest_layout.h"
 
-#include "ward/port_console.h"
+#include "ward/port/port_console.h"
 
 #ifndef SERIAL_CLIENTS
 #define SERIAL_CLIENTS 1

@@ -4,7 +4,7 @@
  * vGIC (v3, else v2), the architected timer and PSCI (0.2+) are KVM's; ward
  * handles MMIO exits and system events.
  */
-#include "ward/hv_arm64.h"
+#include "ward/hv/hv_arm64.h"
 
 #include <errno.h>
 #include <fcntl.h>

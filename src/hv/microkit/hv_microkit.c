@@ -10,14 +10,14 @@
 
 #include <stddef.h>
 
-#include "ward/arm64_boot.h"
-#include "ward/arm64_esr.h"
-#include "ward/arm64_map.h"
-#include "ward/arm64_psci.h"
-#include "ward/arm64_trap.h"
-#include "ward/arm64_vgic.h"
-#include "ward/uart16550.h"
-#include "ward/virtio.h"
+#include "ward/arch/arm64/arm64_boot.h"
+#include "ward/arch/arm64/arm64_esr.h"
+#include "ward/arch/arm64/arm64_map.h"
+#include "ward/arch/arm64/arm64_psci.h"
+#include "ward/arch/arm64/arm64_trap.h"
+#include "ward/arch/arm64/arm64_vgic.h"
+#include "ward/machine/uart16550.h"
+#include "ward/virtio/virtio.h"
 
 #define GIC_LIST_REGS 4 /* QEMU's GICv2 virtual CPU interface has 4 */
 #define PPI_VTIMER 27

@@ -13,8 +13,8 @@
 
 #include <microkit.h>
 
-#include "ward/bus.h"
-#include "ward/hv_arm64.h"
+#include "ward/machine/bus.h"
+#include "ward/hv/hv_arm64.h"
 
 #define WARD_MICROKIT_MAX_VCPUS 8 /* GICv2's CPU interface limit */
 

@@ -17,10 +17,10 @@
 #include "guest_layout.h"
 #include "hv_microkit.h"
 
-#include "ward/arm64_map.h"
-#include "ward/port_blk.h"
-#include "ward/port_console.h"
-#include "ward/vm.h"
+#include "ward/arch/arm64/arm64_map.h"
+#include "ward/port/port_blk.h"
+#include "ward/port/port_console.h"
+#include "ward/vm/vm.h"
 
 /* Channels, as in the .system file. */
 #define CH_SERIAL 1

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * virtio block device (virtio 1.x, 5.2): read, write, flush, get-id.
+ *
+ * The device decodes and validates a request completely, then hands it to
+ * the backend port as a list of iovecs that point straight into guest
+ * memory (no bounce buffer). The backend completes it later, from any
+ * context that holds the device's lock, with ward_vblk_complete().
+ */
+#ifndef WARD_VIRTIO_BLK_H
+#define WARD_VIRTIO_BLK_H
+
+#include "ward/virtio/virtio.h"
+
+#define WARD_VIRTIO_ID_BLOCK 2
+#define WARD_VIRTIO_BLK_F_SEG_MAX 2
+#define WARD_VIRTIO_BLK_F_RO 5
+#define WARD_VIRTIO_BLK_F_BLK_SIZE 6
+#define WARD_VIRTIO_BLK_F_FLUSH 9
+
+#define WARD_VIRTIO_BLK_T_IN 0
+#define WARD_VIRTIO_BLK_T_OUT 1
+#define WARD_VIRTIO_BLK_T_FLUSH 4
+#define WARD_VIRTIO_BLK_T_GET_ID 8
+
+#define WARD_VIRTIO_BLK_S_OK 0
+#define WARD_VIRTIO_BLK_S_IOERR 1
+#define WARD_VIRTIO_BLK_S_UNSUPP 2
+
+#define WARD_BLK_SECTOR 512u
+#define WARD_BLK_QUEUE_SIZE 128
+#define WARD_BLK_SEG_MAX 126 /* data segments per request we advertise */
+#define WARD_BLK_ID_BYTES 20
+
+struct ward_vblk;
+
+/* One decoded request. Valid from submit until ward_vblk_complete(). */
+struct ward_blk_req {
+        struct ward_vblk *dev;
+        uint32_t type;   /* WARD_VIRTIO_BLK_T_IN, _OUT or _FLUSH */
+        uint64_t offset; /* bytes into the disk */
+        uint32_t len;    /* data bytes */
+        unsigned niov;
+        struct ward_iov iov[WARD_BLK_SEG_MAX];
+        /* Device bookkeeping. */
+        uint16_t head;
+        uint32_t generation;
+        uint8_t *status;
+        bool busy;
+};
+
+/*
+ * Backend port. submit() returns 0 when it has taken the request (it will
+ * complete it, possibly before returning), or a negative value to fail it.
+ */
+struct ward_blk_backend {
+        int (*submit)(void *opaque, struct ward_blk_req *req);
+        void *opaque;
+};
+
+struct ward_vblk {
+        struct ward_virtio v;
+        struct ward_blk_backend be;
+        uint64_t capacity; /* in 512-byte sectors */
+        bool read_only;
+        uint8_t config[24];
+        char id[WARD_BLK_ID_BYTES];
+        uint32_t generation; /* bumped by reset; stale completions are dropped */
+        bool in_notify;      /* inside blk_notify: completions defer the interrupt */
+        bool starved;        /* stopped taking requests for want of a slot */
+        struct ward_chain chain;
+        /* Counters, for tests and diagnostics. */
+        uint64_t bad_requests;
+        /*
+         * Last, and not cleared by ward_vblk_setup(): the slots are most of
+         * the struct, and leaving untouched ones alone keeps them out of the
+         * VMM's resident memory.
+         */
+        struct ward_blk_req req[WARD_BLK_QUEUE_SIZE];
+};
+
+/*
+ * b must be zero-filled storage (static, calloc). size_bytes is rounded
+ * down to whole sectors.
+ */
+void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uint64_t size_bytes,
+                     bool read_only, const char *id);
+/* status: 0 success, anything else is reported to the guest as an I/O error. */
+void ward_vblk_complete(struct ward_blk_req *req, int status);
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * One VM's configuration: the VM part of the system description. `ward
+ * run`'s flags fill it, the system description fills it for each VM, and
+ * the VM core (ward/vm/vm.h) builds the VM from it. Plain data, freestanding.
+ */
+#ifndef WARD_VM_CONFIG_H
+#define WARD_VM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define WARD_MAX_DISKS 8
+#define WARD_MAX_SHM 16                 /* --shm regions per VM */
+#define WARD_MAX_DOORBELLS 16           /* --doorbell consoles per VM */
+#define WARD_SHM_GPA_LIMIT (1ull << 40) /* 40-bit guest-physical space */
+#define WARD_MAX_RAM_EXTRA 7            /* --ram regions besides the boot RAM */
+
+enum ward_console_kind {
+        WARD_CONSOLE_SERIAL,
+        WARD_CONSOLE_VIRTIO,
+};
+
+struct ward_disk_config {
+        const char *path;
+        bool read_only;
+};
+
+/* A shared region: an inherited memfd (or regular file) mapped at gpa. */
+struct ward_shm_config {
+        int fd;
+        uint64_t gpa, size;
+        bool read_only;
+};
+
+/* A RAM region besides the boot RAM: --ram GPA:SIZE. */
+struct ward_ram_config {
+        uint64_t gpa, size;
+};
+
+struct ward_vm_config {
+        const char *kernel;
+        const char *initrd;  /* NULL: none */
+        const char *cmdline; /* NULL: the default for the console kind */
+        uint64_t mem_bytes;  /* the boot RAM (kernel, initrd, DTB): --mem */
+        uint64_t mem_gpa;    /* where it starts: --mem-at (2M aligned) */
+        struct ward_ram_config ram[WARD_MAX_RAM_EXTRA];
+        unsigned nram;
+        unsigned cpus;
+        enum ward_console_kind console;
+        bool rng;
+        struct ward_disk_config disks[WARD_MAX_DISKS];
+        unsigned ndisks;
+        char disk_spec[WARD_MAX_DISKS][4096]; /* storage for parsed paths */
+        struct ward_shm_config shm[WARD_MAX_SHM];
+        unsigned nshm;
+        int doorbell_fd[WARD_MAX_DOORBELLS]; /* inherited sockets, one virtio console each */
+        unsigned ndoorbells;
+};
+
+/* The kernel command line used when cfg->cmdline is NULL. */
+const char *ward_default_cmdline(enum ward_console_kind console);
+
+#endif

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# One config path, in the test host: `ward run --system FILE --vm NAME`
+# boots a VM of a description (whose disk path has a comma, which no `ward
+# run --disk` could take), and the shipped example runs under `ward system
+# up` with the test host's own cgroup v2 mount. Sourced by run-all.sh.
+
+CFG=$WORK/config
+rm -rf "$CFG"
+mkdir -p "$CFG"
+
+name=system_run_vm_comma_path
+yes ward-comma-disk | head -c 1048576 >"$CFG/data,1.img"
+initrd=$(guest_initrd "$name" <<'G'
+echo "comma-disk: $(head -c 15 /dev/vda)"
+echo "comma-cpus: $(grep -c ^processor /proc/cpuinfo)"
+poweroff -f
+G
+)
+cat >"$CFG/one.json" <<J
+{
+  "ward_system": 1,
+  "vms": {
+    "x": {"kernel": "$GUEST_KERNEL", "initrd": "$initrd", "cpus": 2,
+          "memory": [{"gpa": "0x40000000", "size": "192M"}],
+          "disks": [{"path": "data,1.img", "read_only": true}]}
+  }
+}
+J
+timeout $T ward run --system "$CFG/one.json" --vm x </dev/null >"$WORK/$name.out" 2>&1
+rc=$?
+if [ "$rc" != 0 ]; then
+	note_fail "$name" "ward exit status $rc"
+elif ! has "$name" "comma-disk: ward-comma-disk" || ! has "$name" "comma-cpus: 2"; then
+	note_fail "$name" "the guest did not read its disk or count 2 CPUs"
+elif ward run --system "$CFG/one.json" --vm nope >"$WORK/$name.bad" 2>&1 ||
+	! grep -q "vm nope: not in the description" "$WORK/$name.bad"; then
+	note_fail "$name" "an unknown VM: $(cat "$WORK/$name.bad")"
+elif ward run --system "$CFG/one.json" --vm x --cpus 2 >"$WORK/$name.bad" 2>&1 ||
+	! grep -q "only --vm may be added" "$WORK/$name.bad"; then
+	note_fail "$name" "a VM flag beside --system: $(cat "$WORK/$name.bad")"
+else
+	pass "$name"
+fi
+
+# The example as shipped: /guest paths, its own socket and log directory,
+# vm_b under a cgroup v2 budget (the test host mounts cgroup2 at boot).
+name=system_example
+EX=/examples/two-vms-shared.json
+EXLOG=/var/log/ward/two-vms
+if ! ward system up "$EX" >"$WORK/$name.out" 2>&1; then
+	note_fail "$name" "ward system up: $(cat "$WORK/$name.out")"
+elif ! wait_for "$EXLOG/vm_a.log" "ward-guest: init reached" $T ||
+	! wait_for "$EXLOG/vm_b.log" "ward-guest: init reached" $T; then
+	note_fail "$name" "the guests did not reach init"
+elif [ "$(ward ctl "$EX" list | grep -c 'state=running')" != 2 ]; then
+	note_fail "$name" "ward ctl list: $(ward ctl "$EX" list)"
+elif [ -z "$(cat /sys/fs/cgroup/ward/sup-*/vm_b/cpu.max 2>/dev/null)" ]; then
+	note_fail "$name" "vm_b has no cpu.max"
+elif ! ward system down "$EX" >>"$WORK/$name.out" 2>&1; then
+	note_fail "$name" "ward system down: $(cat "$WORK/$name.out")"
+else
+	pass "$name"
+fi
+
+# An integrator's VMM: examples/custom-vmm, ~200 lines against libward's
+# public API, boots the guest with a serial console and one disk.
+name=custom_vmm
+yes custom-vmm-disk | head -c 1048576 >"$CFG/custom.img"
+initrd=$(guest_initrd "$name" <<'G'
+echo "custom-disk: $(head -c 15 /dev/vda)"
+echo custom-vmm-wrote | dd of=/dev/vda bs=512 seek=100 conv=sync 2>/dev/null
+sync
+poweroff -f
+G
+)
+if ! command -v custom-vmm >/dev/null; then
+	note_fail "$name" "custom-vmm is not in the test host"
+else
+	timeout $T custom-vmm "$GUEST_KERNEL" "$initrd" "$CFG/custom.img" </dev/null \
+		>"$WORK/$name.out" 2>&1
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		note_fail "$name" "custom-vmm exit status $rc"
+	elif ! has "$name" "custom-disk: custom-vmm-disk"; then
+		note_fail "$name" "the guest did not read the disk"
+	elif [ "$(dd if="$CFG/custom.img" bs=512 skip=100 count=1 2>/dev/null | head -c 16)" != \
+		custom-vmm-wrote ]; then
+		note_fail "$name" "the guest's write did not reach the disk file"
+	else
+		pass "$name"
+	fi
+fi
