@@ -191,7 +191,7 @@ int main(int argc, char **argv)
                                         .cpus = 1,
                                         .console = WARD_CONSOLE_SERIAL,
                                         .ndisks = 1};
-        m.cfg.disks[0] = (struct ward_disk_config){argv[3], false};
+        m.cfg.disks[0] = (struct ward_disk_config){.path = argv[3]};
         const struct ward_hv_ops *hv = ward_hv_default();
         pthread_t t;
         if (!hv)

@@ -9,6 +9,7 @@
 #include "ward/arch/arm64/arm64_boot.h"
 #include "ward/arch/arm64/arm64_platform.h"
 #include "ward/cli/cli_dtb.h"
+#include "ward/virtio/device.h"
 #include "ward/cli/run_config.h"
 
 #include <errno.h>
@@ -175,7 +176,7 @@ static int parse(int argc, char *const argv[], struct dtb_args *a, char *err, si
         return 0;
 }
 
-/* Adds the devices of LIST (console,blk,rng) to the platform, in order. */
+/* Adds the devices of LIST (registered types: console,blk,rng) to the platform, in order. */
 static int add_devices(struct ward_arm64_platform *p, const char *list, FILE *info, char *err,
                        size_t errlen)
 {
@@ -189,9 +190,12 @@ static int add_devices(struct ward_arm64_platform *p, const char *list, FILE *in
         strcpy(buf, list);
         for (char *save = NULL, *dev = strtok_r(buf, ",", &save); dev;
              dev = strtok_r(NULL, ",", &save)) {
-                if (strcmp(dev, "console") && strcmp(dev, "blk") && strcmp(dev, "rng")) {
-                        snprintf(err, errlen, "--virtio: unknown device '%s' (console, blk, rng)",
-                                 dev);
+                if (!ward_device_type_find(dev)) {
+                        char known[128] = "";
+                        for (unsigned k = 0; ward_device_types[k]; k++)
+                                snprintf(known + strlen(known), sizeof(known) - strlen(known),
+                                         "%s%s", k ? ", " : "", ward_device_types[k]->name);
+                        snprintf(err, errlen, "--virtio: unknown device '%s' (%s)", dev, known);
                         return -1;
                 }
                 int i = ward_arm64_platform_add_virtio(p);

@@ -30,8 +30,11 @@ const char ward_run_usage[] =
     "                        kernel, initrd and device tree go there\n"
     "  --ram GPA:SIZE        one more RAM region (4K aligned; repeatable, up to 7)\n"
     "  --cpus N              vCPUs, 1 to 64 (default 1)\n"
-    "  --disk PATH[,ro|,rw]  virtio-blk disk backed by PATH (read-write unless ',ro';\n"
-    "                        repeatable, up to 8; PATH may not contain a comma)\n"
+    "  --disk PATH[,ro|,rw][,process]\n"
+    "                        virtio-blk disk backed by PATH (read-write unless ',ro';\n"
+    "                        ',process' serves it from a backend process of its own;\n"
+    "                        repeatable, up to 8; PATH may not contain a comma here,\n"
+    "                        see --system)\n"
     "  --console serial|virtio\n"
     "                        guest console on the 16550 UART (ttyS0, default) or on\n"
     "                        virtio-console (hvc0)\n"
@@ -76,23 +79,33 @@ static int parse_disk(struct ward_vm_config *cfg, const char *arg, char *err, si
                 return -1;
         }
         strcpy(buf, arg);
-        bool ro = false;
+        bool ro = false, process = false;
         char *comma = strchr(buf, ',');
         if (comma) {
                 *comma = '\0';
-                if (strcmp(comma + 1, "ro") == 0) {
-                        ro = true;
-                } else if (strcmp(comma + 1, "rw") != 0) {
-                        snprintf(err, errlen, "--disk %s: unknown option '%s' (expected ro or rw)",
-                                 arg, comma + 1);
-                        return -1;
+                for (char *o = comma + 1; o;) {
+                        char *next = strchr(o, ',');
+                        if (next)
+                                *next++ = '\0';
+                        if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0) {
+                                ro = o[1] == 'o';
+                        } else if (strcmp(o, "process") == 0) {
+                                process = true;
+                        } else {
+                                snprintf(err, errlen,
+                                         "--disk %s: unknown option '%s' (expected ro, rw or "
+                                         "process)",
+                                         arg, o);
+                                return -1;
+                        }
+                        o = next;
                 }
         }
         if (access(buf, ro ? R_OK : R_OK | W_OK) != 0) {
                 snprintf(err, errlen, "--disk %s: %s", buf, strerror(errno));
                 return -1;
         }
-        cfg->disks[cfg->ndisks++] = (struct ward_disk_config){buf, ro};
+        cfg->disks[cfg->ndisks++] = (struct ward_disk_config){buf, ro, process};
         return 0;
 }
 

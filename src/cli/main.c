@@ -6,6 +6,7 @@
 #include "ward/cli/cli_system.h"
 #include "ward/cli/cli_util.h"
 #include "ward/cli/run_config.h"
+#include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/vmm.h"
 
 #include <stdio.h>
@@ -25,6 +26,8 @@ static const char usage[] =
     "  system     check, start (up) and stop (down) a system of several VMs, or\n"
     "             generate its seL4 Microkit system (sel4) (ward system --help)\n"
     "  ctl        talk to a running system's supervisor (ward ctl --help)\n"
+    "  backend    a device backend in a process of its own (started by a VMM:\n"
+    "             ward backend blk)\n"
     "  version    print the version\n";
 
 int main(int argc, char **argv)
@@ -62,6 +65,8 @@ int main(int argc, char **argv)
                         fprintf(stderr, "ward dtb: %s\n", err);
                 return rc;
         }
+        if (strcmp(argv[1], "backend") == 0)
+                return ward_blk_backend_main(argc - 1, argv + 1);
         if (strcmp(argv[1], "ctl") == 0)
                 return ward_cli_ctl(argc - 1, argv + 1);
         if (strcmp(argv[1], "system") == 0 && argc > 2 && strcmp(argv[2], "up") == 0)

@@ -41,23 +41,29 @@ static void region_elem(struct parser *p, size_t i, struct json_object *v, void 
 
 /* ---- disks ---- */
 
-enum { D_PATH, D_READ_ONLY, D_N };
-static const char *const disk_fields[D_N] = {"path", "read_only"};
+enum { D_PATH, D_READ_ONLY, D_BACKEND, D_N };
+static const char *const disk_fields[D_N] = {"path", "read_only", "backend"};
+static const char *const backend_names[] = {"file", "process"};
 
 static void disk_field(struct parser *p, int f, struct json_object *v, void *target)
 {
         struct ward_sys_disk *d = target;
-        if (f == D_PATH)
+        if (f == D_PATH) {
                 ward_sysp_get_string(p, v, &d->path);
-        else
+        } else if (f == D_READ_ONLY) {
                 ward_sysp_get_bool(p, v, &d->read_only);
+        } else {
+                int b = ward_sysp_get_enum(p, v, "backend", backend_names, 2);
+                if (b >= 0)
+                        d->process = b == 1;
+        }
 }
 
 static void disk_elem(struct parser *p, size_t i, struct json_object *v, void *target)
 {
         struct ward_sys_disk *d = &((struct ward_sys_disk *)target)[i];
-        unsigned seen = ward_sysp_walk(p, v, "an object {\"path\", \"read_only\"}", disk_fields,
-                                       D_N, disk_field, d);
+        unsigned seen = ward_sysp_walk(p, v, "an object {\"path\", \"read_only\", \"backend\"}",
+                                       disk_fields, D_N, disk_field, d);
         if (json_object_is_type(v, json_type_object))
                 ward_sysp_require(p, seen, D_PATH, disk_fields, "the disk image's path");
 }

@@ -34,7 +34,8 @@ static int paths(const struct ward_sys_vm *vm, const char *dir, struct ward_sys_
                 if (!vm->disks[i].path ||
                     ward_sys_path_join(dir, vm->disks[i].path, out->disk[i], sizeof(out->disk[i])))
                         goto bad;
-                c->disks[i] = (struct ward_disk_config){out->disk[i], vm->disks[i].read_only};
+                c->disks[i] = (struct ward_disk_config){out->disk[i], vm->disks[i].read_only,
+                                                        vm->disks[i].process};
         }
         c->ndisks = (unsigned)vm->ndisks;
         return 0;

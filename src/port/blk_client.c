@@ -91,6 +91,11 @@ static void port_broken(struct ward_blk_port_client *c)
         }
 }
 
+void ward_blk_port_client_fail_all(struct ward_blk_port_client *c)
+{
+        port_broken(c);
+}
+
 /*
  * Sends chunks of waiting requests, oldest first, while a chunk slot, a data
  * buffer (for reads and writes) and a ring slot are free; notifies the

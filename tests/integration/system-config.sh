@@ -91,3 +91,55 @@ else
 		pass "$name"
 	fi
 fi
+
+# A disk served by a backend process of its own (--disk PATH,process):
+# SIGKILL it while the guest reads; ward goes on, a new backend takes
+# over, and the guest's later reads succeed.
+name=disk_backend_process
+yes ward-backend-disk | head -c 1048576 >"$CFG/proc.img"
+initrd=$(guest_initrd "$name" <<'G'
+echo "pb-first: $(head -c 17 /dev/vda)"
+echo "pb-ready"
+i=0
+while [ $i -lt 16 ]; do
+	i=$((i + 1))
+	echo 3 >/proc/sys/vm/drop_caches
+	if [ "$(head -c 17 /dev/vda 2>/dev/null)" = ward-backend-disk ]; then
+		echo "pb-read ok $i"
+	else
+		echo "pb-read err $i"
+	fi
+	sleep 0.5
+done
+poweroff -f
+G
+)
+timeout $T ward run --kernel "$GUEST_KERNEL" --initrd "$initrd" --mem 256M \
+	--disk "$CFG/proc.img,ro,process" </dev/null >"$WORK/$name.out" 2>&1 &
+wpid=$!
+if wait_for "$WORK/$name.out" "pb-ready" $T; then
+	bpid=
+	for p in /proc/[0-9]*; do
+		case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in
+		*"ward backend blk"* | *"exe backend blk"*) bpid=${p#/proc/} ;;
+		esac
+	done
+	[ -n "$bpid" ] && kill -9 "$bpid"
+fi
+wait $wpid
+rc=$?
+last=$(grep -a "pb-read" "$WORK/$name.out" | tail -n 1 | tr -d '\r')
+if [ "$rc" != 0 ]; then
+	note_fail "$name" "ward exit status $rc"
+elif [ -z "${bpid:-}" ]; then
+	note_fail "$name" "no backend process was running"
+elif ! has "$name" "pb-first: ward-backend-disk"; then
+	note_fail "$name" "the guest did not read the disk through the backend"
+elif ! has "$name" "backend process $bpid has gone; requests in flight failed; backend process"; then
+	note_fail "$name" "ward did not report the backend's end and its successor"
+elif [ "$last" != "pb-read ok 16" ]; then
+	note_fail "$name" "the guest's last read: '$last'"
+else
+	echo "[$name] $(grep -a -c 'pb-read ok' "$WORK/$name.out") reads ok, $(grep -a -c 'pb-read err' "$WORK/$name.out") failed"
+	pass "$name"
+fi

@@ -474,7 +474,7 @@ static void check_shared_and_host(void **state)
             {.name = "b", .kernel = "gone", .memory = &rb, .nmemory = 1, .cpus = 2},
         };
         vms[0].policy.autostart = vms[1].policy.autostart = true;
-        struct ward_sys_disk disk = {"img", false};
+        struct ward_sys_disk disk = {.path = "img"};
         vms[1].disks = &disk;
         vms[1].ndisks = 1;
         struct ward_sys_map maps[2] = {

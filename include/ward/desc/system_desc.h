@@ -76,6 +76,7 @@ struct ward_sys_region {
 struct ward_sys_disk {
         const char *path; /* NULL: missing (reported by the parser) */
         bool read_only;
+        bool process; /* "backend": "process": served by `ward backend blk` */
 };
 
 /* Run-time operations a policy may allow (bit 1 << op in allow). */

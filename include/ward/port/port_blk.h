@@ -169,6 +169,13 @@ struct ward_blk_backend ward_blk_port_client_backend(struct ward_blk_port_client
  */
 int ward_blk_port_client_poll(struct ward_blk_port_client *c);
 
+/*
+ * The server has gone (its process died): fails every request in flight
+ * or waiting, and every later one, until ward_blk_port_client_init()
+ * attaches the client to a new server's region. Device lock held.
+ */
+void ward_blk_port_client_fail_all(struct ward_blk_port_client *c);
+
 /* ---- Server: the backend side. ---- */
 
 /* The disk behind the server: a RAM disk on seL4, a file on Linux. 0 or an error. */

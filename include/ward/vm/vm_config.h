@@ -25,6 +25,7 @@ enum ward_console_kind {
 struct ward_disk_config {
         const char *path;
         bool read_only;
+        bool process; /* served by a backend process of its own (`ward backend blk`) */
 };
 
 /* A shared region: an inherited memfd (or regular file) mapped at gpa. */

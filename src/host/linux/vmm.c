@@ -170,8 +170,12 @@ static void teardown(struct vmm *m)
                 for (unsigned q = 0; q < WARD_VIRTIO_MAX_QUEUES; q++)
                         if (m->notify_fd[i][q] >= 0)
                                 close(m->notify_fd[i][q]);
-        for (unsigned i = 0; i < cfg->ndisks; i++)
+        for (unsigned i = 0; i < cfg->ndisks; i++) {
                 ward_blk_file_close(&m->disk[i]);
+                if (m->bproc[i])
+                        ward_blk_process_close(m->bproc[i]);
+                free(m->bproc[i]);
+        }
         for (unsigned i = 0; i < cfg->ndoorbells; i++)
                 if (m->doorbell_fd[i] >= 0)
                         close(m->doorbell_fd[i]);
@@ -198,7 +202,7 @@ static void init(struct vmm *m, const struct ward_vm_config *cfg)
 {
         m->cfg = cfg;
         for (unsigned i = 0; i < WARD_MAX_DISKS; i++)
-                m->disk[i].fd = -1;
+                m->disk[i].fd = m->disk[i].event_fd = -1;
         for (unsigned i = 0; i < WARD_MAX_DOORBELLS; i++)
                 m->doorbell_fd[i] = -1;
         for (unsigned i = 0; i < MAX_LINES; i++)

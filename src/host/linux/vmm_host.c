@@ -136,10 +136,21 @@ static int host_backend(void *host, const struct ward_device_type *t, unsigned i
         switch (t->cls) {
         case WARD_DEVICE_BLOCK: {
                 const struct ward_disk_config *dc = &m->cfg->disks[index];
-                if (ward_blk_file_open(&m->disk[index], dc->path, dc->read_only, err, errlen))
-                        return -1;
                 char *id = m->disk_id[index];
                 snprintf(id, sizeof(m->disk_id[index]), "ward-disk%u", index);
+                if (dc->process) {
+                        /* The disk's backend is a process of its own: ward backend blk. */
+                        struct ward_blk_process *bp = calloc(1, sizeof(*bp));
+                        m->bproc[index] = bp;
+                        if (!bp || ward_blk_process_open(bp, "/proc/self/exe", dc->path,
+                                                         dc->read_only, err, errlen))
+                                return -1;
+                        be->blk = ward_blk_process_backend(bp);
+                        *p = (struct ward_device_params){bp->size, dc->read_only, id};
+                        return 0;
+                }
+                if (ward_blk_file_open(&m->disk[index], dc->path, dc->read_only, err, errlen))
+                        return -1;
                 be->blk = ward_blk_file_backend(&m->disk[index], state);
                 *p = (struct ward_device_params){m->disk[index].size, dc->read_only, id};
                 return 0;

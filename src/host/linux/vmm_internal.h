@@ -8,6 +8,7 @@
 #define WARD_VMM_INTERNAL_H
 
 #include "ward/host/linux/event_loop.h"
+#include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/host_linux.h"
 #include "ward/vm/vm.h"
 
@@ -32,6 +33,8 @@ struct vmm {
         pthread_mutex_t lock;
 
         struct ward_blk_file disk[WARD_MAX_DISKS];
+        struct ward_blk_process *bproc[WARD_MAX_DISKS];        /* a backend process, or NULL */
+        struct ward_loop_source *bproc_src[WARD_MAX_DISKS][2]; /* its answers, its going */
         char disk_id[WARD_MAX_DISKS][WARD_BLK_ID_BYTES + 1];
         int doorbell_fd[WARD_MAX_DOORBELLS]; /* -1 after the peer hung up */
         int irqfd[MAX_LINES];                /* by interrupt line; -1: none */

@@ -73,6 +73,45 @@ static void on_disk(void *ctx, struct ward_loop_source *s, short revents)
         pthread_mutex_unlock(&m->lock);
 }
 
+/* A disk's backend process answered. */
+static void on_blk_answer(void *ctx, struct ward_loop_source *s, short revents)
+{
+        (void)revents;
+        struct vmm *m = ctx;
+        pthread_mutex_lock(&m->lock);
+        ward_blk_process_poll(s->arg);
+        pthread_mutex_unlock(&m->lock);
+}
+
+/*
+ * A disk's backend process has gone: its requests fail (the guest sees
+ * I/O errors), and a new backend on a new port takes the next ones.
+ */
+static void on_blk_gone(void *ctx, struct ward_loop_source *s, short revents)
+{
+        (void)revents;
+        struct vmm *m = ctx;
+        struct ward_blk_process *bp = s->arg;
+        char err[256];
+        pthread_mutex_lock(&m->lock);
+        int old = bp->pid;
+        int rc = ward_blk_process_restart(bp, err, sizeof(err));
+        pthread_mutex_unlock(&m->lock);
+        struct ward_loop_source *answer = m->bproc_src[s->index][0];
+        if (rc) {
+                fprintf(stderr, "\r\nward: disk %u: its backend process %d has gone: %s\r\n",
+                        s->index, old, err);
+                s->off = answer->off = true;
+                return;
+        }
+        fprintf(stderr,
+                "\r\nward: disk %u: its backend process %d has gone; requests in flight "
+                "failed; backend process %d took over\r\n",
+                s->index, old, bp->pid);
+        s->fd = ward_blk_process_gone_fd(bp);
+        answer->fd = ward_blk_process_event_fd(bp);
+}
+
 /* A queue notification the hypervisor signalled on an eventfd (ioeventfd). */
 static void on_queue(void *ctx, struct ward_loop_source *s, short revents)
 {
@@ -179,9 +218,17 @@ int ward_vmm_add_sources(struct vmm *m, char *err, size_t errlen)
         ward_loop_add(l, m->stop_fd, on_stop, NULL, NULL, 0);
         ward_loop_add(l, m->sig_fd, on_signal, NULL, NULL, 0);
         ward_loop_add(l, m->out_wake_fd, on_output_waits, NULL, NULL, 0);
-        for (unsigned i = 0; i < m->cfg->ndisks; i++)
+        for (unsigned i = 0; i < m->cfg->ndisks; i++) {
                 if (m->disk[i].event_fd >= 0)
                         ward_loop_add(l, m->disk[i].event_fd, on_disk, NULL, NULL, i);
+                struct ward_blk_process *bp = m->bproc[i];
+                if (bp) {
+                        m->bproc_src[i][0] = ward_loop_add(l, ward_blk_process_event_fd(bp),
+                                                           on_blk_answer, NULL, bp, i);
+                        m->bproc_src[i][1] = ward_loop_add(l, ward_blk_process_gone_fd(bp),
+                                                           on_blk_gone, NULL, bp, i);
+                }
+        }
         bind_notifiers(m);
         ward_loop_add(l, STDIN_FILENO, on_stdin, console_wanted, NULL, 0);
         for (unsigned i = 0; i < m->cfg->ndoorbells; i++) {

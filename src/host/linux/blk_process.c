@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The VMM's side of a disk backend process (see ward/host/linux/blk_process.h). */
+#include "ward/host/linux/blk_process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The server's fds in the backend process: mem, to_server, to_client, ctl. */
+#define BACKEND_FD0 3
+
+static _Noreturn void exec_backend(struct ward_blk_process *bp)
+{
+        int src[4] = {bp->port.mem_fd, bp->port.to_server, bp->port.to_client,
+                      bp->port.ctl[WARD_PORT_SERVER]};
+        int tmp[4];
+        for (int k = 0; k < 4; k++)
+                if ((tmp[k] = fcntl(src[k], F_DUPFD_CLOEXEC, BACKEND_FD0 + 4)) < 0)
+                        _exit(126);
+        for (int k = 0; k < 4; k++)
+                if (dup2(tmp[k], BACKEND_FD0 + k) < 0)
+                        _exit(126);
+        char *argv[] = {bp->exe,  "backend", "blk",
+                        "--disk", bp->path,  bp->read_only ? "--read-only" : NULL,
+                        NULL};
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(bp->exe, argv);
+        _exit(127);
+}
+
+/* A new port and a backend process serving it; the client attaches to it. */
+static int start(struct ward_blk_process *bp, char *err, size_t errlen)
+{
+        struct ward_blk_port_layout lay;
+        if (ward_blk_port_layout(&bp->cfg, &lay) != WARD_OK ||
+            ward_port_linux_create(&bp->port, "ward-blk-backend", lay.total, err, errlen))
+                return -1;
+        if (ward_blk_port_format(bp->port.mem, bp->port.size, &bp->cfg) != WARD_OK) {
+                snprintf(err, errlen, "--disk %s: cannot format its port", bp->path);
+                ward_port_linux_close(&bp->port);
+                return -1;
+        }
+        bp->pid = fork();
+        if (bp->pid < 0) {
+                snprintf(err, errlen, "--disk %s: fork: %s", bp->path, strerror(errno));
+                ward_port_linux_close(&bp->port);
+                return -1;
+        }
+        if (bp->pid == 0)
+                exec_backend(bp);
+        ward_port_linux_take_side(&bp->port, WARD_PORT_CLIENT);
+        struct ward_port_notify n = ward_port_linux_notifier(&bp->port, WARD_PORT_CLIENT);
+        ward_blk_port_client_init(&bp->client, bp->port.mem, bp->port.size, &bp->cfg, &n);
+        return 0;
+}
+
+int ward_blk_process_open(struct ward_blk_process *bp, const char *exe, const char *path,
+                          bool read_only, char *err, size_t errlen)
+{
+        struct stat st;
+        bp->pid = -1;
+        bp->port = (struct ward_port_linux){.mem_fd = -1, .ctl = {-1, -1}};
+        errno = 0;
+        if (stat(path, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
+            access(path, read_only ? R_OK : R_OK | W_OK) != 0) {
+                snprintf(err, errlen, "--disk %s: %s", path,
+                         errno ? strerror(errno) : "not a regular file or block device");
+                return -1;
+        }
+        if (snprintf(bp->exe, sizeof(bp->exe), "%s", exe) >= (int)sizeof(bp->exe) ||
+            snprintf(bp->path, sizeof(bp->path), "%s", path) >= (int)sizeof(bp->path)) {
+                snprintf(err, errlen, "--disk %s: path too long", path);
+                return -1;
+        }
+        bp->read_only = read_only;
+        bp->size = (uint64_t)st.st_size;
+        bp->cfg = WARD_BLK_PORT_CONFIG_DEFAULT;
+        return start(bp, err, errlen);
+}
+
+struct ward_blk_backend ward_blk_process_backend(struct ward_blk_process *bp)
+{
+        return ward_blk_port_client_backend(&bp->client);
+}
+
+int ward_blk_process_event_fd(const struct ward_blk_process *bp)
+{
+        return ward_port_linux_event_fd(&bp->port, WARD_PORT_CLIENT);
+}
+
+int ward_blk_process_gone_fd(const struct ward_blk_process *bp)
+{
+        return bp->port.ctl[WARD_PORT_CLIENT];
+}
+
+void ward_blk_process_poll(struct ward_blk_process *bp)
+{
+        uint64_t cnt;
+        if (read(ward_blk_process_event_fd(bp), &cnt, sizeof(cnt)) < 0) {
+                /* nothing new: poll anyway, it is cheap */
+        }
+        ward_blk_port_client_poll(&bp->client);
+}
+
+static void reap(struct ward_blk_process *bp)
+{
+        if (bp->pid > 0) {
+                kill(bp->pid, SIGKILL); /* usually dead already */
+                waitpid(bp->pid, NULL, 0);
+        }
+        bp->pid = -1;
+}
+
+int ward_blk_process_restart(struct ward_blk_process *bp, char *err, size_t errlen)
+{
+        ward_blk_port_client_fail_all(&bp->client);
+        ward_port_linux_close(&bp->port);
+        reap(bp);
+        if (bp->restarts >= WARD_BLK_PROCESS_MAX_RESTARTS) {
+                snprintf(err, errlen,
+                         "--disk %s: the backend failed %u times; the disk stays failed", bp->path,
+                         bp->restarts);
+                return -1;
+        }
+        bp->restarts++;
+        if (start(bp, err, errlen)) {
+                ward_blk_port_client_fail_all(&bp->client); /* failed for good */
+                return -1;
+        }
+        return 0;
+}
+
+void ward_blk_process_close(struct ward_blk_process *bp)
+{
+        ward_port_linux_close(&bp->port); /* the backend reads EOF and exits */
+        if (bp->pid > 0)
+                waitpid(bp->pid, NULL, 0);
+        bp->pid = -1;
+}
