@@ -7,6 +7,7 @@
  * would silently replace.
  */
 #include "parse.h"
+#include "ward/desc/json_strict.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -321,16 +322,14 @@ struct json_object *ward_sysp_json_parse(const char *text, size_t len, struct wa
                              NULL, 0);
                 return NULL;
         }
-        struct json_tokener *tok = json_tokener_new();
-        if (!tok) {
+        enum json_tokener_error jerr;
+        size_t end;
+        bool oom;
+        struct json_object *root = ward_json_parse_strict(text, len, &jerr, &end, &oom);
+        if (oom) {
                 errs->oom = true;
                 return NULL;
         }
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-        struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-        enum json_tokener_error jerr = json_tokener_get_error(tok);
-        size_t end = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
         if (!root || jerr != json_tokener_success) {
                 json_object_put(root);
                 if (jerr == json_tokener_continue)
@@ -351,5 +350,24 @@ struct json_object *ward_sysp_json_parse(const char *text, size_t len, struct wa
                 json_object_put(root);
                 return NULL;
         }
+        return root;
+}
+
+struct json_object *ward_json_parse_strict(const char *text, size_t len,
+                                           enum json_tokener_error *jerr, size_t *end, bool *oom)
+{
+        *jerr = json_tokener_success;
+        *end = 0;
+        *oom = false;
+        struct json_tokener *tok = json_tokener_new();
+        if (!tok) {
+                *oom = true;
+                return NULL;
+        }
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+        *jerr = json_tokener_get_error(tok);
+        *end = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
         return root;
 }

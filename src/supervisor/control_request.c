@@ -4,6 +4,7 @@
  * policy check (docs/control-api.md). control_client.c is the client side.
  */
 #include "ward/supervisor/control_api.h"
+#include "ward/desc/json_strict.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -106,16 +107,14 @@ static struct json_object *request_json(const char *text, size_t len, char *err,
                 fail(err, errlen, "the request is not valid JSON%s%s", "", "");
                 return NULL;
         }
-        struct json_tokener *tok = json_tokener_new();
-        if (!tok) {
+        enum json_tokener_error jerr;
+        size_t end;
+        bool oom;
+        struct json_object *root = ward_json_parse_strict(text, len, &jerr, &end, &oom);
+        if (oom) {
                 fail(err, errlen, "out of memory%s%s", "", "");
                 return NULL;
         }
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-        struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
-        enum json_tokener_error jerr = json_tokener_get_error(tok);
-        size_t end = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
         if (jerr != json_tokener_success || end != len) {
                 json_object_put(root);
                 fail(err, errlen, "the request is not valid JSON%s%s", "", "");

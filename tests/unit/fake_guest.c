@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "fake_guest.h"
 
+#include "ward/virtio/virtio_blk.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,4 +158,24 @@ void fg_driver_init(struct fake_guest *g, struct ward_virtio *v, uint64_t featur
         fg_mmio_write(v, 0x070,
                       WARD_VIRTIO_S_ACKNOWLEDGE | WARD_VIRTIO_S_DRIVER | WARD_VIRTIO_S_FEATURES_OK |
                           WARD_VIRTIO_S_DRIVER_OK);
+}
+
+uint64_t fg_blk_post(struct fake_guest *g, struct ward_virtio *v, uint16_t *next, uint16_t qsize,
+                     uint32_t type, uint64_t sector, uint64_t data, uint32_t len)
+{
+        uint64_t h = fg_alloc(g, 16, 0), st = fg_alloc(g, 1, 0xee);
+        ward_put_le32(fg_ptr(g, h), type);
+        ward_put_le64((uint8_t *)fg_ptr(g, h) + 8, sector);
+        uint16_t d0 = (*next)++ % qsize, d1 = (*next)++ % qsize, d2 = (*next)++ % qsize;
+        uint16_t wr = type == WARD_VIRTIO_BLK_T_IN ? WARD_VRING_DESC_F_WRITE : 0;
+        if (len) {
+                fg_desc(g, 0, d0, h, 16, WARD_VRING_DESC_F_NEXT, d1);
+                fg_desc(g, 0, d1, data, len, (uint16_t)(WARD_VRING_DESC_F_NEXT | wr), d2);
+        } else {
+                fg_desc(g, 0, d0, h, 16, WARD_VRING_DESC_F_NEXT, d2);
+        }
+        fg_desc(g, 0, d2, st, 1, WARD_VRING_DESC_F_WRITE, 0);
+        fg_avail(g, 0, d0);
+        fg_mmio_write(v, 0x050, 0);
+        return st;
 }

@@ -66,4 +66,13 @@ void fg_driver_init(struct fake_guest *g, struct ward_virtio *v, uint64_t featur
 /* The irq callback to pass to ward_virtio_init; opaque is the fake_guest. */
 void fg_irq(void *opaque, bool level);
 
+/*
+ * Posts one virtio-blk request on queue 0 of v (type, sector, a data
+ * buffer of len bytes at gpa data, none when len is 0) in three
+ * descriptors from *next (mod qsize), and notifies. Returns the gpa of its
+ * status byte (0xee until the device writes it).
+ */
+uint64_t fg_blk_post(struct fake_guest *g, struct ward_virtio *v, uint16_t *next, uint16_t qsize,
+                     uint32_t type, uint64_t sector, uint64_t data, uint32_t len);
+
 #endif

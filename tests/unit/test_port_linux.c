@@ -115,22 +115,7 @@ struct vmm {
 
 static uint64_t post(struct vmm *v, uint32_t type, uint64_t sector, uint64_t data, uint32_t len)
 {
-        uint64_t h = fg_alloc(&v->g, 16, 0), st = fg_alloc(&v->g, 1, 0xee);
-        ward_put_le32(fg_ptr(&v->g, h), type);
-        ward_put_le64((uint8_t *)fg_ptr(&v->g, h) + 8, sector);
-        uint16_t d0 = v->next_desc++ % QSIZE, d1 = v->next_desc++ % QSIZE,
-                 d2 = v->next_desc++ % QSIZE;
-        uint16_t wr = type == WARD_VIRTIO_BLK_T_IN ? WARD_VRING_DESC_F_WRITE : 0;
-        if (len) {
-                fg_desc(&v->g, 0, d0, h, 16, WARD_VRING_DESC_F_NEXT, d1);
-                fg_desc(&v->g, 0, d1, data, len, (uint16_t)(WARD_VRING_DESC_F_NEXT | wr), d2);
-        } else {
-                fg_desc(&v->g, 0, d0, h, 16, WARD_VRING_DESC_F_NEXT, d2);
-        }
-        fg_desc(&v->g, 0, d2, st, 1, WARD_VRING_DESC_F_WRITE, 0);
-        fg_avail(&v->g, 0, d0);
-        fg_mmio_write(&v->b.v, 0x050, 0);
-        return st;
+        return fg_blk_post(&v->g, &v->b.v, &v->next_desc, QSIZE, type, sector, data, len);
 }
 
 /* The VMM's event loop, for one request: wait for the server, complete. */

@@ -1,47 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * KVM backend for arm64: the only file that issues KVM ioctls. The in-kernel
- * vGIC (v3, else v2), the architected timer and PSCI (0.2+) are KVM's; ward
- * handles MMIO exits and system events.
+ * The KVM backend, its arm64 part: PSCI 0.2 and the preferred vCPU target,
+ * the in-kernel vGIC (v3 first, then v2), the architected timer (KVM's),
+ * core registers through ONE_REG, and SPI numbering for KVM_IRQ_LINE.
  */
+#include "kvm_internal.h"
 #include "ward/hv/hv_arm64.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
-#define KICK_SIGNAL SIGUSR1
-
-struct ward_hv_vm {
-        int kvm_fd;
-        int vm_fd;
+struct ward_kvm_arch {
         int gic_fd;
         int gic_version;
-        unsigned ncpus;
-        size_t run_size;
         struct kvm_vcpu_init init;
-        /* The coalesced-MMIO ring: a page of the first vCPU's kvm_run mapping. */
-        struct kvm_coalesced_mmio_ring *ring;
-        unsigned ring_max;
-};
-
-struct ward_hv_vcpu {
-        struct ward_hv_vm *vm;
-        unsigned index;
-        int fd;
-        struct kvm_run *run;
-        bool mmio_read_pending;
-        pthread_t thread;
-        bool thread_known;
 };
 
 #define CORE_REG(name)                                                                             \
@@ -49,108 +25,53 @@ struct ward_hv_vcpu {
          (offsetof(struct kvm_regs, name) / sizeof(__u32)))
 #define MPIDR_EL1 ARM64_SYS_REG(3, 0, 0, 0, 5)
 
-static void kick_handler(int sig)
-{
-        (void)sig; /* only here so that the signal interrupts KVM_RUN */
-}
+const char ward_kvm_arch_name[] = "arm64";
 
-static int kvm_vm_create(struct ward_hv_vm **out, unsigned ncpus, char *err, size_t errlen)
+int ward_kvm_arch_vm_init(struct ward_hv_vm *vm, char *err, size_t errlen)
 {
-        struct ward_hv_vm *vm = calloc(1, sizeof(*vm));
-        if (!vm) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
-        }
-        vm->gic_fd = -1;
-        vm->vm_fd = -1;
-        vm->ncpus = ncpus;
-        vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-        if (vm->kvm_fd < 0) {
-                snprintf(err, errlen, "cannot open /dev/kvm: %s (is KVM enabled on this host?)",
-                         strerror(errno));
-                goto fail;
-        }
-        if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
-                snprintf(err, errlen, "/dev/kvm speaks an unknown API version");
-                goto fail;
-        }
         static const struct {
                 long cap;
                 const char *name;
         } needed[] = {
-            {KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2"}, {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
-            {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},       {KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG"},
+            {KVM_CAP_ARM_PSCI_0_2, "KVM_CAP_ARM_PSCI_0_2"},
+            {KVM_CAP_ONE_REG, "KVM_CAP_ONE_REG"},
             {KVM_CAP_DEVICE_CTRL, "KVM_CAP_DEVICE_CTRL"},
         };
         for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
                 if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
                         snprintf(err, errlen, "/dev/kvm lacks %s", needed[i].name);
-                        goto fail;
+                        return -1;
                 }
         }
-        int max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
-        if (max_vcpus > 0 && ncpus > (unsigned)max_vcpus) {
-                snprintf(err, errlen, "KVM allows at most %d vCPUs, %u asked", max_vcpus, ncpus);
-                goto fail;
-        }
-        vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-        if (vm->vm_fd < 0) {
-                snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
-                goto fail;
-        }
-        int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-        if (sz <= 0) {
-                snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
-                goto fail;
-        }
-        vm->run_size = (size_t)sz;
-        if (ioctl(vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &vm->init) < 0) {
-                snprintf(err, errlen, "KVM_ARM_PREFERRED_TARGET: %s", strerror(errno));
-                goto fail;
-        }
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return EINTR */
-        sigaction(KICK_SIGNAL, &sa, NULL);
-        *out = vm;
-        return 0;
-fail:
-        if (vm->vm_fd >= 0)
-                close(vm->vm_fd);
-        if (vm->kvm_fd >= 0)
-                close(vm->kvm_fd);
-        free(vm);
-        return -1;
-}
-
-static void kvm_vm_destroy(struct ward_hv_vm *vm)
-{
-        if (!vm)
-                return;
-        if (vm->gic_fd >= 0)
-                close(vm->gic_fd);
-        close(vm->vm_fd);
-        close(vm->kvm_fd);
-        free(vm);
-}
-
-static int kvm_map_memory(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
-                          void *hva, unsigned flags, char *err, size_t errlen)
-{
-        bool read_only = flags & WARD_HV_MEM_READONLY;
-        if (read_only && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
-                snprintf(err, errlen, "this KVM has no read-only memory slots");
+        vm->arch = calloc(1, sizeof(*vm->arch));
+        if (!vm->arch) {
+                snprintf(err, errlen, "out of memory");
                 return -1;
         }
-        struct kvm_userspace_memory_region r = {
-            .slot = slot,
-            .flags = read_only ? KVM_MEM_READONLY : 0,
-            .guest_phys_addr = gpa,
-            .memory_size = size,
-            .userspace_addr = (uint64_t)(uintptr_t)hva,
-        };
-        if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-                snprintf(err, errlen, "%s", strerror(errno));
+        vm->arch->gic_fd = -1;
+        if (ioctl(vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &vm->arch->init) < 0) {
+                snprintf(err, errlen, "KVM_ARM_PREFERRED_TARGET: %s", strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+void ward_kvm_arch_vm_destroy(struct ward_hv_vm *vm)
+{
+        if (vm->arch && vm->arch->gic_fd >= 0)
+                close(vm->arch->gic_fd);
+        free(vm->arch);
+        vm->arch = NULL;
+}
+
+int ward_kvm_arch_vcpu_init(struct ward_hv_vcpu *v, char *err, size_t errlen)
+{
+        struct kvm_vcpu_init init = v->vm->arch->init;
+        init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+        if (v->index > 0)
+                init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF; /* until PSCI CPU_ON */
+        if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0) {
+                snprintf(err, errlen, "KVM_ARM_VCPU_INIT %u: %s", v->index, strerror(errno));
                 return -1;
         }
         return 0;
@@ -196,8 +117,8 @@ static int try_gic(struct ward_hv_vm *vm, struct ward_hv_gic *chip, int version)
                 close(fd);
                 return -1;
         }
-        vm->gic_fd = fd;
-        vm->gic_version = version;
+        vm->arch->gic_fd = fd;
+        vm->arch->gic_version = version;
         chip->gic_version = version;
         return 0;
 }
@@ -213,55 +134,11 @@ static int kvm_irqchip_create(struct ward_hv_vm *vm, struct ward_hv_gic *chip, c
 
 static int kvm_irqchip_finalize(struct ward_hv_vm *vm, char *err, size_t errlen)
 {
-        if (gic_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL)) {
+        if (gic_attr(vm->arch->gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT,
+                     NULL)) {
                 snprintf(err, errlen, "vGIC init: %s", strerror(errno));
                 return -1;
         }
-        return 0;
-}
-
-static int kvm_vcpu_create(struct ward_hv_vm *vm, unsigned index, struct ward_hv_vcpu **out,
-                           char *err, size_t errlen)
-{
-        struct ward_hv_vcpu *v = calloc(1, sizeof(*v));
-        if (!v) {
-                snprintf(err, errlen, "out of memory");
-                return -1;
-        }
-        v->vm = vm;
-        v->index = index;
-        v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, index);
-        if (v->fd < 0) {
-                snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", index, strerror(errno));
-                free(v);
-                return -1;
-        }
-        v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
-        if (v->run == MAP_FAILED) {
-                snprintf(err, errlen, "mmap kvm_run: %s", strerror(errno));
-                close(v->fd);
-                free(v);
-                return -1;
-        }
-        int ring_page = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
-        long page = sysconf(_SC_PAGESIZE);
-        if (index == 0 && ring_page > 0 && (size_t)(ring_page + 1) * (size_t)page <= vm->run_size) {
-                vm->ring = (void *)((uint8_t *)v->run + (size_t)ring_page * (size_t)page);
-                vm->ring_max = (unsigned)(((size_t)page - sizeof(struct kvm_coalesced_mmio_ring)) /
-                                          sizeof(struct kvm_coalesced_mmio));
-        }
-        struct kvm_vcpu_init init = vm->init;
-        init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
-        if (index > 0)
-                init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF; /* until PSCI CPU_ON */
-        if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0) {
-                snprintf(err, errlen, "KVM_ARM_VCPU_INIT %u: %s", index, strerror(errno));
-                munmap(v->run, vm->run_size);
-                close(v->fd);
-                free(v);
-                return -1;
-        }
-        *out = v;
         return 0;
 }
 
@@ -298,158 +175,20 @@ static int kvm_get_reg(struct ward_hv_vcpu *v, enum ward_arm64_reg reg, uint64_t
         return ioctl(v->fd, KVM_GET_ONE_REG, &r) < 0 ? -1 : 0;
 }
 
-static uint64_t current_pc(struct ward_hv_vcpu *v)
+uint64_t ward_kvm_arch_pc(struct ward_hv_vcpu *v)
 {
         uint64_t pc = 0;
         kvm_get_reg(v, WARD_ARM64_REG_PC, &pc);
         return pc;
 }
 
-static int kvm_vcpu_run(struct ward_hv_vcpu *v, struct ward_hv_exit *exit)
-{
-        struct kvm_run *run = v->run;
-        if (!__atomic_load_n(&v->thread_known, __ATOMIC_ACQUIRE)) {
-                v->thread = pthread_self();
-                /* Published with release: vcpu_kick reads thread after seeing this. */
-                __atomic_store_n(&v->thread_known, true, __ATOMIC_RELEASE);
-        }
-        if (v->mmio_read_pending) {
-                memcpy(run->mmio.data, exit->data, sizeof(run->mmio.data));
-                v->mmio_read_pending = false;
-        }
-        for (;;) {
-                int rc = ioctl(v->fd, KVM_RUN, 0);
-                if (rc < 0) {
-                        if (errno == EINTR || errno == EAGAIN) {
-                                __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-                                exit->kind = WARD_HV_EXIT_KICKED;
-                                return 0;
-                        }
-                        exit->kind = WARD_HV_EXIT_ERROR;
-                        exit->pc = current_pc(v);
-                        snprintf(exit->reason, sizeof(exit->reason), "KVM_RUN failed: %s",
-                                 strerror(errno));
-                        return 0;
-                }
-                switch (run->exit_reason) {
-                case KVM_EXIT_MMIO:
-                        exit->kind = WARD_HV_EXIT_MMIO;
-                        exit->addr = run->mmio.phys_addr;
-                        exit->len = run->mmio.len;
-                        exit->is_write = run->mmio.is_write;
-                        memcpy(exit->data, run->mmio.data, sizeof(exit->data));
-                        v->mmio_read_pending = !run->mmio.is_write;
-                        return 0;
-                case KVM_EXIT_SYSTEM_EVENT:
-                        if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
-                                exit->kind = WARD_HV_EXIT_SHUTDOWN;
-                                return 0;
-                        }
-                        if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
-                                exit->kind = WARD_HV_EXIT_RESET;
-                                return 0;
-                        }
-                        exit->kind = WARD_HV_EXIT_ERROR;
-                        exit->pc = current_pc(v);
-                        snprintf(exit->reason, sizeof(exit->reason),
-                                 "guest system event %u (crash)", run->system_event.type);
-                        return 0;
-                case KVM_EXIT_INTR:
-                        exit->kind = WARD_HV_EXIT_KICKED;
-                        return 0;
-                case KVM_EXIT_FAIL_ENTRY:
-                        exit->kind = WARD_HV_EXIT_ERROR;
-                        exit->pc = current_pc(v);
-                        snprintf(exit->reason, sizeof(exit->reason),
-                                 "KVM_EXIT_FAIL_ENTRY (hardware reason 0x%llx)",
-                                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-                        return 0;
-                case KVM_EXIT_INTERNAL_ERROR:
-                        exit->kind = WARD_HV_EXIT_ERROR;
-                        exit->pc = current_pc(v);
-                        snprintf(exit->reason, sizeof(exit->reason),
-                                 "KVM_EXIT_INTERNAL_ERROR (suberror %u)", run->internal.suberror);
-                        return 0;
-                default:
-                        exit->kind = WARD_HV_EXIT_ERROR;
-                        exit->pc = current_pc(v);
-                        snprintf(exit->reason, sizeof(exit->reason), "unexpected KVM exit %u",
-                                 run->exit_reason);
-                        return 0;
-                }
-        }
-}
-
-static void kvm_vcpu_kick(struct ward_hv_vcpu *v)
-{
-        __atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&v->thread_known, __ATOMIC_ACQUIRE))
-                pthread_kill(v->thread, KICK_SIGNAL);
-}
-
-static void kvm_vcpu_destroy(struct ward_hv_vcpu *v)
-{
-        if (!v)
-                return;
-        munmap(v->run, v->vm->run_size);
-        close(v->fd);
-        free(v);
-}
-
-static int kvm_irq_line(struct ward_hv_vm *vm, unsigned spi, bool level)
+int ward_kvm_arch_irq_line(struct ward_hv_vm *vm, unsigned spi, bool level)
 {
         struct kvm_irq_level l = {
             .irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (spi + 32),
             .level = level,
         };
         return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -1 : 0;
-}
-
-static int kvm_irq_bind(struct ward_hv_vm *vm, unsigned spi, int fd)
-{
-        /* The vGIC's default routing maps GSI n to SPI n (INTID n + 32). */
-        struct kvm_irqfd irqfd = {.fd = (uint32_t)fd, .gsi = spi};
-        return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -1 : 0;
-}
-
-static int kvm_mmio_bind(struct ward_hv_vm *vm, uint64_t addr, uint32_t datamatch, int fd)
-{
-        struct kvm_ioeventfd io = {
-            .datamatch = datamatch,
-            .addr = addr,
-            .len = 4,
-            .fd = fd,
-            .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
-        };
-        return ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -1 : 0;
-}
-
-static int kvm_mmio_coalesce(struct ward_hv_vm *vm, uint64_t addr, uint64_t size)
-{
-        if (!vm->ring)
-                return -1;
-        struct kvm_coalesced_mmio_zone z = {.addr = addr, .size = (uint32_t)size};
-        return ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &z) < 0 ? -1 : 0;
-}
-
-static void kvm_mmio_drain(struct ward_hv_vm *vm,
-                           void (*write)(void *opaque, uint64_t addr, const void *data,
-                                         unsigned len),
-                           void *opaque)
-{
-        struct kvm_coalesced_mmio_ring *r = vm->ring;
-        if (!r)
-                return;
-        /* KVM fills [first, last); we consume from first. Bound both by ring_max. */
-        uint32_t last = __atomic_load_n(&r->last, __ATOMIC_ACQUIRE);
-        uint32_t first = r->first;
-        while (first != last && first < vm->ring_max && last < vm->ring_max) {
-                struct kvm_coalesced_mmio *e = &r->coalesced_mmio[first];
-                unsigned len = e->len <= sizeof(e->data) ? e->len : sizeof(e->data);
-                write(opaque, e->phys_addr, e->data, len);
-                first = (first + 1) % vm->ring_max;
-                __atomic_store_n(&r->first, first, __ATOMIC_RELEASE);
-        }
 }
 
 static const struct ward_hv_arm64_ops kvm_arm64_ext = {
@@ -459,25 +198,4 @@ static const struct ward_hv_arm64_ops kvm_arm64_ext = {
     .get_reg = kvm_get_reg,
 };
 
-static const struct ward_hv_ops kvm_arm64_ops = {
-    .name = "kvm",
-    .arch = "arm64",
-    .arch_ops = &kvm_arm64_ext,
-    .vm_create = kvm_vm_create,
-    .vm_destroy = kvm_vm_destroy,
-    .map_memory = kvm_map_memory,
-    .vcpu_create = kvm_vcpu_create,
-    .vcpu_run = kvm_vcpu_run,
-    .vcpu_kick = kvm_vcpu_kick,
-    .vcpu_destroy = kvm_vcpu_destroy,
-    .irq_line = kvm_irq_line,
-    .irq_bind_notifier = kvm_irq_bind,
-    .mmio_bind_notifier = kvm_mmio_bind,
-    .mmio_coalesce = kvm_mmio_coalesce,
-    .mmio_drain = kvm_mmio_drain,
-};
-
-const struct ward_hv_ops *ward_hv_default(void)
-{
-        return &kvm_arm64_ops;
-}
+const void *const ward_kvm_arch_ops = &kvm_arm64_ext;
