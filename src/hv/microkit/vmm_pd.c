@@ -16,6 +16,7 @@
 
 #include "guest_layout.h"
 #include "hv_microkit.h"
+#include "sel4_runner.h"
 
 #include "ward/arch/arm64/arm64_map.h"
 #include "ward/port/port_blk.h"
@@ -57,64 +58,12 @@ static const struct ward_vm_config config = {
 static struct ward_vm vm;
 static struct ward_console_port serial;
 static struct ward_blk_port_client blk_port;
-static uint64_t console_dropped;
-
-/* ---- console output to the serial PD ---- */
-
-/*
- * Console output arrives one byte per trapped UART write. Notifying the
- * serial PD for each byte would cost two context switches per byte, so the
- * notification is deferred: it goes out at a newline, when 512 bytes wait,
- * and after any trap that is not the UART's data or line-status register
- * (the guest polls those per byte; anything else, such as the timer tick or
- * the driver's IER write at the end of a console write, means a pause).
- */
-static bool serial_pending;
-static uint32_t serial_bytes;
-
-static void notify_serial(void *o)
-{
-        (void)o;
-        serial_pending = true;
-}
-
-static void flush_serial(void)
-{
-        if (serial_pending) {
-                serial_pending = false;
-                serial_bytes = 0;
-                microkit_notify(CH_SERIAL);
-        }
-}
 
 static void console_out(void *host, unsigned con, const void *buf, uint32_t len)
 {
         (void)host;
-        if (con != 0)
-                return; /* doorbells need channels of their own (not built yet) */
-        const uint8_t *b = buf;
-        bool newline = false;
-        for (uint32_t i = 0; i < len && !newline; i++)
-                newline = b[i] == '\n';
-        /*
-         * A virtio-console batch can be larger than the ring's free space.
-         * The serial PD has the higher priority, so notifying it runs it at
-         * once and it empties the ring; a few rounds are enough for any
-         * batch the ring can hold, and what still does not fit is counted.
-         */
-        for (unsigned round = 0; len > 0; round++) {
-                uint32_t n = ward_console_port_write(&serial, b, len);
-                b += n;
-                len -= n;
-                serial_bytes += n;
-                if (len == 0 || round == 8)
-                        break;
-                serial_pending = true;
-                flush_serial();
-        }
-        console_dropped += len;
-        if (newline || serial_bytes >= 512)
-                flush_serial();
+        if (con == 0) /* doorbells need channels of their own (not built yet) */
+                ward_sel4_serial_write(&serial, buf, len);
 }
 
 static uint32_t console_in(void *opaque, const void *buf, uint32_t len)
@@ -158,42 +107,6 @@ static void *alloc(void *host, size_t size)
         return p; /* zero: static storage, never handed out twice */
 }
 
-/*
- * Entropy: there is no hardware source on this board, so the backend is
- * xoshiro256** seeded from 32 bytes the build drew from the build host's
- * /dev/urandom (the counter is not readable from a PD: reading it traps).
- * Every boot of one image gives the guest the same bytes: this is not
- * cryptographic randomness, and an entropy PD on a real source replaces it.
- */
-static uint64_t rng_s[4];
-
-static uint64_t rotl(uint64_t x, int k)
-{
-        return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(void)
-{
-        uint64_t r = rotl(rng_s[1] * 5, 7) * 9, t = rng_s[1] << 17;
-        rng_s[2] ^= rng_s[0];
-        rng_s[3] ^= rng_s[1];
-        rng_s[1] ^= rng_s[2];
-        rng_s[0] ^= rng_s[3];
-        rng_s[2] ^= t;
-        rng_s[3] = rotl(rng_s[3], 45);
-        return r;
-}
-
-static uint32_t rng_fill(void *o, void *buf, uint32_t len)
-{
-        (void)o;
-        for (uint32_t i = 0; i < len; i += 8) {
-                uint64_t r = rng_next();
-                memcpy((uint8_t *)buf + i, &r, len - i < 8 ? len - i : 8);
-        }
-        return len;
-}
-
 static void notify_blk(void *o)
 {
         (void)o;
@@ -217,10 +130,7 @@ static int backend(void *host, const struct ward_device_type *t, unsigned index,
                 return 0;
         }
         if (t->cls == WARD_DEVICE_ENTROPY) {
-                memcpy(rng_s, _guest_seed,
-                       WARD_MIN(sizeof(rng_s), (size_t)(_guest_seed_end - _guest_seed)));
-                rng_s[3] |= 1; /* never all zero */
-                be->rng = (struct ward_rng_backend){rng_fill, NULL};
+                be->rng = ward_sel4_entropy(_guest_seed, (size_t)(_guest_seed_end - _guest_seed));
                 return 0;
         }
         ward_fmt(err, errlen, "device %s %u: no backend PD", t->name, index);
@@ -261,7 +171,7 @@ static int write_dt(void *host, const void *dt, void *dst, size_t room, char *er
 static void stop(const char *why)
 {
         ward_microkit_stop_all(why);
-        if (console_dropped)
+        if (ward_sel4_serial_dropped)
                 microkit_dbg_puts("ward: console bytes were lost (the serial PD was full)\n");
 }
 
@@ -269,7 +179,7 @@ void init(void)
 {
         char err[160];
         microkit_dbg_puts("ward: seL4 Microkit VMM starting\n");
-        struct ward_port_notify sn = {notify_serial, NULL};
+        struct ward_port_notify sn = {ward_sel4_serial_pending, NULL};
         ward_console_port_init(&serial, (void *)serial_port_vaddr, SERIAL_PORT_BYTES,
                                SERIAL_RING_BYTES, WARD_PORT_CLIENT, &sn);
         struct ward_vm_images img = {
@@ -297,7 +207,7 @@ void notified(microkit_channel ch)
                 ward_console_port_poll(&serial, console_in, NULL);
         else if (ch == CH_BLK)
                 ward_blk_port_client_poll(&blk_port);
-        flush_serial();
+        ward_sel4_serial_flush();
 }
 
 seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo *reply)
@@ -309,7 +219,7 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
         /* The UART's data (0) and line-status (5) registers are polled per byte. */
         if (label != seL4_Fault_VMFault ||
             (addr != WARD_ARM64_UART_BASE && addr != WARD_ARM64_UART_BASE + 5))
-                flush_serial();
+                ward_sel4_serial_flush();
         if (r == WARD_MICROKIT_RESUME) {
                 *reply = microkit_msginfo_new(0, 0);
                 return seL4_True;
