@@ -9,9 +9,34 @@
 #ifndef STUB_SERIAL_CONSOLE /* check-sel4-types builds both console choices */
 #define GUEST_VIRTIO_CONSOLE_BASE 0xa000000ull
 #define GUEST_VIRTIO_CONSOLE_SPI 16
-#endif
+#define GUEST_VIRTIO_COUNT 3
+#define GUEST_VIRTIO_WINDOWS                                                                       \
+        {                                                                                          \
+                0xa000000ull, 0xa000200ull, 0xa000400ull                                           \
+        }
+#define GUEST_VIRTIO_TYPES                                                                         \
+        {                                                                                          \
+                "console", "blk", "rng"                                                            \
+        }
 #define GUEST_VIRTIO_BLK_BASE 0xa000200ull
 #define GUEST_VIRTIO_BLK_SPI 17
+#define GUEST_VIRTIO_RNG_BASE 0xa000400ull
+#define GUEST_VIRTIO_RNG_SPI 18
+#else
+#define GUEST_VIRTIO_COUNT 2
+#define GUEST_VIRTIO_WINDOWS                                                                       \
+        {                                                                                          \
+                0xa000000ull, 0xa000200ull                                                         \
+        }
+#define GUEST_VIRTIO_TYPES                                                                         \
+        {                                                                                          \
+                "blk", "rng"                                                                       \
+        }
+#define GUEST_VIRTIO_BLK_BASE 0xa000000ull
+#define GUEST_VIRTIO_BLK_SPI 16
+#define GUEST_VIRTIO_RNG_BASE 0xa000200ull
+#define GUEST_VIRTIO_RNG_SPI 17
+#endif
 #define SERIAL_PORT_BYTES 0x4000
 #define SERIAL_RING_BYTES 4096
 #define BLK_PORT_BYTES 0x400000

@@ -12,8 +12,10 @@
  * backend file, and leaves this one alone.
  *
  * Backends: hv/kvm (Linux ioctls, a run loop per vCPU thread) and
- * hv/microkit (seL4; fault-driven: a fault becomes a struct ward_hv_exit
- * handed to the same dispatch, ward_vm_exit(), so vcpu_run is NULL).
+ * hv/microkit (seL4; fault-driven, so vcpu_run is NULL: the backend decodes
+ * a fault itself, sends MMIO to the VM's bus, the same bus ward_vm_exit()
+ * dispatches to, and turns power-off, reset and fatal faults into a struct
+ * ward_hv_exit for ward_vm_exit()).
  */
 #ifndef WARD_HV_H
 #define WARD_HV_H

@@ -11,7 +11,9 @@
  *
  * Order of calls: ward_vm_create() (memory, interrupt controller, vCPUs,
  * devices), then ward_vm_boot() (images, device tree, boot registers),
- * then run: every exit goes to ward_vm_exit(). ward_vm_destroy() at the
+ * then run: every exit of a run-loop backend goes to ward_vm_exit(); a
+ * fault-driven backend (seL4) decodes MMIO onto vm->bus itself and hands
+ * ward_vm_exit() the rest. ward_vm_destroy() at the
  * end, also after a failed create. The runner serialises calls (one lock).
  */
 #ifndef WARD_VM_H

@@ -178,6 +178,10 @@ static int kvm_vcpu_run(struct ward_hv_vcpu *v, struct ward_hv_exit *exit)
                 memcpy(run->mmio.data, exit->data, sizeof(run->mmio.data));
                 v->mmio_read_pending = false;
         }
+        if (v->io_read_pending) {
+                memcpy((uint8_t *)run + run->io.data_offset, exit->data, run->io.size);
+                v->io_read_pending = false;
+        }
         for (;;) {
                 int rc = ioctl(v->fd, KVM_RUN, 0);
                 if (rc < 0) {
@@ -200,6 +204,25 @@ static int kvm_vcpu_run(struct ward_hv_vcpu *v, struct ward_hv_exit *exit)
                         exit->is_write = run->mmio.is_write;
                         memcpy(exit->data, run->mmio.data, sizeof(exit->data));
                         v->mmio_read_pending = !run->mmio.is_write;
+                        return 0;
+                case KVM_EXIT_IO:
+                        /* One access at a time; string I/O (count > 1) is not taken. */
+                        if (run->io.count != 1 || run->io.size > sizeof(exit->data) ||
+                            run->io.data_offset > v->vm->run_size - run->io.size) {
+                                exit->kind = WARD_HV_EXIT_ERROR;
+                                exit->pc = ward_kvm_arch_pc(v);
+                                snprintf(exit->reason, sizeof(exit->reason),
+                                         "port I/O at 0x%x: %u accesses of %u bytes", run->io.port,
+                                         run->io.count, run->io.size);
+                                return 0;
+                        }
+                        exit->kind = WARD_HV_EXIT_IO;
+                        exit->addr = run->io.port;
+                        exit->len = run->io.size;
+                        exit->is_write = run->io.direction == KVM_EXIT_IO_OUT;
+                        memset(exit->data, 0, sizeof(exit->data));
+                        memcpy(exit->data, (uint8_t *)run + run->io.data_offset, run->io.size);
+                        v->io_read_pending = !exit->is_write;
                         return 0;
                 case KVM_EXIT_SYSTEM_EVENT:
                         if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {

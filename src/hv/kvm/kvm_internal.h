@@ -34,6 +34,7 @@ struct ward_hv_vcpu {
         int fd;
         struct kvm_run *run;
         bool mmio_read_pending;
+        bool io_read_pending; /* a port-I/O read: its data goes back at io.data_offset */
         pthread_t thread;
         bool thread_known;
 };

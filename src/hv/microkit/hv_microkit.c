@@ -17,7 +17,6 @@
 #include "ward/arch/arm64/arm64_trap.h"
 #include "ward/arch/arm64/arm64_vgic.h"
 #include "ward/machine/uart16550.h"
-#include "ward/virtio/virtio.h"
 
 #define GIC_LIST_REGS 4 /* QEMU's GICv2 virtual CPU interface has 4 */
 #define PPI_VTIMER 27

@@ -166,6 +166,27 @@ static int write_dt(void *host, const void *dt, void *dst, size_t room, char *er
         return 0;
 }
 
+/*
+ * The device tree is the blob `ward dtb` wrote on the build host from its
+ * --virtio list; the VM core placed the devices from this config. Both
+ * must agree window for window, or the guest drives the wrong device.
+ */
+static bool windows_match(void)
+{
+        static const uint64_t dt_windows[] = GUEST_VIRTIO_WINDOWS;
+        static const char *const dt_types[] = GUEST_VIRTIO_TYPES;
+        if (vm.ndev != GUEST_VIRTIO_COUNT)
+                return false;
+        for (unsigned i = 0; i < vm.ndev; i++) {
+                const char *t = vm.dev[i].type->name;
+                size_t n = strlen(t);
+                if (vm.dev[i].base != dt_windows[i] || strlen(dt_types[i]) != n ||
+                    memcmp(t, dt_types[i], n) != 0)
+                        return false;
+        }
+        return true;
+}
+
 /* ---- entry points ---- */
 
 static void stop(const char *why)
@@ -189,15 +210,23 @@ void init(void)
             .load = load,
             .write_dt = write_dt,
         };
-        if (ward_vm_create(&vm, &config, &ward_hv_microkit, &host_ops, NULL, err, sizeof(err)) ||
-            ward_vm_boot(&vm, &img, err, sizeof(err))) {
-                microkit_dbg_puts("ward: ");
-                microkit_dbg_puts(err);
-                microkit_dbg_puts("\n");
-                return;
+        if (ward_vm_create(&vm, &config, &ward_hv_microkit, &host_ops, NULL, err, sizeof(err)))
+                goto fail;
+        if (!windows_match()) {
+                ward_fmt(err, sizeof(err),
+                         "the device tree and the VM place the virtio devices "
+                         "differently (rebuild the image)");
+                goto fail;
         }
+        if (ward_vm_boot(&vm, &img, err, sizeof(err)))
+                goto fail;
         ward_microkit_start(0);
         microkit_dbg_puts("ward: guest started\n");
+        return;
+fail:
+        microkit_dbg_puts("ward: ");
+        microkit_dbg_puts(err);
+        microkit_dbg_puts("\n");
 }
 
 void notified(microkit_channel ch)
