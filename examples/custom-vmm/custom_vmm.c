@@ -63,7 +63,7 @@ static void release(void *h, void *p)
         free(p);
 }
 
-static int backend(void *h, const struct ward_device_type *t, unsigned index, void *state,
+static int backend(void *h, const struct ward_device_type *t, unsigned index,
                    union ward_backend *be, struct ward_device_params *p, char *err, size_t n)
 {
         struct my_vmm *m = h;
@@ -71,7 +71,7 @@ static int backend(void *h, const struct ward_device_type *t, unsigned index, vo
                 snprintf(err, n, "no backend for device %s", t->name);
                 return -1;
         }
-        be->blk = ward_blk_file_backend(&m->disk, state);
+        be->blk = ward_blk_file_backend(&m->disk);
         *p = (struct ward_device_params){m->disk.size, false, "custom-disk"};
         return 0;
 }

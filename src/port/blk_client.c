@@ -33,17 +33,11 @@ int ward_blk_port_client_init(struct ward_blk_port_client *c, void *mem, size_t 
         return WARD_OK;
 }
 
-/* The progress record of a device request, or NULL if it is not one of a device's slots. */
+/* The progress record of an I/O, by its slot (the contract: no two out share one). */
 static struct ward_blk_port_progress *progress_of(struct ward_blk_port_client *c,
-                                                  struct ward_blk_req *r)
+                                                  const struct ward_blk_io *r)
 {
-        if (!r->dev)
-                return NULL;
-        /* Device requests live in dev->req[]; blk_file indexes them the same way. */
-        ptrdiff_t i = r - r->dev->req;
-        if (i < 0 || i >= (ptrdiff_t)WARD_BLK_QUEUE_SIZE)
-                return NULL;
-        return &c->progress[i];
+        return r->slot < WARD_BLK_QUEUE_SIZE ? &c->progress[r->slot] : NULL;
 }
 
 static uint8_t *buffer(struct ward_blk_port_client *c, uint16_t buf)
@@ -51,7 +45,7 @@ static uint8_t *buffer(struct ward_blk_port_client *c, uint16_t buf)
         return c->data + (size_t)buf * c->cfg.buf_bytes;
 }
 
-static struct ward_blk_req *fifo_front(const struct ward_blk_port_client *c)
+static const struct ward_blk_io *fifo_front(const struct ward_blk_port_client *c)
 {
         return c->fifo[c->fifo_head];
 }
@@ -65,29 +59,29 @@ static void fifo_pop(struct ward_blk_port_client *c)
 /*
  * The port can no longer be trusted (a ring's indices were corrupted): fail
  * every request we hold. Each request is detached from our state before
- * ward_vblk_complete(), which may re-enter submit (that now fails at once).
+ * ward_blk_io_complete(), which may re-enter submit (that now fails at once).
  */
 static void port_broken(struct ward_blk_port_client *c)
 {
         c->broken = true;
         while (c->fifo_count > 0) {
-                struct ward_blk_req *r = fifo_front(c);
+                const struct ward_blk_io *r = fifo_front(c);
                 struct ward_blk_port_progress *p = progress_of(c, r);
                 fifo_pop(c);
                 p->waiting = false;
                 p->failed = true;
                 if (p->outstanding == 0)
-                        ward_vblk_complete(r, -1);
+                        ward_blk_io_complete(r, -1);
         }
         for (uint32_t s = 0; s < c->cfg.ring_slots; s++) {
                 struct ward_blk_port_chunk *ch = &c->chunk[s];
                 if (!ch->busy)
                         continue;
                 ch->busy = false;
-                struct ward_blk_port_progress *p = progress_of(c, ch->req);
+                struct ward_blk_port_progress *p = progress_of(c, ch->io);
                 p->failed = true;
                 if (--p->outstanding == 0 && !p->waiting)
-                        ward_vblk_complete(ch->req, -1);
+                        ward_blk_io_complete(ch->io, -1);
         }
 }
 
@@ -105,7 +99,7 @@ static void pump(struct ward_blk_port_client *c)
 {
         bool pushed = false;
         while (c->fifo_count > 0 && !c->broken) {
-                struct ward_blk_req *r = fifo_front(c);
+                const struct ward_blk_io *r = fifo_front(c);
                 struct ward_blk_port_progress *p = progress_of(c, r);
                 bool flush = r->type == WARD_VIRTIO_BLK_T_FLUSH;
                 if (c->nfree_slot == 0 || (!flush && c->nfree_buf == 0)) {
@@ -147,7 +141,7 @@ static void pump(struct ward_blk_port_client *c)
                 if (!flush)
                         c->nfree_buf--;
                 *ch = (struct ward_blk_port_chunk){
-                    .req = r,
+                    .io = r,
                     .req_off = p->submitted,
                     .len = len,
                     .buf = buf,
@@ -167,7 +161,7 @@ static void pump(struct ward_blk_port_client *c)
                 ward_port_notify(&c->notify);
 }
 
-static int client_submit(void *opaque, struct ward_blk_req *r)
+static int client_submit(void *opaque, const struct ward_blk_io *r)
 {
         struct ward_blk_port_client *c = opaque;
         if (c->broken)
@@ -179,7 +173,7 @@ static int client_submit(void *opaque, struct ward_blk_req *r)
         case WARD_VIRTIO_BLK_T_IN:
         case WARD_VIRTIO_BLK_T_OUT:
                 if (r->len == 0) {
-                        ward_vblk_complete(r, 0); /* nothing to move */
+                        ward_blk_io_complete(r, 0); /* nothing to move */
                         return 0;
                 }
                 break;
@@ -214,7 +208,7 @@ static void handle_response(struct ward_blk_port_client *c, const struct ward_bl
                 return;
         }
         struct ward_blk_port_chunk *ch = &c->chunk[slot];
-        struct ward_blk_req *r = ch->req;
+        const struct ward_blk_io *r = ch->io;
         struct ward_blk_port_progress *p = progress_of(c, r);
         bool ok = m->status == WARD_BLK_PORT_S_OK;
         if (m->status > WARD_BLK_PORT_S_BADREQ || (ok && m->len != ch->len)) {
@@ -232,7 +226,7 @@ static void handle_response(struct ward_blk_port_client *c, const struct ward_bl
         if (!ok)
                 p->failed = true;
         if (--p->outstanding == 0 && !p->waiting)
-                ward_vblk_complete(r, p->failed ? -1 : 0);
+                ward_blk_io_complete(r, p->failed ? -1 : 0);
 }
 
 int ward_blk_port_client_poll(struct ward_blk_port_client *c)

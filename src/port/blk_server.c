@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The block port's server: the backend side (a driver PD or process), no device code. */
+/*
+ * The block port's server: the backend side (a driver PD or process), no
+ * device code. It serves each request either at once through disk ops (a
+ * RAM disk), or through a block backend that completes later by id (a file
+ * through io_uring).
+ */
 #include "ward/port/port_blk.h"
+
+static void backend_done(void *dev, uint32_t id, int status);
 
 int ward_blk_port_server_init(struct ward_blk_port_server *s, void *mem, size_t mem_bytes,
                               const struct ward_blk_port_config *cfg, uint64_t disk_bytes,
@@ -23,6 +30,88 @@ int ward_blk_port_server_init(struct ward_blk_port_server *s, void *mem, size_t 
         s->disk = disk;
         s->notify = *notify;
         return WARD_OK;
+}
+
+/* Disk ops that are never called: the backend serves instead. */
+static int no_read(void *o, uint64_t off, void *buf, uint32_t len)
+{
+        (void)o, (void)off, (void)buf, (void)len;
+        return -1;
+}
+
+int ward_blk_port_server_init_backend(struct ward_blk_port_server *s, void *mem, size_t mem_bytes,
+                                      const struct ward_blk_port_config *cfg, uint64_t disk_bytes,
+                                      const struct ward_blk_backend *be,
+                                      const struct ward_port_notify *notify)
+{
+        static const struct ward_blk_port_disk_ops none = {no_read, NULL, NULL};
+        int rc = ward_blk_port_server_init(s, mem, mem_bytes, cfg, disk_bytes, &none, NULL, notify);
+        if (rc != WARD_OK)
+                return rc;
+        s->async = true;
+        s->be = *be;
+        s->done = (struct ward_blk_done){backend_done, s};
+        return WARD_OK;
+}
+
+/* Pushes a response; a ring the client stopped reading breaks the port. */
+static void respond(struct ward_blk_port_server *s, const struct ward_blk_port_msg_resp *r)
+{
+        if (ward_ring_push(&s->resp_ring, r) != 1)
+                s->broken = true;
+}
+
+/* The backend finished I/O id: answer the client (checks the id like a device would). */
+static void backend_done(void *dev, uint32_t id, int status)
+{
+        struct ward_blk_port_server *s = dev;
+        uint32_t slot = id & 0xffffu;
+        if (slot >= WARD_BLK_QUEUE_SIZE || !s->io[slot].busy || s->io[slot].io.id != id)
+                return;
+        struct ward_blk_port_server_io *x = &s->io[slot];
+        x->busy = false;
+        s->inflight--;
+        struct ward_blk_port_msg_resp r = {
+            .id = x->msg_id,
+            .status = status == 0 ? WARD_BLK_PORT_S_OK : WARD_BLK_PORT_S_IOERR,
+            .len = status == 0 ? x->io.len : 0,
+        };
+        respond(s, &r);
+        s->served++;
+        ward_port_notify(&s->notify);
+}
+
+/* Hands a checked request to the backend; 0, or -1 when no slot is free. */
+static int submit_to_backend(struct ward_blk_port_server *s, const struct ward_blk_port_msg_req *m)
+{
+        unsigned slot = 0;
+        while (slot < WARD_BLK_QUEUE_SIZE && s->io[slot].busy)
+                slot++;
+        if (slot == WARD_BLK_QUEUE_SIZE)
+                return -1;
+        struct ward_blk_port_server_io *x = &s->io[slot];
+        bool flush = m->op == WARD_BLK_PORT_OP_FLUSH;
+        x->seq++;
+        x->msg_id = m->id;
+        x->busy = true;
+        x->io = (struct ward_blk_io){
+            .type = flush                             ? WARD_VIRTIO_BLK_T_FLUSH
+                    : m->op == WARD_BLK_PORT_OP_WRITE ? WARD_VIRTIO_BLK_T_OUT
+                                                      : WARD_VIRTIO_BLK_T_IN,
+            .offset = flush ? 0 : m->offset,
+            .len = flush ? 0 : m->len,
+            .niov = flush ? 0 : 1,
+            .slot = (uint16_t)slot,
+            .id = (uint32_t)slot | ((uint32_t)x->seq << 16),
+            .done = &s->done,
+        };
+        if (!flush)
+                x->io.iov[0] = (struct ward_iov){s->data + m->data_off, m->len};
+        s->inflight++;
+        uint32_t id = x->io.id;
+        if (s->be.submit(s->be.opaque, &x->io) != 0)
+                backend_done(s, id, -1);
+        return 0;
 }
 
 /* A read or write must name whole sectors inside both the data region and the disk. */
@@ -76,11 +165,12 @@ int ward_blk_port_server_poll(struct ward_blk_port_server *s)
                  * and its requests can stay where they are.
                  */
                 int room = ward_ring_room(&s->resp_ring);
-                if (room <= 0) {
-                        if (room < 0)
-                                s->broken = true;
+                if (room < 0)
+                        s->broken = true;
+                /* Async: every request with the backend will want a response slot too. */
+                if (room <= 0 || (s->async && ((uint32_t)room <= s->inflight ||
+                                               s->inflight == WARD_BLK_QUEUE_SIZE)))
                         break;
-                }
                 struct ward_blk_port_msg_req m;
                 int rc = ward_ring_pop(&s->req_ring, &m);
                 if (rc <= 0) {
@@ -88,13 +178,19 @@ int ward_blk_port_server_poll(struct ward_blk_port_server *s)
                                 s->broken = true;
                         break;
                 }
-                struct ward_blk_port_msg_resp resp = serve(s, &m);
-                if (ward_ring_push(&s->resp_ring, &resp) != 1) {
-                        s->broken = true;
-                        break;
-                }
-                s->served++;
                 served++;
+                if (s->async &&
+                    (m.op == WARD_BLK_PORT_OP_FLUSH ||
+                     ((m.op == WARD_BLK_PORT_OP_READ || m.op == WARD_BLK_PORT_OP_WRITE) &&
+                      transfer_ok(s, &m)))) {
+                        submit_to_backend(s, &m); /* a slot is free: checked above */
+                        continue;
+                }
+                struct ward_blk_port_msg_resp resp = serve(s, &m);
+                respond(s, &resp);
+                if (s->broken)
+                        break;
+                s->served++;
         }
         if (served)
                 ward_port_notify(&s->notify);

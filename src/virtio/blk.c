@@ -3,6 +3,8 @@
 
 #define HDR_LEN 16
 
+static void blk_complete(void *dev, uint32_t id, int status);
+
 static struct ward_blk_req *free_slot(struct ward_vblk *b)
 {
         for (unsigned i = 0; i < WARD_BLK_QUEUE_SIZE; i++)
@@ -24,8 +26,8 @@ static int take_data(struct ward_blk_req *r, const struct ward_iov *iov, unsigne
                      uint32_t skip_front, uint32_t drop_back, uint32_t total)
 {
         uint32_t want = total - skip_front - drop_back;
-        r->niov = 0;
-        r->len = want;
+        r->io.niov = 0;
+        r->io.len = want;
         for (unsigned i = 0; i < n && want > 0; i++) {
                 uint8_t *base = iov[i].base;
                 uint32_t len = iov[i].len;
@@ -38,9 +40,9 @@ static int take_data(struct ward_blk_req *r, const struct ward_iov *iov, unsigne
                 skip_front = 0;
                 if (len > want)
                         len = want;
-                if (r->niov == WARD_BLK_SEG_MAX)
+                if (r->io.niov == WARD_BLK_SEG_MAX)
                         return WARD_EINVAL;
-                r->iov[r->niov++] = (struct ward_iov){base, len};
+                r->io.iov[r->io.niov++] = (struct ward_iov){base, len};
                 want -= len;
         }
         return WARD_OK;
@@ -73,9 +75,8 @@ static void handle_chain(struct ward_vblk *b, struct ward_chain *c, struct ward_
 
         r->head = c->head;
         r->status = status;
-        r->type = type;
+        r->io.type = type;
         r->generation = b->generation;
-        r->dev = b;
         int rc = WARD_OK;
         switch (type) {
         case WARD_VIRTIO_BLK_T_IN:
@@ -96,8 +97,8 @@ static void handle_chain(struct ward_vblk *b, struct ward_chain *c, struct ward_
                         rc = take_data(r, out, c->nout, HDR_LEN, 0, c->out_len);
                 break;
         case WARD_VIRTIO_BLK_T_FLUSH:
-                r->niov = 0;
-                r->len = 0;
+                r->io.niov = 0;
+                r->io.len = 0;
                 break;
         case WARD_VIRTIO_BLK_T_GET_ID: {
                 uint32_t room = c->in_len - 1;
@@ -111,18 +112,24 @@ static void handle_chain(struct ward_vblk *b, struct ward_chain *c, struct ward_
                 return;
         }
         if (rc == WARD_OK && (type == WARD_VIRTIO_BLK_T_IN || type == WARD_VIRTIO_BLK_T_OUT)) {
-                if (r->len % WARD_BLK_SECTOR || !in_range(b, sector, r->len))
+                if (r->io.len % WARD_BLK_SECTOR || !in_range(b, sector, r->io.len))
                         rc = WARD_ERANGE;
-                r->offset = sector * WARD_BLK_SECTOR;
+                r->io.offset = sector * WARD_BLK_SECTOR;
         }
         if (rc != WARD_OK) {
                 b->bad_requests++;
                 finish(b, c->head, status, WARD_VIRTIO_BLK_S_IOERR, 1);
                 return;
         }
+        /* The id names the slot and this use of it, so a late completion misses. */
+        r->seq++;
+        r->io.slot = (uint16_t)(r - b->req);
+        r->io.id = (uint32_t)r->io.slot | ((uint32_t)r->seq << 16);
+        r->io.done = &b->done;
         r->busy = true;
-        if (b->be.submit(b->be.opaque, r) != 0 && r->busy)
-                ward_vblk_complete(r, -1);
+        uint32_t id = r->io.id;
+        if (b->be.submit(b->be.opaque, &r->io) != 0 && r->busy)
+                blk_complete(b, id, -1);
 }
 
 static void blk_notify(struct ward_virtio *v, unsigned q)
@@ -158,17 +165,22 @@ static void blk_notify(struct ward_virtio *v, unsigned q)
                 ward_virtio_signal_used(v, 0);
 }
 
-void ward_vblk_complete(struct ward_blk_req *r, int status)
+/* The backend's completion of I/O id (ward_blk_io_complete). */
+static void blk_complete(void *dev, uint32_t id, int status)
 {
-        struct ward_vblk *b = r->dev;
-        if (!r->busy)
+        struct ward_vblk *b = dev;
+        uint32_t slot = id & 0xffffu;
+        if (slot >= WARD_BLK_QUEUE_SIZE)
                 return;
+        struct ward_blk_req *r = &b->req[slot];
+        if (!r->busy || r->io.id != id)
+                return; /* not out, or an earlier use of the slot */
         r->busy = false;
         if (r->generation != b->generation)
                 return; /* the driver reset the device meanwhile */
         uint32_t written = 1;
-        if (r->type == WARD_VIRTIO_BLK_T_IN && status == 0)
-                written += r->len;
+        if (r->io.type == WARD_VIRTIO_BLK_T_IN && status == 0)
+                written += r->io.len;
         finish(b, r->head, r->status, status == 0 ? WARD_VIRTIO_BLK_S_OK : WARD_VIRTIO_BLK_S_IOERR,
                written);
         if (b->in_notify)
@@ -216,6 +228,7 @@ void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uin
         b->v.dev = b;
         b->v.config = b->config;
         b->v.config_len = sizeof(b->config);
+        b->done = (struct ward_blk_done){blk_complete, b};
 }
 
 static struct ward_virtio *blk_setup_type(void *state, const union ward_backend *be,

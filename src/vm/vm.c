@@ -159,7 +159,7 @@ static int add_device(struct ward_vm *vm, const struct ward_device_type *t, unsi
         memset(&be, 0, sizeof(be));
         if (t->cls == WARD_DEVICE_CONSOLE)
                 be.console = (struct ward_console_backend){console_out, d};
-        else if (vm->host_ops->backend(vm->host, t, index, d->state, &be, &p, err, errlen))
+        else if (vm->host_ops->backend(vm->host, t, index, &be, &p, err, errlen))
                 return -1;
         d->v = t->setup(d->state, &be, &p);
         if (t->cls == WARD_DEVICE_CONSOLE && index < WARD_VM_MAX_CONSOLES)

@@ -57,7 +57,7 @@ static struct ctx *new_ctx(bool read_only, bool use_uring)
                 x->file.event_fd = -1;
                 x->file.uring_ok = false;
         }
-        struct ward_blk_backend be = ward_blk_file_backend(&x->file, &x->b);
+        struct ward_blk_backend be = ward_blk_file_backend(&x->file);
         ward_vblk_setup(&x->b, &be, x->file.size, read_only, "file-test");
         ward_virtio_init(&x->b.v, &x->g.gm, fg_irq, &x->g);
         fg_driver_init(&x->g, &x->b.v, 1ull << WARD_VIRTIO_F_VERSION_1, QSIZE);

@@ -24,13 +24,13 @@ struct fake_disk {
         bool defer;
         int fail; /* status the backend reports */
         unsigned submits, flushes;
-        struct ward_blk_req *last;
-        struct ward_blk_req *pending[QSIZE];
+        const struct ward_blk_io *last;
+        const struct ward_blk_io *pending[QSIZE];
         unsigned npending;
 };
 
 /* Does the transfer on the request's iovs, straight from and to guest memory. */
-static void disk_transfer(struct fake_disk *d, struct ward_blk_req *r)
+static void disk_transfer(struct fake_disk *d, const struct ward_blk_io *r)
 {
         /* The device must only hand over requests it has checked. */
         assert_true(r->offset <= DISK_BYTES && r->len <= DISK_BYTES - r->offset);
@@ -47,7 +47,7 @@ static void disk_transfer(struct fake_disk *d, struct ward_blk_req *r)
         assert_int_equal(total, r->len);
 }
 
-static int disk_submit(void *opaque, struct ward_blk_req *r)
+static int disk_submit(void *opaque, const struct ward_blk_io *r)
 {
         struct fake_disk *d = opaque;
         d->submits++;
@@ -61,7 +61,7 @@ static int disk_submit(void *opaque, struct ward_blk_req *r)
                 d->pending[d->npending++] = r;
                 return 0;
         }
-        ward_vblk_complete(r, d->fail);
+        ward_blk_io_complete(r, d->fail);
         return 0;
 }
 
@@ -69,10 +69,10 @@ static int disk_submit(void *opaque, struct ward_blk_req *r)
 static void disk_complete_one(struct fake_disk *d, int status)
 {
         assert_true(d->npending > 0);
-        struct ward_blk_req *r = d->pending[0];
+        const struct ward_blk_io *r = d->pending[0];
         memmove(d->pending, d->pending + 1, (d->npending - 1) * sizeof(d->pending[0]));
         d->npending--;
-        ward_vblk_complete(r, status);
+        ward_blk_io_complete(r, status);
 }
 
 struct ctx {
@@ -520,22 +520,34 @@ static void async_completion_after_return(void **state)
         assert_int_equal(x->g.irq_count, 0);
         assert_int_equal(fg_mmio_read(&x->b.v, 0x060), 0);
         /* Out-of-order completion. */
-        struct ward_blk_req *rb = x->disk.pending[1];
+        const struct ward_blk_io *rb = x->disk.pending[1];
         x->disk.npending = 1;
-        ward_vblk_complete(rb, 0);
+        ward_blk_io_complete(rb, 0);
         expect_used(x, 0, b.head, 1);
         assert_int_equal(status_of(x, &b), WARD_VIRTIO_BLK_S_OK);
         assert_int_equal(x->g.irq_count, 1);
         assert_int_equal(fg_mmio_read(&x->b.v, 0x060), WARD_VIRTIO_INT_USED);
         fg_mmio_write(&x->b.v, 0x064, WARD_VIRTIO_INT_USED);
+        struct ward_blk_io old_a = *x->disk.pending[0]; /* a's id, for later */
         disk_complete_one(&x->disk, 0);
         expect_used(x, 1, a.head, 513);
         assert_int_equal(status_of(x, &a), WARD_VIRTIO_BLK_S_OK);
         assert_memory_equal(fg_ptr(&x->g, a.data), x->disk.data + 4 * 512, 512);
         assert_int_equal(x->g.irq_count, 2);
         /* A second completion of the same request is ignored. */
-        ward_vblk_complete(rb, 0);
+        ward_blk_io_complete(rb, 0);
         assert_int_equal(fg_used_idx(&x->g, 0), 2);
+        /* A new request takes a's slot; a's late completion (its id) must not end it. */
+        struct req c = post(x, WARD_VIRTIO_BLK_T_IN, 6, 512, true, 0);
+        kick(x);
+        assert_int_equal(x->disk.npending, 1);
+        assert_int_equal(x->disk.pending[0]->slot, old_a.slot);
+        assert_int_not_equal(x->disk.pending[0]->id, old_a.id);
+        ward_blk_io_complete(&old_a, -1);
+        assert_int_equal(fg_used_idx(&x->g, 0), 2);
+        disk_complete_one(&x->disk, 0);
+        expect_used(x, 2, c.head, 513);
+        assert_int_equal(status_of(x, &c), WARD_VIRTIO_BLK_S_OK);
 }
 
 static void async_failure_is_ioerr(void **state)

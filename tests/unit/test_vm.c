@@ -208,15 +208,15 @@ static uint32_t r_fill(void *o, void *buf, uint32_t len)
         memset(buf, 0x5a, len);
         return len;
 }
-static int r_submit(void *o, struct ward_blk_req *req)
+static int r_submit(void *o, const struct ward_blk_io *req)
 {
         (void)o, (void)req;
         return -1;
 }
-static int r_backend(void *host, const struct ward_device_type *t, unsigned index, void *state,
+static int r_backend(void *host, const struct ward_device_type *t, unsigned index,
                      union ward_backend *be, struct ward_device_params *p, char *err, size_t errlen)
 {
-        (void)host, (void)state;
+        (void)host;
         R.backends[t->cls]++;
         if (t->cls == WARD_DEVICE_BLOCK) {
                 if (R.fail_blk) {

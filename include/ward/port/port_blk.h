@@ -112,7 +112,7 @@ int ward_blk_port_attach_rings(void *mem, size_t mem_bytes, const struct ward_bl
 
 /* One chunk with the server, indexed by the slot part of its id. */
 struct ward_blk_port_chunk {
-        struct ward_blk_req *req;
+        const struct ward_blk_io *io;
         uint32_t req_off; /* where this chunk starts inside the request's data */
         uint32_t len;
         uint16_t buf; /* data buffer, or 0xffff for a flush */
@@ -121,7 +121,7 @@ struct ward_blk_port_chunk {
         bool busy;
 };
 
-/* Progress of one device request (indexed like ward_vblk.req[]). */
+/* Progress of one device request (indexed by its struct ward_blk_io.slot). */
 struct ward_blk_port_progress {
         uint32_t submitted;   /* bytes handed to the server so far */
         uint16_t outstanding; /* chunks with the server */
@@ -142,7 +142,7 @@ struct ward_blk_port_client {
         uint16_t free_buf[WARD_BLK_PORT_MAX_BUFS];
         uint32_t nfree_buf;
         /* Device requests waiting to (finish being) sent, oldest first. */
-        struct ward_blk_req *fifo[WARD_BLK_QUEUE_SIZE];
+        const struct ward_blk_io *fifo[WARD_BLK_QUEUE_SIZE];
         uint32_t fifo_head;
         uint32_t fifo_count;
         struct ward_blk_port_chunk chunk[WARD_BLK_PORT_MAX_SLOTS];
@@ -185,6 +185,14 @@ struct ward_blk_port_disk_ops {
         int (*flush)(void *o);                                              /* NULL: no-op */
 };
 
+/* A request the server handed to an asynchronous block backend. */
+struct ward_blk_port_server_io {
+        struct ward_blk_io io; /* its one iovec is the request's data buffer */
+        uint32_t msg_id;       /* the client's id, for the response */
+        uint16_t seq;          /* bumped per use: part of io.id */
+        bool busy;
+};
+
 struct ward_blk_port_server {
         struct ward_ring req_ring;
         struct ward_ring resp_ring;
@@ -198,12 +206,30 @@ struct ward_blk_port_server {
         bool broken;
         uint64_t served;
         uint64_t bad_requests;
+        /* With a block backend instead of disk ops (ward_blk_port_server_init_backend). */
+        bool async;
+        struct ward_blk_backend be;
+        struct ward_blk_done done;
+        uint32_t inflight;
+        struct ward_blk_port_server_io io[WARD_BLK_QUEUE_SIZE];
 };
 
 int ward_blk_port_server_init(struct ward_blk_port_server *s, void *mem, size_t mem_bytes,
                               const struct ward_blk_port_config *cfg, uint64_t disk_bytes,
                               const struct ward_blk_port_disk_ops *ops, void *disk,
                               const struct ward_port_notify *notify);
+/*
+ * The same server over a block backend (the contract of virtio_blk.h: a
+ * struct ward_blk_io in, a completion by id out), so that the backend that
+ * serves a disk inside the VMM (io_uring on a file) serves it behind a port
+ * too. Requests go to the backend as they arrive, at most
+ * WARD_BLK_QUEUE_SIZE at once, each on its own data buffer; a response is
+ * pushed when the backend completes it.
+ */
+int ward_blk_port_server_init_backend(struct ward_blk_port_server *s, void *mem, size_t mem_bytes,
+                                      const struct ward_blk_port_config *cfg, uint64_t disk_bytes,
+                                      const struct ward_blk_backend *be,
+                                      const struct ward_port_notify *notify);
 /*
  * Call when the client's notification arrives: serves waiting requests,
  * pushes their responses and notifies the client once. Returns the requests

@@ -3,9 +3,11 @@
  * virtio block device (virtio 1.x, 5.2): read, write, flush, get-id.
  *
  * The device decodes and validates a request completely, then hands it to
- * the backend port as a list of iovecs that point straight into guest
- * memory (no bounce buffer). The backend completes it later, from any
- * context that holds the device's lock, with ward_vblk_complete().
+ * its backend as a struct ward_blk_io: an operation, an offset and a list
+ * of iovecs that point straight into guest memory (no bounce buffer). The
+ * backend completes it later by its id (ward_blk_io_complete()), from any
+ * context that holds the device's lock. That is the whole block backend
+ * contract: a backend never sees the device's state.
  */
 #ifndef WARD_VIRTIO_BLK_H
 #define WARD_VIRTIO_BLK_H
@@ -34,34 +36,61 @@
 
 struct ward_vblk;
 
-/* One decoded request. Valid from submit until ward_vblk_complete(). */
-struct ward_blk_req {
-        struct ward_vblk *dev;
+/* How a backend completes an I/O: the device's callback, by id. */
+struct ward_blk_done {
+        void (*complete)(void *dev, uint32_t id, int status);
+        void *dev;
+};
+
+/*
+ * One block I/O, as a backend sees it. Valid from submit until it is
+ * completed; the backend must not touch it afterwards.
+ */
+struct ward_blk_io {
         uint32_t type;   /* WARD_VIRTIO_BLK_T_IN, _OUT or _FLUSH */
         uint64_t offset; /* bytes into the disk */
         uint32_t len;    /* data bytes */
         unsigned niov;
-        struct ward_iov iov[WARD_BLK_SEG_MAX];
-        /* Device bookkeeping. */
+        struct ward_iov iov[WARD_BLK_SEG_MAX]; /* guest buffers, already checked */
+        /*
+         * 0..WARD_BLK_QUEUE_SIZE-1, and no two I/Os out at once share it:
+         * a backend may index its own per-I/O state by it.
+         */
+        uint16_t slot;
+        uint32_t id; /* completes it; a stale id (after a reset) is ignored */
+        const struct ward_blk_done *done;
+};
+
+/* Completes io: status 0 is success, anything else an I/O error for the guest. */
+static inline void ward_blk_io_complete(const struct ward_blk_io *io, int status)
+{
+        io->done->complete(io->done->dev, io->id, status);
+}
+
+/*
+ * Backend port. submit() returns 0 when it has taken the I/O (it will
+ * complete it, possibly before returning), or a negative value to fail it.
+ */
+struct ward_blk_backend {
+        int (*submit)(void *opaque, const struct ward_blk_io *io);
+        void *opaque;
+};
+
+/* The device's own record of one request (private to src/virtio/blk.c). */
+struct ward_blk_req {
+        struct ward_blk_io io;
         uint16_t head;
+        uint16_t seq; /* bumped per use of the slot: part of io.id */
         uint32_t generation;
         uint8_t *status;
         bool busy;
 };
 
-/*
- * Backend port. submit() returns 0 when it has taken the request (it will
- * complete it, possibly before returning), or a negative value to fail it.
- */
-struct ward_blk_backend {
-        int (*submit)(void *opaque, struct ward_blk_req *req);
-        void *opaque;
-};
-
 struct ward_vblk {
         struct ward_virtio v;
         struct ward_blk_backend be;
-        uint64_t capacity; /* in 512-byte sectors */
+        struct ward_blk_done done; /* handed to the backend with every I/O */
+        uint64_t capacity;         /* in 512-byte sectors */
         bool read_only;
         uint8_t config[24];
         char id[WARD_BLK_ID_BYTES];
@@ -85,7 +114,5 @@ struct ward_vblk {
  */
 void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uint64_t size_bytes,
                      bool read_only, const char *id);
-/* status: 0 success, anything else is reported to the guest as an I/O error. */
-void ward_vblk_complete(struct ward_blk_req *req, int status);
 
 #endif

@@ -51,11 +51,11 @@ struct ward_vm_host_ops {
         void (*free)(void *host, void *p); /* optional */
         /*
          * The backend of a block or entropy device: device `index` of its
-         * class (disk i is cfg->disks[i]). Fills be and p. `state` is the
-         * device's storage, for backends that still complete by device
-         * request (block). Consoles are routed by the VM: see console_out.
+         * class (disk i is cfg->disks[i]). Fills be and p. A backend never
+         * sees the device: it gets requests through be and completes them
+         * by id. Consoles are routed by the VM: see console_out.
          */
-        int (*backend)(void *host, const struct ward_device_type *t, unsigned index, void *state,
+        int (*backend)(void *host, const struct ward_device_type *t, unsigned index,
                        union ward_backend *be, struct ward_device_params *p, char *err,
                        size_t errlen);
         /* Guest output on console con: 0 the main one, 1 + i doorbell i. */

@@ -82,7 +82,7 @@ void ward_blk_file_close(struct ward_blk_file *f)
 }
 
 /* Transfers a whole request, resuming after short transfers. */
-static int transfer(int fd, struct ward_blk_req *r, bool write)
+static int transfer(int fd, const struct ward_blk_io *r, bool write)
 {
         struct iovec iov[WARD_BLK_SEG_MAX];
         unsigned n = r->niov;
@@ -119,7 +119,7 @@ static int transfer(int fd, struct ward_blk_req *r, bool write)
         return 0;
 }
 
-static void submit_sync(struct ward_blk_file *f, struct ward_blk_req *r)
+static void submit_sync(struct ward_blk_file *f, const struct ward_blk_io *r)
 {
         int rc;
         switch (r->type) {
@@ -135,7 +135,7 @@ static void submit_sync(struct ward_blk_file *f, struct ward_blk_req *r)
         default:
                 rc = -1;
         }
-        ward_vblk_complete(r, rc);
+        ward_blk_io_complete(r, rc);
 }
 
 void ward_blk_file_flush(struct ward_blk_file *f)
@@ -146,7 +146,7 @@ void ward_blk_file_flush(struct ward_blk_file *f)
         }
 }
 
-static int file_submit(void *opaque, struct ward_blk_req *r)
+static int file_submit(void *opaque, const struct ward_blk_io *r)
 {
         struct ward_blk_file *f = opaque;
         if (!f->uring_ok || (r->type == WARD_VIRTIO_BLK_T_OUT && f->read_only) ||
@@ -163,8 +163,8 @@ static int file_submit(void *opaque, struct ward_blk_req *r)
                 submit_sync(f, r);
                 return 0;
         }
-        /* The slot index ties the kernel's iovec array to the request. */
-        struct iovec *iov = f->iov[r - f->dev->req];
+        /* The I/O's slot picks its kernel iovec array: no two I/Os out share one. */
+        struct iovec *iov = f->iov[r->slot % WARD_BLK_QUEUE_SIZE];
         for (unsigned i = 0; i < r->niov; i++)
                 iov[i] = (struct iovec){r->iov[i].base, r->iov[i].len};
         switch (r->type) {
@@ -178,7 +178,7 @@ static int file_submit(void *opaque, struct ward_blk_req *r)
                 io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
                 break;
         }
-        io_uring_sqe_set_data(sqe, r);
+        io_uring_sqe_set_data(sqe, (void *)r);
         f->pending++;
         return 0;
 }
@@ -189,7 +189,7 @@ void ward_blk_file_reap(struct ward_blk_file *f)
                 return;
         struct io_uring_cqe *cqe;
         while (io_uring_peek_cqe(&f->ring, &cqe) == 0) {
-                struct ward_blk_req *r = io_uring_cqe_get_data(cqe);
+                const struct ward_blk_io *r = io_uring_cqe_get_data(cqe);
                 int res = cqe->res;
                 io_uring_cqe_seen(&f->ring, cqe);
                 if (res >= 0 && r->type != WARD_VIRTIO_BLK_T_FLUSH && (uint32_t)res != r->len) {
@@ -197,13 +197,12 @@ void ward_blk_file_reap(struct ward_blk_file *f)
                         submit_sync(f, r);
                         continue;
                 }
-                ward_vblk_complete(r, res < 0 ? -1 : 0);
+                ward_blk_io_complete(r, res < 0 ? -1 : 0);
         }
         ward_blk_file_flush(f); /* completions may have started new requests */
 }
 
-struct ward_blk_backend ward_blk_file_backend(struct ward_blk_file *f, struct ward_vblk *dev)
+struct ward_blk_backend ward_blk_file_backend(struct ward_blk_file *f)
 {
-        f->dev = dev;
         return (struct ward_blk_backend){.submit = file_submit, .opaque = f};
 }

@@ -128,7 +128,7 @@ static void host_free(void *host, void *p)
         free(p);
 }
 
-static int host_backend(void *host, const struct ward_device_type *t, unsigned index, void *state,
+static int host_backend(void *host, const struct ward_device_type *t, unsigned index,
                         union ward_backend *be, struct ward_device_params *p, char *err,
                         size_t errlen)
 {
@@ -151,7 +151,7 @@ static int host_backend(void *host, const struct ward_device_type *t, unsigned i
                 }
                 if (ward_blk_file_open(&m->disk[index], dc->path, dc->read_only, err, errlen))
                         return -1;
-                be->blk = ward_blk_file_backend(&m->disk[index], state);
+                be->blk = ward_blk_file_backend(&m->disk[index]);
                 *p = (struct ward_device_params){m->disk[index].size, dc->read_only, id};
                 return 0;
         }

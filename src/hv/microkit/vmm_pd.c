@@ -113,10 +113,10 @@ static void notify_blk(void *o)
         microkit_notify(CH_BLK);
 }
 
-static int backend(void *host, const struct ward_device_type *t, unsigned index, void *state,
+static int backend(void *host, const struct ward_device_type *t, unsigned index,
                    union ward_backend *be, struct ward_device_params *p, char *err, size_t errlen)
 {
-        (void)host, (void)state;
+        (void)host;
         if (t->cls == WARD_DEVICE_BLOCK && index == 0) {
                 struct ward_port_notify bn = {notify_blk, NULL};
                 struct ward_blk_port_config cfg = WARD_BLK_PORT_CONFIG_DEFAULT;

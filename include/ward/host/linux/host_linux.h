@@ -22,20 +22,16 @@ struct ward_blk_file {
         struct io_uring ring;
         int event_fd;     /* readable when completions wait; -1 without io_uring */
         unsigned pending; /* SQEs prepared but not yet submitted */
-        /* Kernel-format iovecs for each request slot of the device. */
+        /* Kernel-format iovecs for each I/O slot (struct ward_blk_io.slot). */
         struct iovec (*iov)[WARD_BLK_SEG_MAX];
-        struct ward_vblk *dev;
 };
 
 /* Opens path; err gets one line on failure. */
 int ward_blk_file_open(struct ward_blk_file *f, const char *path, bool read_only, char *err,
                        size_t errlen);
 void ward_blk_file_close(struct ward_blk_file *f);
-/*
- * The backend port for f serving device dev: reads and writes go straight
- * to guest memory.
- */
-struct ward_blk_backend ward_blk_file_backend(struct ward_blk_file *f, struct ward_vblk *dev);
+/* The backend port for f: reads and writes go straight to guest memory. */
+struct ward_blk_backend ward_blk_file_backend(struct ward_blk_file *f);
 /* Hands prepared requests to the kernel (after a batch of submits). */
 void ward_blk_file_flush(struct ward_blk_file *f);
 /* Completes every finished request; call with the device lock held. */
