@@ -19,7 +19,7 @@
  * This file has the order and steps 1 to 4; check_sections.c has 5 and 6,
  * check_memory.c 7 and 8, check_util.c the helpers.
  */
-#include "check.h"
+#include "checker.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * The checker's steps 7 and 8 (check.c): each VM's guest-physical address
  * space, and the memory of the whole system against the host's.
  */
-#include "check.h"
+#include "checker.h"
 
 #include <stdlib.h>
 #include <string.h>

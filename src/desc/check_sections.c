@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The checker's steps 5 and 6 (check.c): the linux and the sel4 sections. */
-#include "check.h"
+#include "checker.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
  * them, and the checks that several parts of the description share; and the
  * range and lookup helpers of system_desc.h.
  */
-#include "check.h"
+#include "checker.h"
 #include "ward/arch/arm64/arm64_map.h"
 #include "ward/machine/gmem.h"
 

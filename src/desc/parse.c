@@ -12,7 +12,7 @@
  * file has the document, the shared regions, the doorbells and the linux and
  * sel4 sections; parse_vm.c has the VMs.
  */
-#include "parse.h"
+#include "parser.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * integers that saturate) and reports every duplicate key, which json-c
  * would silently replace.
  */
-#include "parse.h"
+#include "parser.h"
 #include "ward/desc/json_strict.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The parser's part for one VM: /vms/NAME with its memory, disks and policy. */
-#include "parse.h"
+#include "parser.h"
 
 #include <string.h>
 

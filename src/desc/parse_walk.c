@@ -4,7 +4,7 @@
  * that report what is wrong with a value, and the walk over an object's
  * fields or an array's elements (parse.h).
  */
-#include "parse.h"
+#include "parser.h"
 
 #include <limits.h>
 #include <stdlib.h>

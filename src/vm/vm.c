@@ -226,6 +226,7 @@ int ward_vm_create(struct ward_vm *vm, const struct ward_vm_config *cfg,
         vm->hv = hv;
         vm->host_ops = host_ops;
         vm->host = host;
+        vm->bootargs = cfg->cmdline ? cfg->cmdline : ward_default_cmdline(cfg->console);
         ward_gmem_init(&vm->gm);
         ward_bus_init(&vm->bus, vm->windows, WARD_ARRAY_SIZE(vm->windows));
         ward_bus_init(&vm->io, vm->io_windows, WARD_ARRAY_SIZE(vm->io_windows));

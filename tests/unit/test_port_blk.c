@@ -622,6 +622,89 @@ static void hostile_client_ring_indices(void **state)
         free(c);
 }
 
+/* ---- the server over a block backend that completes later, by id ---- */
+
+struct deferred {
+        struct ram_disk *disk;
+        const struct ward_blk_io *pending[8];
+        unsigned n;
+        bool refuse;
+};
+
+static int deferred_submit(void *o, const struct ward_blk_io *io)
+{
+        struct deferred *d = o;
+        if (d->refuse)
+                return -1;
+        assert_true(d->n < 8);
+        assert_true(io->slot < WARD_BLK_QUEUE_SIZE);
+        d->pending[d->n++] = io;
+        return 0;
+}
+
+/* Does the I/O on the RAM disk and completes it. */
+static void deferred_finish(struct deferred *d, unsigned k)
+{
+        const struct ward_blk_io *io = d->pending[k];
+        uint64_t off = io->offset;
+        for (unsigned i = 0; i < io->niov; i++) {
+                if (io->type == WARD_VIRTIO_BLK_T_IN)
+                        memcpy(io->iov[i].base, d->disk->data + off, io->iov[i].len);
+                else if (io->type == WARD_VIRTIO_BLK_T_OUT)
+                        memcpy(d->disk->data + off, io->iov[i].base, io->iov[i].len);
+                off += io->iov[i].len;
+        }
+        d->pending[k] = d->pending[--d->n];
+        ward_blk_io_complete(io, 0);
+}
+
+static void server_over_a_block_backend(void **state)
+{
+        (void)state;
+        struct ctx *x = new_ctx(&small_cfg, true);
+        struct deferred d = {.disk = &x->disk};
+        struct ward_blk_backend be = {deferred_submit, &d};
+        struct ward_port_notify to_client = {wake_client, x};
+        assert_int_equal(ward_blk_port_server_init_backend(&x->sv, x->region, x->lay.total,
+                                                           &small_cfg, DISK_BYTES, &be, &to_client),
+                         WARD_OK);
+        /* 2 KiB: two chunks, both with the backend before either answers. */
+        uint64_t buf = guarded(x, 2048, 0);
+        uint64_t st = post1(x, WARD_VIRTIO_BLK_T_IN, 2, buf, 2048);
+        run(x);
+        assert_int_equal(d.n, 2);
+        assert_int_equal(status_of(x, st), 0xee);
+        /* Answers in any order; the request completes with the last. */
+        struct ward_blk_io late = *d.pending[1];
+        deferred_finish(&d, 1);
+        run(x);
+        assert_int_equal(status_of(x, st), 0xee);
+        deferred_finish(&d, 0);
+        run(x);
+        assert_int_equal(status_of(x, st), WARD_VIRTIO_BLK_S_OK);
+        for (unsigned i = 0; i < 2048; i++)
+                assert_int_equal(((uint8_t *)fg_ptr(&x->g, buf))[i], pattern(2 * 512 + i));
+        assert_guards(x, buf, 2048);
+        /* A completion that comes again, by an old id, answers nothing. */
+        uint64_t served = x->sv.served;
+        ward_blk_io_complete(&late, 0);
+        assert_int_equal(x->sv.served, served);
+        /* A backend that refuses an I/O: the guest sees an I/O error. */
+        d.refuse = true;
+        uint64_t w = guarded(x, 512, 0x33);
+        st = post1(x, WARD_VIRTIO_BLK_T_OUT, 5, w, 512);
+        run(x);
+        assert_int_equal(status_of(x, st), WARD_VIRTIO_BLK_S_IOERR);
+        /* A request outside the disk never reaches the backend. */
+        d.refuse = false;
+        st = post1(x, WARD_VIRTIO_BLK_T_IN, SECTORS, buf, 512);
+        run(x);
+        assert_int_equal(d.n, 0);
+        assert_int_equal(status_of(x, st), WARD_VIRTIO_BLK_S_IOERR);
+        assert_int_equal(x->cl.bad_responses, 0);
+        free_ctx(x);
+}
+
 static void bad_configurations_are_refused(void **state)
 {
         (void)state;
@@ -661,6 +744,7 @@ int main(void)
             cmocka_unit_test(hostile_client_requests_get_errors),
             cmocka_unit_test(client_that_never_reads_responses),
             cmocka_unit_test(hostile_client_ring_indices),
+            cmocka_unit_test(server_over_a_block_backend),
             cmocka_unit_test(bad_configurations_are_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

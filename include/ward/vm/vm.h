@@ -127,6 +127,7 @@ struct ward_vm {
         struct ward_vconsole *console[WARD_VM_MAX_CONSOLES]; /* NULL: on the UART / none */
 
         struct ward_hv_vcpu **vcpu; /* cfg->cpus entries */
+        const char *bootargs;       /* the kernel command line: cfg's, or the default */
         bool coalesced;             /* UART transmit writes are queued by the hypervisor */
 };
 

@@ -111,11 +111,11 @@ static int write_dt(struct ward_vm *vm, const struct ward_vm_images *img,
         for (unsigned i = 0; i < cfg->cpus; i++)
                 if (a->get_reg(vm->vcpu[i], WARD_ARM64_REG_MPIDR, &mpidr[i]))
                         mpidr[i] = ((uint64_t)(i / 16) << 8) | (i % 16);
-        const char *bootargs = cfg->cmdline ? cfg->cmdline : ward_default_cmdline(cfg->console);
         uint64_t initrd_end = img->initrd_len ? lay->initrd_gpa + img->initrd_len : 0;
         struct ward_arm64_dt dt;
-        ward_arm64_platform_dt(&vm->board, mpidr, bootargs, img->initrd_len ? lay->initrd_gpa : 0,
-                               initrd_end, img->kaslr_seed, img->rng_seed, &dt);
+        ward_arm64_platform_dt(&vm->board, mpidr, vm->bootargs,
+                               img->initrd_len ? lay->initrd_gpa : 0, initrd_end, img->kaslr_seed,
+                               img->rng_seed, &dt);
         void *dst = ward_gmem_ptr(&vm->gm, lay->dtb_gpa, DT_ROOM);
         if (!dst) {
                 ward_fmt(err, errlen, "device tree does not fit in guest RAM");

@@ -3,8 +3,8 @@
  * Inside the system description parser (parse.c): what its files share.
  * Not an API: include/ward/desc/system_desc.h is.
  */
-#ifndef WARD_DESC_PARSE_H
-#define WARD_DESC_PARSE_H
+#ifndef WARD_DESC_PARSER_H
+#define WARD_DESC_PARSER_H
 
 #include "ward/desc/system_desc.h"
 

@@ -3,8 +3,8 @@
  * Inside the system description checker (check.c): what its files share.
  * Not an API: include/ward/desc/system_desc.h is.
  */
-#ifndef WARD_DESC_CHECK_H
-#define WARD_DESC_CHECK_H
+#ifndef WARD_DESC_CHECKER_H
+#define WARD_DESC_CHECKER_H
 
 #include "ward/desc/system_desc.h"
 
