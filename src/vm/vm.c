@@ -217,6 +217,20 @@ static int add_vcpus(struct ward_vm *vm, char *err, size_t errlen)
         return 0;
 }
 
+/* The counts a config may hold: an integrator's config is checked like ward run's. */
+static int check_counts(const struct ward_vm_config *cfg, char *err, size_t errlen)
+{
+        if (cfg->ndisks > WARD_MAX_DISKS || cfg->ndoorbells > WARD_MAX_DOORBELLS ||
+            cfg->nshm > WARD_MAX_SHM || cfg->nram > WARD_MAX_RAM_EXTRA) {
+                ward_fmt(err, errlen,
+                         "config: at most %d disks, %d doorbells, %d shared regions and %d more "
+                         "RAM regions",
+                         WARD_MAX_DISKS, WARD_MAX_DOORBELLS, WARD_MAX_SHM, WARD_MAX_RAM_EXTRA);
+                return -1;
+        }
+        return 0;
+}
+
 int ward_vm_create(struct ward_vm *vm, const struct ward_vm_config *cfg,
                    const struct ward_hv_ops *hv, const struct ward_vm_host_ops *host_ops,
                    void *host, char *err, size_t errlen)
@@ -230,7 +244,7 @@ int ward_vm_create(struct ward_vm *vm, const struct ward_vm_config *cfg,
         ward_gmem_init(&vm->gm);
         ward_bus_init(&vm->bus, vm->windows, WARD_ARRAY_SIZE(vm->windows));
         ward_bus_init(&vm->io, vm->io_windows, WARD_ARRAY_SIZE(vm->io_windows));
-        if (ward_arch_vm_board(vm, err, errlen))
+        if (check_counts(cfg, err, errlen) || ward_arch_vm_board(vm, err, errlen))
                 return -1;
         if (hv->vm_create(&vm->hvm, cfg->cpus, err, errlen))
                 return -1;

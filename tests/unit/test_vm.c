@@ -395,6 +395,14 @@ static void errors_name_the_problem(void **state)
         ward_vm_destroy(&VM);
 
         CFG = base_config();
+        CFG.ndoorbells = WARD_MAX_DOORBELLS + 1; /* an integrator's config is checked too */
+        assert_int_not_equal(create(err), 0);
+        assert_string_equal(err, "config: at most 8 disks, 16 doorbells, 16 shared regions and 7 "
+                                 "more RAM regions");
+        assert_null(VM.hvm); /* nothing was created */
+        ward_vm_destroy(&VM);
+
+        CFG = base_config();
         F.gic_version = 3;
         CFG.ndisks = 1;
         R.fail_blk = true;
