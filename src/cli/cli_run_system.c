@@ -86,7 +86,11 @@ static int parse_args(int argc, char *const argv[], struct system_args *a)
         return 0;
 }
 
-/* The description text on fd (sealed memfd from the supervisor). */
+/*
+ * The description text on fd (the supervisor's sealed memfd). Not
+ * ward_sys_read(): every VMM the supervisor starts shares this open file,
+ * and with it one file offset, so it is read with pread from 0.
+ */
 static char *read_fd(int fd, size_t *len)
 {
         size_t cap = WARD_SYS_MAX_FILE + 1, n = 0;

@@ -27,10 +27,9 @@ cat >"$CFG/one.json" <<J
   }
 }
 J
-timeout $T ward run --system "$CFG/one.json" --vm x </dev/null >"$WORK/$name.out" 2>&1
-rc=$?
-if [ "$rc" != 0 ]; then
-	note_fail "$name" "ward exit status $rc"
+run_ward "$name" $T --system "$CFG/one.json" --vm x
+if [ "$RC" != 0 ]; then
+	note_fail "$name" "ward exit status $RC"
 elif ! has "$name" "comma-disk: ward-comma-disk" || ! has "$name" "comma-cpus: 2"; then
 	note_fail "$name" "the guest did not read its disk or count 2 CPUs"
 elif ward run --system "$CFG/one.json" --vm nope >"$WORK/$name.bad" 2>&1 ||
@@ -62,6 +61,8 @@ elif ! ward system down "$EX" >>"$WORK/$name.out" 2>&1; then
 else
 	pass "$name"
 fi
+# Whatever failed above, leave no VM running for the scenarios below.
+ward system down "$EX" >/dev/null 2>&1 || true
 
 # An integrator's VMM: examples/custom-vmm, ~200 lines against libward's
 # public API, boots the guest with a serial console and one disk.

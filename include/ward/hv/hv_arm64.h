@@ -51,8 +51,7 @@ struct ward_hv_arm64_ops {
 static inline const struct ward_hv_arm64_ops *ward_hv_arm64(const struct ward_hv_ops *hv)
 {
         const char *a = hv->arch;
-        bool is_arm64 = a && a[0] == 'a' && a[1] == 'r' && a[2] == 'm' && a[3] == '6' &&
-                        a[4] == '4' && a[5] == '\0';
+        bool is_arm64 = a && strlen(a) == 5 && memcmp(a, "arm64", 5) == 0;
         return is_arm64 ? (const struct ward_hv_arm64_ops *)hv->arch_ops : NULL;
 }
 

@@ -12,7 +12,6 @@
 #include "ward/host/linux/host_linux.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>

@@ -45,7 +45,6 @@ struct vmm {
         struct vcpu *vcpus;
         struct ward_term term;
         struct ward_panic_watch panic;
-        bool stdin_open;
         uint8_t out[4096]; /* console output not yet written (device lock) */
         size_t out_len;
         int out_wake_fd; /* tells the main loop that output waits */

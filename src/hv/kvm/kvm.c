@@ -335,7 +335,7 @@ static int kvm_irq_line(struct ward_hv_vm *vm, unsigned line, bool level)
 static const struct ward_hv_ops kvm_ops = {
     .name = "kvm",
     .arch = ward_kvm_arch_name,
-    .arch_ops = NULL, /* set in ward_hv_default: a constant of another file */
+    .arch_ops = &ward_kvm_arch_ext,
     .vm_create = kvm_vm_create,
     .vm_destroy = kvm_vm_destroy,
     .map_memory = kvm_map_memory,
@@ -352,10 +352,5 @@ static const struct ward_hv_ops kvm_ops = {
 
 const struct ward_hv_ops *ward_hv_default(void)
 {
-        static struct ward_hv_ops ops;
-        if (!ops.name) {
-                ops = kvm_ops;
-                ops.arch_ops = ward_kvm_arch_ops;
-        }
-        return &ops;
+        return &kvm_ops;
 }

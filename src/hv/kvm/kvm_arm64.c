@@ -191,11 +191,14 @@ int ward_kvm_arch_irq_line(struct ward_hv_vm *vm, unsigned spi, bool level)
         return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -1 : 0;
 }
 
-static const struct ward_hv_arm64_ops kvm_arm64_ext = {
+/* The seam's arm64 extension; ward_hv_arm64() reads it as its first member. */
+struct ward_kvm_arch_ext {
+        struct ward_hv_arm64_ops ops;
+};
+
+const struct ward_kvm_arch_ext ward_kvm_arch_ext = {{
     .gic_create = kvm_irqchip_create,
     .gic_finalize = kvm_irqchip_finalize,
     .set_reg = kvm_set_reg,
     .get_reg = kvm_get_reg,
-};
-
-const void *const ward_kvm_arch_ops = &kvm_arm64_ext;
+}};

@@ -42,7 +42,13 @@ struct ward_hv_vcpu {
 /* ---- what kvm.c asks of kvm_<arch>.c ---- */
 
 extern const char ward_kvm_arch_name[];
-extern const void *const ward_kvm_arch_ops; /* the arch extension of the seam */
+/*
+ * The arch extension of the seam (struct ward_hv_<arch>_ops). Declared
+ * with a tag of its own so that kvm.c can take its address in a constant
+ * initializer without knowing the arch's type; kvm_<arch>.c defines it.
+ */
+struct ward_kvm_arch_ext;
+extern const struct ward_kvm_arch_ext ward_kvm_arch_ext;
 /* After KVM_CREATE_VM: the arch's capabilities and per-VM state (vm->arch). */
 int ward_kvm_arch_vm_init(struct ward_hv_vm *vm, char *err, size_t errlen);
 void ward_kvm_arch_vm_destroy(struct ward_hv_vm *vm);

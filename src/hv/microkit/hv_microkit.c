@@ -435,7 +435,7 @@ void ward_microkit_stop_all(const char *why)
 
 /* Decodes the fault into a trap result; counts it. */
 static void trap(const struct ward_bus *bus, microkit_child child, microkit_msginfo msginfo,
-                 struct ward_trap_result *res)
+                 struct ward_trap_result *res, uint64_t *vm_fault_addr)
 {
         struct ward_arm64_trap_ctx tc = {bus, &M.psci, &M.vgic, &regs_ops, NULL};
         /* Read the fault's message now: seL4 calls below reuse the IPC buffer. */
@@ -443,6 +443,7 @@ static void trap(const struct ward_bus *bus, microkit_child child, microkit_msgi
         switch (label) {
         case seL4_Fault_VMFault: {
                 seL4_Word addr = seL4_GetMR(seL4_VMFault_Addr);
+                *vm_fault_addr = addr;
                 exits[vm_fault_kind(addr)]++;
                 ward_arm64_trap(&tc, child, (uint32_t)seL4_GetMR(seL4_VMFault_FSR), addr, res);
                 break;
@@ -474,11 +475,12 @@ enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
                                                     struct ward_hv_exit *ex)
 {
         struct ward_trap_result res = {.outcome = WARD_TRAP_RESUME};
+        ex->addr = WARD_MICROKIT_NO_ADDR;
         if (child >= M.ncpus) {
                 res.outcome = WARD_TRAP_FATAL;
                 res.reason = "fault from an unknown vCPU";
         } else {
-                trap(bus, child, msginfo, &res);
+                trap(bus, child, msginfo, &res, &ex->addr);
         }
         switch (res.outcome) {
         case WARD_TRAP_RESUME:

@@ -26,9 +26,13 @@ enum ward_microkit_fault_result {
         WARD_MICROKIT_EXIT,      /* *ex says why the VM must stop: no reply */
 };
 
+#define WARD_MICROKIT_NO_ADDR (~0ull)
+
 /*
  * Handles the fault of vCPU `child`: MMIO goes to bus (the VM's), the rest
- * to PSCI and the vGIC.
+ * to PSCI and the vGIC. ex->addr is the guest-physical address of a VM
+ * fault (MMIO), else WARD_MICROKIT_NO_ADDR; ex->kind matters only with
+ * WARD_MICROKIT_EXIT.
  */
 enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
                                                     microkit_child child, microkit_msginfo msginfo,

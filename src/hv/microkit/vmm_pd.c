@@ -241,13 +241,10 @@ void notified(microkit_channel ch)
 
 seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo *reply)
 {
-        seL4_Word label = microkit_msginfo_get_label(msginfo);
-        seL4_Word addr = label == seL4_Fault_VMFault ? seL4_GetMR(seL4_VMFault_Addr) : 0;
         struct ward_hv_exit ex = {.kind = WARD_HV_EXIT_KICKED};
         enum ward_microkit_fault_result r = ward_microkit_fault(&vm.bus, child, msginfo, &ex);
         /* The UART's data (0) and line-status (5) registers are polled per byte. */
-        if (label != seL4_Fault_VMFault ||
-            (addr != WARD_ARM64_UART_BASE && addr != WARD_ARM64_UART_BASE + 5))
+        if (ex.addr != WARD_ARM64_UART_BASE && ex.addr != WARD_ARM64_UART_BASE + 5)
                 ward_sel4_serial_flush();
         if (r == WARD_MICROKIT_RESUME) {
                 *reply = microkit_msginfo_new(0, 0);
