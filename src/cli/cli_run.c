@@ -39,6 +39,10 @@ const char ward_run_usage[] =
     "                        guest console on the 16550 UART (ttyS0, default) or on\n"
     "                        virtio-console (hvc0)\n"
     "  --no-rng              no virtio-rng device\n"
+    "  --hugepages thp|hugetlb|off\n"
+    "                        what backs guest RAM: transparent huge pages (default),\n"
+    "                        hugetlb pages reserved at start (RAM 2M aligned; fails if\n"
+    "                        the host has too few), or plain 4K pages\n"
     "  --shm FD:GPA:SIZE:ro|rw\n"
     "                        map the inherited memfd FD (at least SIZE bytes) at guest-\n"
     "                        physical GPA, outside RAM and the device windows; GPA and\n"
@@ -297,6 +301,13 @@ static int check_ram_ranges(const struct ward_vm_config *cfg, uint64_t host_mem_
                                  what);
                         return -1;
                 }
+                if (cfg->hugepages == WARD_RAM_HUGETLB && (gpa | size) % (2u << 20)) {
+                        snprintf(err, errlen,
+                                 "%s: --hugepages hugetlb needs RAM in whole 2M pages (address "
+                                 "and size 2M aligned)",
+                                 what);
+                        return -1;
+                }
                 if (gpa >= WARD_SHM_GPA_LIMIT || size > WARD_SHM_GPA_LIMIT - gpa) {
                         snprintf(err, errlen, "%s: ends beyond the 40-bit guest-physical space",
                                  what);
@@ -362,6 +373,7 @@ enum {
         O_CONSOLE,
         O_NORNG,
         O_SHM,
+        O_HUGEPAGES,
         O_DOORBELL
 };
 
@@ -390,6 +402,17 @@ static int parse_console(struct ward_vm_config *cfg, const char *a, char *err, s
                 return -1;
         }
         return 0;
+}
+
+static int parse_hugepages(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
+{
+        for (unsigned i = 0; i < 3; i++)
+                if (strcmp(a, ward_ram_backing_names[i]) == 0) {
+                        cfg->hugepages = (enum ward_ram_backing)i;
+                        return 0;
+                }
+        snprintf(err, errlen, "--hugepages %s: expected 'thp', 'hugetlb' or 'off'", a);
+        return -1;
 }
 
 /* getopt's answer c that is not an option of ward run: one line in err. */
@@ -449,6 +472,8 @@ static int apply_option(struct ward_vm_config *cfg, int c, const char *a, char *
                 return 0;
         case O_SHM:
                 return parse_shm(cfg, a, err, errlen);
+        case O_HUGEPAGES:
+                return parse_hugepages(cfg, a, err, errlen);
         case O_DOORBELL:
                 return parse_doorbell(cfg, a, err, errlen);
         }
@@ -518,6 +543,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
             {"console", required_argument, NULL, O_CONSOLE},
             {"no-rng", no_argument, NULL, O_NORNG},
             {"shm", required_argument, NULL, O_SHM},
+            {"hugepages", required_argument, NULL, O_HUGEPAGES},
             {"doorbell", required_argument, NULL, O_DOORBELL},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},

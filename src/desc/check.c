@@ -60,6 +60,12 @@ static void check_vm(struct checker *c, const struct ward_sys_vm *vm)
                              "%s: the first RAM region holds the kernel, initrd and device "
                              "tree and must be at least 16M",
                              ward_sysc_human(b, sizeof(b), r->size));
+                if (ok && vm->hugepages == WARD_RAM_HUGETLB &&
+                    (r->gpa | r->size) % WARD_SYS_KERNEL_ALIGN)
+                        cerr(c, p,
+                             "%s: \"hugepages\": \"hugetlb\" needs RAM in whole 2M pages "
+                             "(address and size 2M aligned)",
+                             ward_sysc_span(b, sizeof(b), r->gpa, r->size));
         }
 
         if (vm->ndisks > WARD_MAX_DISKS)

@@ -118,9 +118,21 @@ static void policy_field(struct parser *p, int f, struct json_object *v, void *t
 
 static const char *const console_names[] = {"serial", "virtio"};
 
-enum { V_KERNEL, V_INITRD, V_CMDLINE, V_MEMORY, V_CPUS, V_DISKS, V_CONSOLE, V_RNG, V_POLICY, V_N };
-static const char *const vm_fields[V_N] = {"kernel", "initrd",  "cmdline", "memory", "cpus",
-                                           "disks",  "console", "rng",     "policy"};
+enum {
+        V_KERNEL,
+        V_INITRD,
+        V_CMDLINE,
+        V_MEMORY,
+        V_CPUS,
+        V_DISKS,
+        V_CONSOLE,
+        V_RNG,
+        V_HUGEPAGES,
+        V_POLICY,
+        V_N
+};
+static const char *const vm_fields[V_N] = {"kernel", "initrd",  "cmdline", "memory",    "cpus",
+                                           "disks",  "console", "rng",     "hugepages", "policy"};
 
 static void vm_field(struct parser *p, int f, struct json_object *v, void *target)
 {
@@ -175,6 +187,12 @@ static void vm_field(struct parser *p, int f, struct json_object *v, void *targe
         case V_RNG:
                 ward_sysp_get_bool(p, v, &vm->rng);
                 break;
+        case V_HUGEPAGES: {
+                int h = ward_sysp_get_enum(p, v, "hugepages", ward_ram_backing_names, 3);
+                if (h >= 0)
+                        vm->hugepages = (enum ward_ram_backing)h;
+                break;
+        }
         case V_POLICY:
                 ward_sysp_walk(p, v, "an object", policy_fields, P_N, policy_field, &vm->policy);
                 break;

@@ -109,6 +109,7 @@ int ward_sys_vm_config(const struct ward_sys_desc *d, const char *name, const ch
         c->cpus = (unsigned)vm->cpus;
         c->console = vm->console;
         c->rng = vm->rng;
+        c->hugepages = vm->hugepages;
         return paths(vm, desc_dir, out, err, errlen) || memory(vm, c, err, errlen) ||
                        channels(d, vm, first_fd, out, err, errlen)
                    ? -1

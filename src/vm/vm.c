@@ -9,6 +9,8 @@
 
 #include "ward/vm/vm_arch.h"
 
+const char *const ward_ram_backing_names[3] = {"thp", "off", "hugetlb"};
+
 const char *ward_default_cmdline(enum ward_console_kind console)
 {
         return console == WARD_CONSOLE_VIRTIO ? "console=hvc0 earlycon panic=-1"

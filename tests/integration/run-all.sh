@@ -216,6 +216,7 @@ if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 . /extra/system-scenarios.sh
 . /extra/shared-doorbell.sh
 . /extra/system-config.sh
+. /extra/hugepages.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

@@ -171,6 +171,22 @@ static const struct cli_case cases[] = {
      0,
      OK(512 * MiB, 1, VIRTIO, false, 0, 0)},
     {{"--console", "virtio", "--console", "serial", "--kernel", "@K"}, 0, OK_DEFAULTS},
+    /* --hugepages (the fields: parse_run_hugepages). */
+    {{"--kernel", "@K", "--hugepages", "2M"},
+     0,
+     ERR("--hugepages 2M: expected 'thp', 'hugetlb' or 'off'")},
+    {{"--kernel", "@K", "--hugepages"}, 0, ERR("--hugepages: needs a value")},
+    {{"--kernel", "@K", "--mem", "17M", "--hugepages", "hugetlb"},
+     0,
+     ERR("--mem at 0x40000000: --hugepages hugetlb needs RAM in whole 2M pages (address and "
+         "size 2M aligned)")},
+    {{"--hugepages", "hugetlb", "--kernel", "@K", "--ram", "0x80001000:2M"},
+     0,
+     ERR("--ram 0x80001000:0x200000: --hugepages hugetlb needs RAM in whole 2M pages (address "
+         "and size 2M aligned)")},
+    {{"--kernel", "@K", "--mem", "17M", "--hugepages", "off"},
+     0,
+     OK(17 * MiB, 1, SERIAL, true, 0, 0)},
     /* --shm (fd 200: a 64K memfd, 201: a socket, 202: a pipe, 203: closed). */
     {{"--kernel", "@K", "--shm", "200:0x80000000:64K:rw"}, 0, OK_DEFAULTS},
     {{"--kernel", "@K", "--shm", "200:0x1000000:0x10000:ro"}, 0, OK_DEFAULTS},
@@ -367,6 +383,31 @@ static void parse_run_fields(void **state)
                             "console=hvc0 earlycon panic=-1");
 }
 
+/* --hugepages sets what backs RAM; THP is the default (the zero value). */
+static void parse_run_hugepages(void **state)
+{
+        (void)state;
+        static struct ward_vm_config cfg;
+        char err[256], k[64];
+        strcpy(k, kernel_path);
+        static const struct {
+                const char *arg;
+                enum ward_ram_backing want;
+        } hp[] = {{"thp", WARD_RAM_THP}, {"off", WARD_RAM_OFF}, {"hugetlb", WARD_RAM_HUGETLB}};
+        for (size_t c = 0; c < sizeof(hp) / sizeof(hp[0]); c++) {
+                char a[16];
+                strcpy(a, hp[c].arg);
+                char *argv[] = {"run", "--kernel", k, "--hugepages", a, NULL};
+                assert_int_equal(ward_cli_parse_run(5, argv, 0, &cfg, err, sizeof(err)),
+                                 WARD_CLI_OK);
+                assert_int_equal(cfg.hugepages, hp[c].want);
+                assert_string_equal(ward_ram_backing_names[cfg.hugepages], hp[c].arg);
+        }
+        char *argv[] = {"run", "--kernel", k, NULL};
+        assert_int_equal(ward_cli_parse_run(3, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(cfg.hugepages, WARD_RAM_THP);
+}
+
 static void parse_run_error_is_truncated_to_errlen(void **state)
 {
         (void)state;
@@ -512,6 +553,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(parse_run_table),
             cmocka_unit_test(parse_run_fields),
+            cmocka_unit_test(parse_run_hugepages),
             cmocka_unit_test(parse_shm_doorbell_fields),
             cmocka_unit_test(parse_run_error_is_truncated_to_errlen),
             cmocka_unit_test(parse_size_table),

@@ -117,6 +117,7 @@ struct ward_sys_vm {
         size_t ndisks;
         enum ward_console_kind console;
         bool rng;
+        enum ward_ram_backing hugepages; /* what backs its RAM on Linux */
         struct ward_sys_policy policy;
 };
 

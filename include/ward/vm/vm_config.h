@@ -35,6 +35,18 @@ struct ward_shm_config {
         bool read_only;
 };
 
+/*
+ * What backs guest RAM on a Linux host. THP (the zero value, the default):
+ * transparent huge pages, placed for stage-2 block mappings; OFF: plain 4K
+ * pages; HUGETLB: hugetlb pages reserved at start (2M aligned RAM only).
+ * The seL4 runner maps guest RAM in 2M pages whatever this says.
+ */
+enum ward_ram_backing {
+        WARD_RAM_THP,
+        WARD_RAM_OFF,
+        WARD_RAM_HUGETLB,
+};
+
 /* A RAM region besides the boot RAM: --ram GPA:SIZE. */
 struct ward_ram_config {
         uint64_t gpa, size;
@@ -48,6 +60,7 @@ struct ward_vm_config {
         uint64_t mem_gpa;    /* where it starts: --mem-at (2M aligned) */
         struct ward_ram_config ram[WARD_MAX_RAM_EXTRA];
         unsigned nram;
+        enum ward_ram_backing hugepages;
         unsigned cpus;
         enum ward_console_kind console;
         bool rng;
@@ -59,6 +72,9 @@ struct ward_vm_config {
         int doorbell_fd[WARD_MAX_DOORBELLS]; /* inherited sockets, one virtio console each */
         unsigned ndoorbells;
 };
+
+/* The names of enum ward_ram_backing's values, by value: "thp", "off", "hugetlb". */
+extern const char *const ward_ram_backing_names[3];
 
 /* The kernel command line used when cfg->cmdline is NULL. */
 const char *ward_default_cmdline(enum ward_console_kind console);

@@ -8,6 +8,7 @@
 #include "vmm_internal.h"
 
 #include "ward/arch/arm64/arm64_fdt.h"
+#include "ward/host/linux/guest_ram.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,18 +82,15 @@ void ward_vmm_console_out(void *host, unsigned con, const void *buf, uint32_t le
 
 static void *host_ram(void *host, unsigned i, uint64_t gpa, uint64_t size, char *err, size_t errlen)
 {
-        (void)host;
-        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p != MAP_FAILED)
+        struct vmm *m = host;
+        char why[200];
+        void *p = ward_guest_ram_map(m->cfg->hugepages, gpa, size, why, sizeof(why));
+        if (p)
                 return p;
         if (i == 0)
-                snprintf(err, errlen, "--mem: cannot reserve %lluM: %s",
-                         (unsigned long long)(size >> 20), strerror(errno));
+                snprintf(err, errlen, "--mem: %s", why);
         else
-                snprintf(err, errlen, "--ram 0x%llx: cannot reserve %lluM: %s",
-                         (unsigned long long)gpa, (unsigned long long)(size >> 20),
-                         strerror(errno));
+                snprintf(err, errlen, "--ram 0x%llx: %s", (unsigned long long)gpa, why);
         return NULL;
 }
 
@@ -100,8 +98,7 @@ static void *host_shared(void *host, unsigned i, char *err, size_t errlen)
 {
         struct vmm *m = host;
         const struct ward_shm_config *sc = &m->cfg->shm[i];
-        int prot = sc->read_only ? PROT_READ : PROT_READ | PROT_WRITE;
-        void *p = mmap(NULL, sc->size, prot, MAP_SHARED, sc->fd, 0);
+        void *p = ward_shared_map(sc->gpa, sc->size, sc->read_only, sc->fd);
         if (p == MAP_FAILED) {
                 snprintf(err, errlen, "--shm %d: cannot map %llu bytes: %s", sc->fd,
                          (unsigned long long)sc->size, strerror(errno));
