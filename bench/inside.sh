@@ -3,8 +3,10 @@
 # The benchmark's test host side (busybox sh), started by tools/bench:
 #   tools/testhost run --add build/bench/extra bench/inside.sh
 # /extra holds vmmstat, ward (a plain Release build), qemu-root (Debian's
-# QEMU and its libraries) and bench.conf (N=...). Each run prints one
-# "BENCH key=value..." line (or a BENCHFAIL line) for tools/bench's table.
+# QEMU and its libraries), quiet.cpio.gz (the quiet guest's initramfs), lkvm
+# (a static kvmtool, when the user gave one) and bench.conf (N=, NQ=, ND=,
+# DENSITY=). Each run prints one "BENCH key=value..." line (or a BENCHFAIL
+# line) for tools/bench's tables.
 
 # shellcheck source=/dev/null # written by tools/bench
 . /extra/bench.conf
@@ -135,6 +137,118 @@ run() {
 	fi
 }
 
+# ---- quiet guest and density: ward, kvmtool and QEMU ----
+# The guest prints nothing but the marker: "quiet", an /init that prints it
+# at once and powers off, 64M, 1 vCPU, no disk, no rng, no network. What is
+# left is the VMM's set-up, the kernel's boot and the exits it costs.
+QMEM=64
+QINITRD=/extra/quiet.cpio.gz
+QUIET_VMMS="ward qemu"
+if [ -x /extra/lkvm ]; then
+	QUIET_VMMS="ward kvmtool qemu"
+	echo "BENCHKVMTOOL $(/extra/lkvm version 2>&1 | head -n 1)"
+fi
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# kvmtool keeps its control sockets under $HOME/.lkvm.
+export HOME=/tmp/bench-home
+mkdir -p "$HOME"
+
+# quiet_cmd VMM: sets "$@" to the VMM's command line for the quiet guest.
+quiet_cmd() {
+	case $1 in
+	ward)
+		set -- /extra/ward run --kernel /guest/Image --initrd "$QINITRD" --mem ${QMEM}M \
+			--cpus 1 --no-rng --cmdline "console=ttyS0 quiet panic=-1"
+		;;
+	kvmtool)
+		set -- /extra/lkvm run --nodefaults -k /guest/Image -i "$QINITRD" -m $QMEM -c 1 \
+			--console serial -n mode=none -p "quiet panic=-1"
+		;;
+	qemu)
+		set -- "$Q/lib/ld-linux-aarch64.so.1" --library-path "$Q/lib" \
+			"$Q/bin/qemu-system-aarch64" -M virt,gic-version=3 -enable-kvm -cpu host \
+			-m ${QMEM}M -smp 1 -nodefaults -display none -serial stdio \
+			-kernel /guest/Image -initrd "$QINITRD" -append "console=ttyAMA0 quiet panic=-1"
+		;;
+	esac
+	QCMD=$(printf '%s\n' "$@")
+}
+
+# quiet_stat VMM LOG: runs the quiet guest under vmmstat; prints its line.
+# Guest RAM is the one mapping of 64M, or 64M plus kvmtool's 2M of slack.
+quiet_stat() {
+	quiet_cmd "$1"
+	# shellcheck disable=SC2046 # one argument per line, none with newlines
+	(IFS='
+'
+	exec /extra/vmmstat --marker "$MARKER" --exclude-size $((QMEM << 20)) \
+		--exclude-size $(((QMEM + 2) << 20)) --log "$2" --timeout $T -- $QCMD)
+}
+
+quiet_run() {
+	vmm=$1 i=$2
+	res=$(quiet_stat "$vmm" "$W/$vmm-quiet-$i.log")
+	echo "[$vmm quiet $i] $res"
+	if [ "$(field "$res" status)" != 0 ] || [ "$(field "$res" marker_ms)" = -1.0 ]; then
+		echo "BENCHFAIL vmm=$vmm kind=quiet iter=$i status=$(field "$res" status)"
+		tail -n 20 "$W/$vmm-quiet-$i.log"
+		return
+	fi
+	echo "$res" | awk -v vmm="$vmm" -v i="$i" '{
+		for (k = 2; k <= NF; k++) { split($k, p, "="); v[p[1]] = p[2] }
+		printf "BENCH vmm=%s kind=quiet iter=%s q_marker_s=%.3f q_cpu_ticks=%s q_exits=%s q_rss_out_mib=%.2f\n", vmm, i, v["marker_ms"] / 1000, v["cpu_ticks"], v["kvm_exits"], v["rss_outside_kb"] / 1024
+	}'
+}
+
+# DENSITY guests at once under one VMM: the time from the first start to
+# the last marker, and the totals of memory outside guest RAM, CPU and exits
+# at each VMM's marker. A guest powers off after its marker, as above.
+density_run() {
+	vmm=$1 i=$2 k=1
+	while [ "$k" -le "$DENSITY" ]; do
+		quiet_stat "$vmm" "$W/$vmm-density-$i-$k.log" >"$W/density-$k.res" &
+		k=$((k + 1))
+	done
+	wait
+	cat "$W"/density-*.res | sed "s/^/[$vmm density $i] /"
+	cat "$W"/density-*.res | awk -v vmm="$vmm" -v i="$i" -v n="$DENSITY" '
+		{
+			delete v
+			for (k = 2; k <= NF; k++) { split($k, p, "="); v[p[1]] = p[2] }
+			if (v["status"] != "0" || v["marker_ms"] + 0 < 0) { bad++; next }
+			s = v["start_abs_ms"] + 0; e = s + v["marker_ms"]
+			if (!ok++ || s < first) first = s
+			if (e > last) last = e
+			out += v["rss_outside_kb"]; cpu += v["cpu_ticks"]; ex += v["kvm_exits"]
+		}
+		END {
+			if (bad || ok != n) { printf "BENCHFAIL vmm=%s kind=density iter=%s up=%d of %d\n", vmm, i, ok, n; exit }
+			printf "BENCH vmm=%s kind=density iter=%s d_all_up_s=%.3f d_out_mib=%.2f d_cpu_ticks=%d d_exits=%d\n", vmm, i, (last - first) / 1000, out / 1024, cpu, ex
+		}'
+	rm -f "$W"/density-*.res
+}
+
+# Alternating, with the order rotated each iteration.
+rotate() {
+	first=${1%% *}
+	rest=${1#* }
+	[ "$rest" = "$1" ] && echo "$1" || echo "$rest $first"
+}
+order=$QUIET_VMMS
+i=1
+while [ "$i" -le "$NQ" ]; do
+	for vmm in $order; do quiet_run "$vmm" "$i"; done
+	order=$(rotate "$order")
+	i=$((i + 1))
+done
+i=1
+while [ "$i" -le "$ND" ]; do
+	for vmm in $order; do density_run "$vmm" "$i"; done
+	order=$(rotate "$order")
+	i=$((i + 1))
+done
+
+# ---- the default guest: ward against QEMU ----
 i=1
 while [ "$i" -le "$N" ]; do
 	# Alternate who goes first, so warm-up and drift hit both alike.

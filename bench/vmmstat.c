@@ -2,7 +2,7 @@
 /*
  * vmmstat: runs a VMM (or any command) and measures it for tools/bench.
  *
- *   vmmstat [--marker STR] [--exclude-size BYTES] [--log FILE] [--stamp]
+ *   vmmstat [--marker STR] [--exclude-size BYTES]... [--log FILE] [--stamp]
  *           [--smaps-copy FILE] [--timeout SECONDS] -- COMMAND [ARG...]
  *
  * The command's stdin is /dev/null; its stdout and stderr go through one
@@ -11,17 +11,23 @@
  * milliseconds since just before the fork: when the first byte of output
  * arrives, when STR first appears in it, and when the command has exited.
  * At the moment STR appears, /proc/PID/smaps is read: the sum of Rss over
- * all mappings, and the sum over mappings whose size is not BYTES (the
- * guest RAM mapping is the one of the configured memory size), and how much
- * of the latter is anonymous memory; --smaps-copy keeps that smaps text.
- * Peak RSS comes from wait4's rusage.
+ * all mappings, and the sum over mappings whose size is none of the BYTES
+ * given (the guest RAM mapping is the one of the configured memory size, or
+ * that plus the VMM's alignment slack), and how much of the latter is
+ * anonymous memory; --smaps-copy keeps that smaps text. Also at that moment:
+ * the CPU time the command has used (utime + stime from /proc/PID/stat, in
+ * clock ticks) and the exits of its KVM VMs (the "exits" files of
+ * /sys/kernel/debug/kvm/PID-*, summed; -1 without debugfs).
+ * Peak RSS comes from wait4's rusage. start_abs_ms is the start on the
+ * CLOCK_MONOTONIC scale, so that runs started together can be lined up.
  *
  * One result line goes to stdout, keys and values without spaces except the
  * last, marker_line, which is the rest of the line that held STR:
  *
  *   vmmstat status=0 first_out_ms=.. marker_ms=.. exit_ms=.. peak_rss_kb=..
  *           rss_kb=.. rss_outside_kb=.. anon_outside_kb=.. excluded_maps=..
- *           excluded_rss_kb=.. marker_line=..
+ *           excluded_rss_kb=.. start_abs_ms=.. cpu_ticks=.. kvm_exits=..
+ *           marker_line=..
  *
  * status is the exit status, 128+N after signal N, or "timeout". Values that
  * were not measured (no marker seen) are -1. vmmstat exits 0 when it could
@@ -31,6 +37,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -44,6 +51,7 @@
 #include <unistd.h>
 
 #define LINE_MAX_LEN 4096
+#define MAX_EXCLUDE 4
 
 struct smaps_sample {
         long long rss_kb;
@@ -62,7 +70,7 @@ static double now_ms(void)
 
 static void usage(void)
 {
-        fprintf(stderr, "usage: vmmstat [--marker STR] [--exclude-size BYTES] [--log FILE] "
+        fprintf(stderr, "usage: vmmstat [--marker STR] [--exclude-size BYTES]... [--log FILE] "
                         "[--stamp] [--smaps-copy FILE] [--timeout SECONDS] -- COMMAND [ARG...]\n");
         exit(2);
 }
@@ -72,8 +80,8 @@ static void usage(void)
  * range in lower-case hex ("start-end perms ..."); field lines start with an
  * upper-case name ("Rss:   123 kB").
  */
-static int sample_smaps(pid_t pid, unsigned long long exclude_size, const char *copy_path,
-                        struct smaps_sample *s)
+static int sample_smaps(pid_t pid, const unsigned long long *exclude, int nexclude,
+                        const char *copy_path, struct smaps_sample *s)
 {
         char path[64], line[1024];
         snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
@@ -95,7 +103,9 @@ static int sample_smaps(pid_t pid, unsigned long long exclude_size, const char *
                         char *end;
                         unsigned long long lo = strtoull(line, &end, 16);
                         unsigned long long hi = *end == '-' ? strtoull(end + 1, NULL, 16) : lo;
-                        excluded = exclude_size && hi - lo == exclude_size;
+                        excluded = 0;
+                        for (int k = 0; k < nexclude; k++)
+                                excluded |= hi - lo == exclude[k];
                         s->excluded_maps += excluded;
                 } else if (strncmp(line, "Anonymous:", 10) == 0 && !excluded) {
                         s->anon_outside_kb += strtoll(line + 10, NULL, 10);
@@ -112,6 +122,48 @@ static int sample_smaps(pid_t pid, unsigned long long exclude_size, const char *
         if (copy)
                 fclose(copy);
         return 0;
+}
+
+/* utime + stime of process pid (all its threads), in clock ticks; -1 if gone. */
+static long long cpu_ticks(pid_t pid)
+{
+        char path[64], buf[1024];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return -1;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        /* Fields after the command name, which is in parentheses: state is field 3. */
+        char *p = strrchr(buf, ')');
+        if (!p)
+                return -1;
+        unsigned long long ut = 0, st = 0;
+        if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+                return -1;
+        return (long long)(ut + st);
+}
+
+/* The exits of pid's KVM VMs so far (debugfs keeps one directory per VM). */
+static long long kvm_exits(pid_t pid)
+{
+        char pattern[96];
+        snprintf(pattern, sizeof(pattern), "/sys/kernel/debug/kvm/%d-*/exits", (int)pid);
+        glob_t g;
+        if (glob(pattern, 0, NULL, &g) != 0)
+                return -1;
+        long long sum = 0;
+        for (size_t k = 0; k < g.gl_pathc; k++) {
+                FILE *f = fopen(g.gl_pathv[k], "r");
+                long long v = 0;
+                if (f && fscanf(f, "%lld", &v) == 1)
+                        sum += v;
+                if (f)
+                        fclose(f);
+        }
+        globfree(&g);
+        return sum;
 }
 
 /* Writes all of buf to fd; a failing log is not worth stopping the run. */
@@ -131,7 +183,8 @@ static void write_all(int fd, const char *buf, size_t len)
 int main(int argc, char **argv)
 {
         const char *marker = NULL, *log_path = NULL, *smaps_copy = NULL;
-        unsigned long long exclude_size = 0;
+        unsigned long long exclude[MAX_EXCLUDE];
+        int nexclude = 0;
         double timeout_s = 0;
         int stamp = 0, i = 1;
         for (; i < argc; i++) {
@@ -147,8 +200,8 @@ int main(int argc, char **argv)
                         usage();
                 if (strcmp(argv[i], "--marker") == 0)
                         marker = argv[++i];
-                else if (strcmp(argv[i], "--exclude-size") == 0)
-                        exclude_size = strtoull(argv[++i], NULL, 0);
+                else if (strcmp(argv[i], "--exclude-size") == 0 && nexclude < MAX_EXCLUDE)
+                        exclude[nexclude++] = strtoull(argv[++i], NULL, 0);
                 else if (strcmp(argv[i], "--smaps-copy") == 0)
                         smaps_copy = argv[++i];
                 else if (strcmp(argv[i], "--log") == 0)
@@ -201,6 +254,7 @@ int main(int argc, char **argv)
         int seen = 0, captured = 0, timed_out = 0, at_line_start = 1;
         double t_first = -1, t_marker = -1;
         struct smaps_sample sm = {-1, -1, -1, -1, -1};
+        long long ticks = -1, exits = -1;
 
         for (;;) {
                 int wait_ms = -1;
@@ -278,8 +332,10 @@ int main(int argc, char **argv)
                                 seen = 1;
                                 t_marker = t - t0;
                                 mstart = llen - mlen;
-                                if (sample_smaps(pid, exclude_size, smaps_copy, &sm))
+                                if (sample_smaps(pid, exclude, nexclude, smaps_copy, &sm))
                                         sm = (struct smaps_sample){-1, -1, -1, -1, -1};
+                                ticks = cpu_ticks(pid);
+                                exits = kvm_exits(pid);
                         }
                 }
         }
@@ -312,8 +368,9 @@ int main(int argc, char **argv)
                 snprintf(st, sizeof(st), "%d", 128 + WTERMSIG(status));
         printf("vmmstat status=%s first_out_ms=%.1f marker_ms=%.1f exit_ms=%.1f peak_rss_kb=%ld "
                "rss_kb=%lld rss_outside_kb=%lld anon_outside_kb=%lld excluded_maps=%d "
-               "excluded_rss_kb=%lld marker_line=%s\n",
+               "excluded_rss_kb=%lld start_abs_ms=%.1f cpu_ticks=%lld kvm_exits=%lld "
+               "marker_line=%s\n",
                st, t_first, t_marker, t_exit, ru.ru_maxrss, sm.rss_kb, sm.outside_kb,
-               sm.anon_outside_kb, sm.excluded_maps, sm.excluded_kb, marker_line);
+               sm.anon_outside_kb, sm.excluded_maps, sm.excluded_kb, t0, ticks, exits, marker_line);
         return 0;
 }
