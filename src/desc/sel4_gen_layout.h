@@ -43,9 +43,13 @@ struct board {
 #define CH_VMM_SERIAL 1
 #define CH_SERIAL_IRQ 2
 #define CH_BLK 2
+#define CH_VMM_TIMER 3 /* in the VMM; the timer PD's end is 1 + the VMM's order */
+#define CH_TIMER_IRQ 0
+#define TIMER_PPI 30 /* the EL1 physical timer's interrupt (GIC PPI 14) */
 
 #define PRIO_SERIAL 254
 #define PRIO_BLK 253
+#define PRIO_TIMER 252 /* above the VMMs: they call it */
 #define PRIO_VMM 200
 #define PRIO_VM 100
 #define VMM_STACK 0x10000

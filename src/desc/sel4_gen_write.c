@@ -48,15 +48,23 @@ static void region(FILE *x, const char *name, const char *suffix, uint64_t size,
         fputs(" />\n", x);
 }
 
-static void channel(FILE *x, const char *a, unsigned a_id, const char *b, unsigned b_id,
-                    bool b_notifies)
+/* a_calls: a may make protected procedure calls to b (pp="true"). */
+static void channel_pp(FILE *x, const char *a, unsigned a_id, bool a_calls, const char *b,
+                       unsigned b_id, bool b_notifies)
 {
         fprintf(x,
                 "    <channel>\n"
-                "        <end pd=\"%s\" id=\"%u\" />\n"
+                "        <end pd=\"%s\" id=\"%u\"%s />\n"
                 "        <end pd=\"%s\" id=\"%u\"%s />\n"
                 "    </channel>\n",
-                a, a_id, b, b_id, b_notifies ? "" : " notify=\"false\"");
+                a, a_id, a_calls ? " pp=\"true\"" : "", b, b_id,
+                b_notifies ? "" : " notify=\"false\"");
+}
+
+static void channel(FILE *x, const char *a, unsigned a_id, const char *b, unsigned b_id,
+                    bool b_notifies)
+{
+        channel_pp(x, a, a_id, false, b, b_id, b_notifies);
 }
 
 static bool shm_pages_2m(const struct ward_sys_shared *s)
@@ -161,6 +169,17 @@ static void write_blk_pds(struct gen *g, FILE *x)
         }
 }
 
+/* The timer PD wakes the VMMs' vCPUs parked in WFI (src/host/sel4/timer_pd.c). */
+static void write_timer_pd(FILE *x)
+{
+        fprintf(x,
+                "\n    <protection_domain name=\"timer\" priority=\"%d\">\n"
+                "        <program_image path=\"timer_pd.elf\" />\n"
+                "        <irq irq=\"%d\" id=\"%d\" />\n"
+                "    </protection_domain>\n",
+                PRIO_TIMER, TIMER_PPI, CH_TIMER_IRQ);
+}
+
 /* The child <virtual_machine>: vCPUs, guest RAM, the GIC's CPU interface
  * and the shared regions the VM maps. */
 static void write_vm(struct gen *g, FILE *x, const struct ward_sys_vm *vm)
@@ -228,6 +247,9 @@ static void write_channels(struct gen *g, FILE *x)
                 if (d->vms[v].ndisks)
                         channel(x, d->vms[v].name, CH_BLK, blk, CH_BLK, true);
         }
+        for (size_t i = 0; i < d->nvms; i++)
+                channel_pp(x, d->vms[g->order[i]].name, CH_VMM_TIMER, true, "timer",
+                           (unsigned)(1 + i), true);
         /* A doorbell rings one way: the woken VMM gets no capability to
          * notify back over it. */
         for (size_t i = 0; i < d->ndoorbells; i++)
@@ -241,6 +263,7 @@ void ward_sel4_write_system(struct gen *g, FILE *x)
         write_regions(g, x);
         write_serial_pd(g, x);
         write_blk_pds(g, x);
+        write_timer_pd(x);
         write_vmm_pds(g, x);
         write_channels(g, x);
         fputs("</system>\n", x);

@@ -41,9 +41,17 @@ enum { seL4_VMFault_IP, seL4_VMFault_Addr, seL4_VMFault_PrefetchFault, seL4_VMFa
 enum { seL4_VGICMaintenance_IDX };
 enum { seL4_VPPIEvent_IRQ };
 enum { seL4_VCPUFault_HSR };
-enum { seL4_VCPUReg_VMPIDR_EL2 = 18 };
+enum {
+        seL4_VCPUReg_VMPIDR_EL2 = 18,
+        seL4_VCPUReg_CNTV_CTL = 27,
+        seL4_VCPUReg_CNTV_CVAL = 28,
+        seL4_VCPUReg_CNTVOFF = 29,
+};
 
 seL4_Word seL4_GetMR(int i);
+void seL4_SetMR(int i, seL4_Word mr);
+long seL4_TCB_Suspend(seL4_Word tcb);
+long seL4_TCB_Resume(seL4_Word tcb);
 long seL4_TCB_ReadRegisters(seL4_Word tcb, seL4_Bool suspend, seL4_Uint8 flags, seL4_Word count,
                             seL4_UserContext *regs);
 long seL4_TCB_WriteRegisters(seL4_Word tcb, seL4_Bool resume, seL4_Uint8 flags, seL4_Word count,
@@ -57,10 +65,14 @@ typedef seL4_MessageInfo_t microkit_msginfo;
 void init(void);
 void notified(microkit_channel ch);
 seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo *reply_msginfo);
+microkit_msginfo protected(microkit_channel ch, microkit_msginfo msginfo);
 
 void microkit_dbg_puts(const char *s);
 void microkit_notify(microkit_channel ch);
 void microkit_irq_ack(microkit_channel ch);
+microkit_msginfo microkit_ppcall(microkit_channel ch, microkit_msginfo msginfo);
+void microkit_mr_set(seL4_Uint8 mr, seL4_Word value);
+seL4_Word microkit_mr_get(seL4_Uint8 mr);
 microkit_msginfo microkit_msginfo_new(seL4_Word label, seL4_Uint16 count);
 seL4_Word microkit_msginfo_get_label(microkit_msginfo msginfo);
 void microkit_vcpu_stop(microkit_child vcpu);
@@ -68,5 +80,6 @@ void microkit_vcpu_arm_inject_irq(microkit_child vcpu, seL4_Uint16 irq, seL4_Uin
                                   seL4_Uint8 group, seL4_Uint8 index);
 void microkit_vcpu_arm_ack_vppi(microkit_child vcpu, seL4_Word irq);
 void microkit_vcpu_arm_write_reg(microkit_child vcpu, seL4_Word reg, seL4_Word value);
+seL4_Word microkit_vcpu_arm_read_reg(microkit_child vcpu, seL4_Word reg);
 
 #endif

@@ -178,6 +178,11 @@ static const char example_system[] =
     "setvar_vaddr=\"ramdisk_vaddr\" />\n"
     "    </protection_domain>\n"
     "\n"
+    "    <protection_domain name=\"timer\" priority=\"252\">\n"
+    "        <program_image path=\"timer_pd.elf\" />\n"
+    "        <irq irq=\"30\" id=\"0\" />\n"
+    "    </protection_domain>\n"
+    "\n"
     "    <protection_domain name=\"vm_b\" priority=\"200\" stack_size=\"0x10000\">\n"
     "        <program_image path=\"vm_b.elf\" />\n"
     "        <map mr=\"guest_ram_vm_b\" vaddr=\"0x20000000\" perms=\"rw\" "
@@ -226,6 +231,14 @@ static const char example_system[] =
     "    <channel>\n"
     "        <end pd=\"vm_b\" id=\"2\" />\n"
     "        <end pd=\"blk_vm_b\" id=\"2\" />\n"
+    "    </channel>\n"
+    "    <channel>\n"
+    "        <end pd=\"vm_b\" id=\"3\" pp=\"true\" />\n"
+    "        <end pd=\"timer\" id=\"1\" />\n"
+    "    </channel>\n"
+    "    <channel>\n"
+    "        <end pd=\"vm_a\" id=\"3\" pp=\"true\" />\n"
+    "        <end pd=\"timer\" id=\"2\" />\n"
     "    </channel>\n"
     "    <channel>\n"
     "        <end pd=\"vm_a\" id=\"10\" />\n"
@@ -456,13 +469,22 @@ static void doorbell_channel_ids(void **state)
                                    "\"b\"}, {\"name\": \"y\", \"from\": \"b\", \"to\": \"a\"}, "
                                    "{\"name\": \"z\", \"from\": \"a\", \"to\": \"b\"}]"));
         assert_int_equal(r.nerr, 0);
-        /* Doorbells start at 10 in each VMM, in the order of the list; ids 1 and 2 are the
-         * serial and block PDs'. */
+        /* Doorbells start at 10 in each VMM, in the order of the list; ids 1, 2 and 3 are
+         * the serial, block and timer PDs'. Every VMM calls the timer PD (pp), which
+         * numbers its clients from 1 in the order of the VMM PDs. */
         expect_in(r.out.make, "\na_DOORBELLS := x:10:out y:11:in z:12:out\n");
         expect_in(r.out.make, "\nb_DOORBELLS := x:10:in y:11:out z:12:in\n");
         expect_in(r.out.system, "    <channel>\n"
                                 "        <end pd=\"a\" id=\"2\" />\n"
                                 "        <end pd=\"blk_a\" id=\"2\" />\n"
+                                "    </channel>\n"
+                                "    <channel>\n"
+                                "        <end pd=\"a\" id=\"3\" pp=\"true\" />\n"
+                                "        <end pd=\"timer\" id=\"1\" />\n"
+                                "    </channel>\n"
+                                "    <channel>\n"
+                                "        <end pd=\"b\" id=\"3\" pp=\"true\" />\n"
+                                "        <end pd=\"timer\" id=\"2\" />\n"
                                 "    </channel>\n"
                                 "    <channel>\n"
                                 "        <end pd=\"a\" id=\"10\" />\n"

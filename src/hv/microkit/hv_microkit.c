@@ -80,6 +80,7 @@ enum {
         EXIT_VCPU_OTHER,
         EXIT_MAINTENANCE,
         EXIT_VPPI,
+        EXIT_PARKED,
         EXIT_KINDS
 };
 #define EXIT_CHANNELS 63 /* Microkit channel ids are 0..62 */
@@ -119,7 +120,8 @@ static void print_exits(void)
 {
         /* NULL: a kind with one counter, whose line has the number alone. */
         static const char *const names[EXIT_KINDS] = {
-            "uart", "virtio", "gic", "other", "wfx", "hvc", "smc", "sysreg", "other", NULL, NULL,
+            "uart", "virtio", "gic",   "other", "wfx", "hvc",
+            "smc",  "sysreg", "other", NULL,    NULL,  NULL,
         };
         static const struct {
                 const char *kind;
@@ -128,7 +130,7 @@ static void print_exits(void)
             {"vm-fault", EXIT_VM_UART, EXIT_VCPU_WFX},
             {"vcpu-fault", EXIT_VCPU_WFX, EXIT_MAINTENANCE},
             {"vgic-maintenance", EXIT_MAINTENANCE, EXIT_VPPI},
-            {"vppi", EXIT_VPPI, EXIT_KINDS},
+            {"vppi", EXIT_VPPI, EXIT_PARKED},
         };
         uint64_t total = 0;
         for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
@@ -154,6 +156,9 @@ static void print_exits(void)
         }
         microkit_dbg_puts("ward: exits faults ");
         puts_dec(total);
+        /* Not an exit of its own: how many of the WFIs parked their vCPU. */
+        microkit_dbg_puts("\nward: wfi parked ");
+        puts_dec(exits[EXIT_PARKED]);
         microkit_dbg_puts("\nward: exits notified");
         for (unsigned ch = 0; ch < EXIT_CHANNELS; ch++) {
                 if (exits_notified[ch] == 0)
@@ -290,6 +295,92 @@ static int mk_irq_line(struct ward_hv_vm *vm, unsigned line, bool level)
         return 0;
 }
 
+/*
+ * ---- idle vCPUs ----
+ *
+ * A guest's WFI traps to this PD. Resuming at once would spin: an idle
+ * guest took about 7,750 WFI exits a second. Instead the vCPU is parked
+ * (its TCB suspended, the fault not answered) until an interrupt is due:
+ * one injected for it (a device, an IPI), or its virtual timer's deadline,
+ * which the timer PD (src/host/sel4/timer_pd.c) watches while the vCPU
+ * cannot run. WFE is never parked: Linux waits in it on spinlocks, woken
+ * by SEV, which does not trap.
+ */
+static bool parked[WARD_MICROKIT_MAX_VCPUS];
+static bool have_timer;
+static microkit_channel timer_ch;
+static bool fault_is_wfi; /* the fault being handled is a WFI */
+
+void ward_microkit_use_timer(microkit_channel ch)
+{
+        timer_ch = ch;
+        have_timer = true;
+}
+
+static void unpark(unsigned vcpu)
+{
+        if (vcpu < M.ncpus && parked[vcpu]) {
+                parked[vcpu] = false;
+                seL4_TCB_Resume(BASE_VM_TCB_CAP + vcpu);
+        }
+}
+
+void ward_microkit_timer_fired(void)
+{
+        for (unsigned i = 0; i < M.ncpus; i++)
+                unpark(i);
+}
+
+/* When vcpu's virtual timer fires, on the physical counter; 0: it cannot. */
+static uint64_t vtimer_deadline(unsigned vcpu)
+{
+        uint64_t ctl = microkit_vcpu_arm_read_reg(vcpu, seL4_VCPUReg_CNTV_CTL);
+        if ((ctl & 3) != 1) /* ENABLE set, IMASK clear */
+                return 0;
+        /* The virtual count is the physical one minus CNTVOFF. */
+        uint64_t d = microkit_vcpu_arm_read_reg(vcpu, seL4_VCPUReg_CNTV_CVAL) +
+                     microkit_vcpu_arm_read_reg(vcpu, seL4_VCPUReg_CNTVOFF);
+        return d ? d : 1;
+}
+
+/* Asks the timer PD for a wake-up at d (0: none); true if d has passed already. */
+static bool timer_request(uint64_t d)
+{
+        microkit_mr_set(0, d);
+        microkit_msginfo r = microkit_ppcall(timer_ch, microkit_msginfo_new(0, 1));
+        return microkit_msginfo_get_label(r) == 0 && microkit_mr_get(0) == 1;
+}
+
+/*
+ * Parks vcpu, whose WFI was just handled (its registers are written back),
+ * unless an interrupt is due for it: one still in its list registers, or a
+ * timer deadline that has passed. True when it is parked.
+ */
+static bool park(unsigned vcpu)
+{
+        for (unsigned lr = 0; lr < GIC_LIST_REGS; lr++)
+                if (M.list_reg[vcpu][lr])
+                        return false;
+        uint64_t soonest = vtimer_deadline(vcpu);
+        if (soonest && !have_timer)
+                return false; /* nobody would wake it */
+        for (unsigned i = 0; i < M.ncpus; i++) {
+                if (!parked[i])
+                        continue;
+                uint64_t d = vtimer_deadline(i);
+                if (d && (!soonest || d < soonest))
+                        soonest = d;
+        }
+        if (have_timer && timer_request(soonest)) {
+                ward_microkit_timer_fired(); /* the others' deadlines may be the ones passed */
+                return false;
+        }
+        parked[vcpu] = true;
+        seL4_TCB_Suspend(BASE_VM_TCB_CAP + vcpu);
+        exits[EXIT_PARKED]++;
+        return true;
+}
+
 static bool inject(void *opaque, unsigned vcpu, unsigned irq, uint8_t priority)
 {
         struct ward_hv_vm *vm = opaque;
@@ -299,6 +390,7 @@ static bool inject(void *opaque, unsigned vcpu, unsigned irq, uint8_t priority)
                         /* seL4 takes the 5-bit list-register priority. */
                         microkit_vcpu_arm_inject_irq(vcpu, (seL4_Uint16)irq, priority >> 3, 0,
                                                      (seL4_Uint8)lr);
+                        unpark(vcpu);
                         return true;
                 }
         }
@@ -451,6 +543,8 @@ static void trap(const struct ward_bus *bus, microkit_child child, microkit_msgi
         case seL4_Fault_VCPUFault: {
                 uint32_t esr = (uint32_t)seL4_GetMR(seL4_VCPUFault_HSR);
                 exits[vcpu_fault_kind(esr)]++;
+                /* ISS bit 0 (TI) tells WFE (1) from WFI (0). */
+                fault_is_wfi = WARD_ESR_EC(esr) == WARD_ESR_EC_WFX && !(esr & 1);
                 ward_arm64_trap(&tc, child, esr, 0, res);
                 break;
         }
@@ -476,6 +570,7 @@ enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
 {
         struct ward_trap_result res = {.outcome = WARD_TRAP_RESUME};
         ex->addr = WARD_MICROKIT_NO_ADDR;
+        fault_is_wfi = false;
         if (child >= M.ncpus) {
                 res.outcome = WARD_TRAP_FATAL;
                 res.reason = "fault from an unknown vCPU";
@@ -484,9 +579,11 @@ enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
         }
         switch (res.outcome) {
         case WARD_TRAP_RESUME:
-        case WARD_TRAP_WAIT:
                 flush_regs(child, false);
                 return WARD_MICROKIT_RESUME;
+        case WARD_TRAP_WAIT:
+                flush_regs(child, false);
+                return fault_is_wfi && park(child) ? WARD_MICROKIT_PARKED : WARD_MICROKIT_RESUME;
         case WARD_TRAP_CPU_ON:
                 /* PSCI set PC and x0; the new vCPU starts in EL1h, interrupts masked. */
                 ctx_of(res.target)->spsr = WARD_ARM64_BOOT_PSTATE;

@@ -24,6 +24,7 @@ enum ward_microkit_fault_result {
         WARD_MICROKIT_RESUME,    /* reply to the fault: the vCPU goes on */
         WARD_MICROKIT_VCPU_DOWN, /* the vCPU stopped (PSCI CPU_OFF): no reply */
         WARD_MICROKIT_EXIT,      /* *ex says why the VM must stop: no reply */
+        WARD_MICROKIT_PARKED,    /* a WFI parked the vCPU until an interrupt is due: no reply */
 };
 
 #define WARD_MICROKIT_NO_ADDR (~0ull)
@@ -41,6 +42,14 @@ enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
 void ward_microkit_start(unsigned vcpu);
 /* Stops every vCPU and prints the exit counters. */
 void ward_microkit_stop_all(const char *why);
+/*
+ * The timer PD's channel (src/host/sel4/timer_pd.c): with it, a vCPU whose
+ * guest waits in WFI with its timer armed is parked; without it, only one
+ * whose timer is off.
+ */
+void ward_microkit_use_timer(microkit_channel ch);
+/* The timer PD's notification: a parked vCPU's deadline came; wakes them. */
+void ward_microkit_timer_fired(void);
 /* Counts a notification on channel ch (for the exit counters). */
 void ward_microkit_count_notified(microkit_channel ch);
 

@@ -26,6 +26,7 @@
 /* Channels, as in the .system file. */
 #define CH_SERIAL 1
 #define CH_BLK 2
+#define CH_TIMER 3 /* the timer PD: wakes vCPUs parked in WFI */
 
 /* Set by the Microkit tool (setvar): where this PD sees shared memory. */
 uintptr_t guest_ram_vaddr;
@@ -210,6 +211,7 @@ void init(void)
             .load = load,
             .write_dt = write_dt,
         };
+        ward_microkit_use_timer(CH_TIMER);
         if (ward_vm_create(&vm, &config, &ward_hv_microkit, &host_ops, NULL, err, sizeof(err)))
                 goto fail;
         if (!windows_match()) {
@@ -236,6 +238,8 @@ void notified(microkit_channel ch)
                 ward_console_port_poll(&serial, console_in, NULL);
         else if (ch == CH_BLK)
                 ward_blk_port_client_poll(&blk_port);
+        else if (ch == CH_TIMER)
+                ward_microkit_timer_fired();
         ward_sel4_serial_flush();
 }
 
