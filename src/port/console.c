@@ -50,6 +50,12 @@ int ward_console_port_init(struct ward_console_port *p, void *mem, size_t mem_by
         return rc != WARD_OK ? rc : rc2;
 }
 
+uint32_t ward_console_port_room(struct ward_console_port *p)
+{
+        int room = ward_ring_room(&p->out);
+        return room > 0 ? (uint32_t)room : 0;
+}
+
 uint32_t ward_console_port_write(struct ward_console_port *p, const void *buf, uint32_t len)
 {
         int n = ward_ring_push_n(&p->out, buf, len);

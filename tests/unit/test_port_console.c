@@ -226,11 +226,14 @@ static void input_writer_is_woken_when_room_returns(void **state)
         uint8_t in[100];
         for (unsigned i = 0; i < sizeof(in); i++)
                 in[i] = (uint8_t)(i + 1);
+        assert_int_equal(ward_console_port_room(&x->srv), 64);
         uint32_t sent = ward_console_port_write(&x->srv, in, sizeof(in));
         assert_int_equal(sent, 64);
+        assert_int_equal(ward_console_port_room(&x->srv), 0);
         x->sink_limit = 10;
         assert_int_equal(ward_console_port_poll(&x->vmm, collect_capped, x), 10);
         assert_int_equal(x->srv_woken, 1); /* was full: the server may send again */
+        assert_int_equal(ward_console_port_room(&x->srv), 10);
         sent += ward_console_port_write(&x->srv, in + sent, sizeof(in) - sent);
         assert_int_equal(sent, 74);
         x->sink_limit = 1000;

@@ -42,6 +42,11 @@ int ward_console_port_init(struct ward_console_port *p, void *mem, size_t mem_by
                            uint32_t ring_bytes, enum ward_port_side side,
                            const struct ward_port_notify *notify);
 
+/*
+ * Bytes a write would take now (0 for a broken port). A writer that must
+ * not drop input (the serial server) reads no more from its source than this.
+ */
+uint32_t ward_console_port_room(struct ward_console_port *p);
 /* Sends what fits of buf; returns the bytes taken, notifying the peer if any were. */
 uint32_t ward_console_port_write(struct ward_console_port *p, const void *buf, uint32_t len);
 

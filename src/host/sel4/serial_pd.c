@@ -59,14 +59,36 @@ static uint32_t to_uart(void *o, const void *buf, uint32_t len)
         return len;
 }
 
+/*
+ * Typed input: moved from the PL011's FIFO to the VMM's input ring, never
+ * more than the ring has room for, so nothing is lost. When the ring is
+ * full the receive interrupt is masked and the bytes wait in the FIFO
+ * (QEMU stops reading its input while the FIFO is full); the VMM notifies
+ * us when it frees space in the full ring, and reading resumes.
+ */
+static bool rx_held;
+
 static void from_uart(void)
 {
         uint8_t buf[64];
-        uint32_t n = 0;
-        while (!(*reg(UARTFR) & FR_RXFE) && n < sizeof(buf))
-                buf[n++] = (uint8_t)*reg(UARTDR);
-        if (n)
-                ward_console_port_write(&port[0], buf, n); /* notifies the VMM */
+        for (;;) {
+                uint32_t room = ward_console_port_room(&port[0]), n = 0;
+                while (n < room && n < sizeof(buf) && !(*reg(UARTFR) & FR_RXFE))
+                        buf[n++] = (uint8_t)*reg(UARTDR);
+                if (n)
+                        ward_console_port_write(&port[0], buf, n); /* notifies the VMM */
+                if (*reg(UARTFR) & FR_RXFE)
+                        break;
+                if (n == room) {
+                        rx_held = true;
+                        *reg(UARTIMSC) = 0;
+                        return;
+                }
+        }
+        if (rx_held) {
+                rx_held = false;
+                *reg(UARTIMSC) = IMSC_RXIM | IMSC_RTIM;
+        }
 }
 
 void init(void)
@@ -87,14 +109,22 @@ void notified(microkit_channel ch)
         switch (ch) {
         case CH_VMM:
                 ward_console_port_poll(&port[0], to_uart, NULL);
+                if (rx_held) /* the VMM took input from a full ring */
+                        from_uart();
                 break;
         case CH_VMM_B:
                 if (SERIAL_CLIENTS > 1)
                         ward_console_port_poll(&port[SERIAL_CLIENTS - 1], to_uart, NULL);
                 break;
         case CH_UART_IRQ:
-                from_uart();
+                /*
+                 * Clear first, then drain: a byte that arrives after the
+                 * drain raises the interrupt again. The other order lost
+                 * it (QEMU raises RX only when the FIFO goes from empty
+                 * to not empty), and a paste stalled with bytes in the FIFO.
+                 */
                 *reg(UARTICR) = IMSC_RXIM | IMSC_RTIM;
+                from_uart();
                 microkit_irq_ack(ch);
                 break;
         default:

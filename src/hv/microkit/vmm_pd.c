@@ -67,10 +67,26 @@ static void console_out(void *host, unsigned con, const void *buf, uint32_t len)
                 ward_sel4_serial_write(&serial, buf, len);
 }
 
+/*
+ * Typed input waits in the serial port's ring until the guest has room for
+ * it (a free place in the UART's FIFO, a posted virtio-console buffer):
+ * input_waiting says bytes are left, and every trap (the guest reading its
+ * UART, or notifying a queue) tries again while there is room.
+ */
+static bool input_waiting;
+
 static uint32_t console_in(void *opaque, const void *buf, uint32_t len)
 {
         (void)opaque;
-        return ward_vm_console_input(&vm, 0, buf, len);
+        uint32_t took = ward_vm_console_input(&vm, 0, buf, len);
+        input_waiting = took < len;
+        return took;
+}
+
+static void poll_input(void)
+{
+        input_waiting = false;
+        ward_console_port_poll(&serial, console_in, NULL);
 }
 
 /* ---- what the VM core asks of this runner ---- */
@@ -235,7 +251,7 @@ void notified(microkit_channel ch)
 {
         ward_microkit_count_notified(ch);
         if (ch == CH_SERIAL)
-                ward_console_port_poll(&serial, console_in, NULL);
+                poll_input();
         else if (ch == CH_BLK)
                 ward_blk_port_client_poll(&blk_port);
         else if (ch == CH_TIMER)
@@ -247,6 +263,8 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
 {
         struct ward_hv_exit ex = {.kind = WARD_HV_EXIT_KICKED};
         enum ward_microkit_fault_result r = ward_microkit_fault(&vm.bus, child, msginfo, &ex);
+        if (input_waiting && ward_vm_console_room(&vm, 0))
+                poll_input();
         /* The UART's data (0) and line-status (5) registers are polled per byte. */
         if (ex.addr != WARD_ARM64_UART_BASE && ex.addr != WARD_ARM64_UART_BASE + 5)
                 ward_sel4_serial_flush();
