@@ -44,3 +44,27 @@
 #define BLK_PORT_NBUFS 32
 #define BLK_PORT_BUF_BYTES 65536
 #define BLK_DISK_BYTES 0x1000000ull
+#define DOORBELL_PORT_BYTES 0x1000
+#define DOORBELL_RING_BYTES 1024
+#ifndef STUB_SERIAL_CONSOLE
+#define GUEST_MAIN_CONSOLE_VIRTIO 1
+#define GUEST_DISK 1
+#define GUEST_DOORBELLS 0
+#define GUEST_DOORBELL_CHANNELS                                                                    \
+        {                                                                                          \
+        }
+#define GUEST_DOORBELL_OUT                                                                         \
+        {                                                                                          \
+        }
+#else
+#define GUEST_DISK 1
+#define GUEST_DOORBELLS 2
+#define GUEST_DOORBELL_CHANNELS                                                                    \
+        {                                                                                          \
+                10, 11                                                                             \
+        }
+#define GUEST_DOORBELL_OUT                                                                         \
+        {                                                                                          \
+                1, 0                                                                               \
+        }
+#endif

@@ -43,14 +43,15 @@ static const struct ward_vm_config config = {
     .mem_bytes = GUEST_RAM_SIZE,
     .mem_gpa = GUEST_RAM_BASE,
     .cpus = GUEST_NCPUS,
-#ifdef GUEST_VIRTIO_CONSOLE_BASE
+#ifdef GUEST_MAIN_CONSOLE_VIRTIO
     .console = WARD_CONSOLE_VIRTIO,
 #else
     .console = WARD_CONSOLE_SERIAL,
 #endif
-#ifdef GUEST_VIRTIO_BLK_BASE
+#ifdef GUEST_DISK
     .ndisks = 1,
 #endif
+    .ndoorbells = GUEST_DOORBELLS,
 #ifdef GUEST_VIRTIO_RNG_BASE
     .rng = true,
 #endif
@@ -60,33 +61,101 @@ static struct ward_vm vm;
 static struct ward_console_port serial;
 static struct ward_blk_port_client blk_port;
 
+/*
+ * Doorbells: a virtio console (hvcN, after the main console) whose bytes go
+ * to another VM, as on Linux. Each is a console port in a small region the
+ * two VMMs share (the generator maps doorbell i of this VMM at
+ * doorbell_vaddr + i * DOORBELL_PORT_BYTES) and a channel: the ringing end
+ * writes the guest's bytes into the port and notifies; the woken end feeds
+ * them to its guest. A doorbell rings one way: the woken end's channel
+ * cannot notify back (notify="false"), and what its guest writes to the
+ * doorbell is dropped. Bytes that do not fit a full port are dropped too (a
+ * doorbell is a signal, not a data channel).
+ */
+#if GUEST_DOORBELLS > 0
+uintptr_t doorbell_vaddr;
+static const microkit_channel doorbell_ch[GUEST_DOORBELLS] = GUEST_DOORBELL_CHANNELS;
+static const bool doorbell_out[GUEST_DOORBELLS] = GUEST_DOORBELL_OUT;
+static struct ward_console_port doorbell[GUEST_DOORBELLS];
+
+static void notify_doorbell(void *o)
+{
+        microkit_notify((microkit_channel)(uintptr_t)o);
+}
+
+static void notify_nobody(void *o)
+{
+        (void)o; /* the woken end has no capability to notify back */
+}
+
+static void doorbells_init(void)
+{
+        for (unsigned i = 0; i < GUEST_DOORBELLS; i++) {
+                struct ward_port_notify n = {doorbell_out[i] ? notify_doorbell : notify_nobody,
+                                             (void *)(uintptr_t)doorbell_ch[i]};
+                ward_console_port_init(&doorbell[i],
+                                       (void *)(doorbell_vaddr + i * DOORBELL_PORT_BYTES),
+                                       DOORBELL_PORT_BYTES, DOORBELL_RING_BYTES,
+                                       doorbell_out[i] ? WARD_PORT_CLIENT : WARD_PORT_SERVER, &n);
+        }
+}
+#else
+static void doorbells_init(void)
+{
+}
+#endif
+
 static void console_out(void *host, unsigned con, const void *buf, uint32_t len)
 {
         (void)host;
-        if (con == 0) /* doorbells need channels of their own (not built yet) */
+        if (con == 0) {
                 ward_sel4_serial_write(&serial, buf, len);
+                return;
+        }
+#if GUEST_DOORBELLS > 0
+        if (con <= GUEST_DOORBELLS && doorbell_out[con - 1])
+                ward_console_port_write(&doorbell[con - 1], buf, len);
+#endif
 }
 
 /*
- * Typed input waits in the serial port's ring until the guest has room for
- * it (a free place in the UART's FIFO, a posted virtio-console buffer):
- * input_waiting says bytes are left, and every trap (the guest reading its
- * UART, or notifying a queue) tries again while there is room.
+ * Input (typed, or a doorbell's bytes) waits in its port's ring until the
+ * guest has room for it (a free place in the UART's FIFO, a posted
+ * virtio-console buffer): waiting[con] says bytes are left, and every trap
+ * (the guest reading its UART, or notifying a queue) tries again while
+ * there is room.
  */
-static bool input_waiting;
+#define NCONSOLES (1 + GUEST_DOORBELLS)
+static bool waiting[NCONSOLES];
 
 static uint32_t console_in(void *opaque, const void *buf, uint32_t len)
 {
-        (void)opaque;
-        uint32_t took = ward_vm_console_input(&vm, 0, buf, len);
-        input_waiting = took < len;
+        unsigned con = (unsigned)(uintptr_t)opaque;
+        uint32_t took = ward_vm_console_input(&vm, con, buf, len);
+        waiting[con] = took < len;
         return took;
 }
 
-static void poll_input(void)
+static struct ward_console_port *input_port(unsigned con)
 {
-        input_waiting = false;
-        ward_console_port_poll(&serial, console_in, NULL);
+#if GUEST_DOORBELLS > 0
+        if (con > 0)
+                return &doorbell[con - 1];
+#endif
+        return con == 0 ? &serial : NULL;
+}
+
+static void poll_input(unsigned con)
+{
+        waiting[con] = false;
+        ward_console_port_poll(input_port(con), console_in, (void *)(uintptr_t)con);
+}
+
+static void retry_input(void)
+{
+        for (unsigned con = 0; con < NCONSOLES; con++)
+                if (waiting[con] && ward_vm_console_room(&vm, con))
+                        poll_input(con);
 }
 
 /* ---- what the VM core asks of this runner ---- */
@@ -228,6 +297,7 @@ void init(void)
             .write_dt = write_dt,
         };
         ward_microkit_use_timer(CH_TIMER);
+        doorbells_init();
         if (ward_vm_create(&vm, &config, &ward_hv_microkit, &host_ops, NULL, err, sizeof(err)))
                 goto fail;
         if (!windows_match()) {
@@ -251,11 +321,16 @@ void notified(microkit_channel ch)
 {
         ward_microkit_count_notified(ch);
         if (ch == CH_SERIAL)
-                poll_input();
+                poll_input(0);
         else if (ch == CH_BLK)
                 ward_blk_port_client_poll(&blk_port);
         else if (ch == CH_TIMER)
                 ward_microkit_timer_fired();
+#if GUEST_DOORBELLS > 0
+        for (unsigned i = 0; i < GUEST_DOORBELLS; i++)
+                if (ch == doorbell_ch[i] && !doorbell_out[i])
+                        poll_input(1 + i);
+#endif
         ward_sel4_serial_flush();
 }
 
@@ -263,8 +338,7 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
 {
         struct ward_hv_exit ex = {.kind = WARD_HV_EXIT_KICKED};
         enum ward_microkit_fault_result r = ward_microkit_fault(&vm.bus, child, msginfo, &ex);
-        if (input_waiting && ward_vm_console_room(&vm, 0))
-                poll_input();
+        retry_input();
         /* The UART's data (0) and line-status (5) registers are polled per byte. */
         if (ex.addr != WARD_ARM64_UART_BASE && ex.addr != WARD_ARM64_UART_BASE + 5)
                 ward_sel4_serial_flush();
