@@ -39,6 +39,10 @@ struct board {
 #define SERIAL_PORTS_VADDR 0x6000000ull /* one port per 1M */
 #define BLK_PORT_VADDR 0x6000000ull
 #define BLK_RAMDISK_VADDR 0x7000000ull
+/* A doorbell's port between two VMMs; in each VMM, its doorbell with channel
+ * id FIRST + i is at the ports' address + DOORBELL_PORTS_OFFSET + i * size. */
+#define DOORBELL_PORT_SIZE 0x1000ull
+#define DOORBELL_PORTS_OFFSET 0x800000ull
 /* Channel ids, as the PDs define them. */
 #define CH_VMM_SERIAL 1
 #define CH_SERIAL_IRQ 2

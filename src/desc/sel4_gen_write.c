@@ -123,6 +123,8 @@ static void write_regions(struct gen *g, FILE *x)
         for (size_t i = 0; i < d->nshared; i++)
                 region(x, "shm_", d->shared[i].name, d->shared[i].size, shm_pages_2m(&d->shared[i]),
                        NULL);
+        for (size_t i = 0; i < d->ndoorbells; i++)
+                region(x, "doorbell_", d->doorbells[i].name, DOORBELL_PORT_SIZE, false, NULL);
 }
 
 /* The serial PD is built once per VM; any copy serves. */
@@ -229,6 +231,24 @@ static void write_vmm_pds(struct gen *g, FILE *x)
                                 "        <map mr=\"blk_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
                                 "setvar_vaddr=\"blk_port_vaddr\" />\n",
                                 n, (unsigned long long)(ports + BLK_PORT_SIZE));
+                /* Both ends map a doorbell's port; the first one sets doorbell_vaddr. */
+                for (size_t k = 0; k < d->ndoorbells; k++) {
+                        const struct ward_sys_doorbell *b = &d->doorbells[k];
+                        unsigned id = strcmp(b->from, n) == 0 ? g->db_from[k]
+                                      : strcmp(b->to, n) == 0 ? g->db_to[k]
+                                                              : 0;
+                        if (!id)
+                                continue;
+                        fprintf(x,
+                                "        <map mr=\"doorbell_%s\" vaddr=\"0x%llx\" perms=\"rw\"%s "
+                                "/>\n",
+                                b->name,
+                                (unsigned long long)(ports + DOORBELL_PORTS_OFFSET +
+                                                     (id - WARD_SEL4_FIRST_DOORBELL) *
+                                                         DOORBELL_PORT_SIZE),
+                                id == WARD_SEL4_FIRST_DOORBELL ? " setvar_vaddr=\"doorbell_vaddr\""
+                                                               : "");
+                }
                 write_vm(g, x, vm);
                 fputs("    </protection_domain>\n", x);
         }

@@ -21,7 +21,7 @@
 #define WARD_SEL4_MAX_VMS 2         /* consoles the serial PD serves */
 #define WARD_SEL4_MAX_CPUS 8        /* a GICv2 has at most 8 CPU interfaces */
 #define WARD_SEL4_MAX_DISKS 1       /* the block PD serves one RAM disk */
-#define WARD_SEL4_FIRST_DOORBELL 10 /* channel ids 1 (serial) and 2 (block) are taken */
+#define WARD_SEL4_FIRST_DOORBELL 10 /* ids 1 (serial), 2 (block), 3 (timer) are taken */
 #define WARD_SEL4_MAX_CHANNEL 61    /* Microkit 2.0.1's highest channel id (PD_MAX_ID) */
 
 struct ward_sel4_opts {
