@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The serial protection domain: drives QEMU virt's PL011 UART and serves
- * the console ports of one or two VMMs (SERIAL_CLIENTS). Output of every
- * VM goes to the UART; typed input goes to the first VM. The VMM never touches the UART: guest
- * console bytes arrive on the port's ring, typed bytes go back on the other ring, and notifications
- * say when to look. This PD formats the shared region at init (it runs at a higher priority than
- * the VMM, so first).
+ * the console ports of one or two VMMs (SERIAL_CLIENTS). The VMM never
+ * touches the UART: guest console bytes arrive on the port's ring, typed
+ * bytes go back on the other ring, and notifications say when to look. This
+ * PD formats the shared regions at init (it runs at a higher priority than
+ * the VMMs, so first).
+ *
+ * With two VMs, each has its own console on the one UART:
+ * - output: every line starts with its VM's name ("vm_b| ..."); when the
+ *   other VM's output arrives in the middle of a line, the line is ended
+ *   first, so no line mixes two VMs;
+ * - input: typed bytes go to one VM at a time, the first at start. Ctrl-E
+ *   then a digit (1 for the first VM, 2 for the second) switches; Ctrl-E
+ *   twice sends one Ctrl-E. The switch is announced on the UART.
  */
 #include <microkit.h>
 
@@ -16,9 +24,16 @@
 #ifndef SERIAL_CLIENTS
 #define SERIAL_CLIENTS 1
 #endif
+#ifndef SERIAL_NAMES /* the VMs' names, for the line prefixes */
+#define SERIAL_NAMES                                                                               \
+        {                                                                                          \
+                "vm_a", "vm_b"                                                                     \
+        }
+#endif
 #define CH_VMM 1 /* first VMM */
 #define CH_UART_IRQ 2
-#define CH_VMM_B 3 /* second VMM, if any */
+#define CH_VMM_B 3  /* second VMM, if any */
+#define ESCAPE 0x05 /* Ctrl-E */
 
 /* PL011 registers (ARM DDI 0183). */
 #define UARTDR 0x000
@@ -35,6 +50,7 @@ uintptr_t serial_port_vaddr;   /* setvar: the region shared with the first VMM *
 uintptr_t serial_port_b_vaddr; /* setvar: ... with the second VMM */
 
 static struct ward_console_port port[SERIAL_CLIENTS];
+static const char *const names[] = SERIAL_NAMES;
 
 static volatile uint32_t *reg(uint32_t off)
 {
@@ -46,45 +62,117 @@ static void notify_vmm(void *o)
         microkit_notify((microkit_channel)(uintptr_t)o);
 }
 
-/* Sends the VMM's bytes to the UART (busy-waits on a full FIFO: it drains fast). */
+/* Busy-waits on a full FIFO: it drains fast. */
+static void uart_putc(uint8_t c)
+{
+        while (*reg(UARTFR) & FR_TXFF)
+                ;
+        *reg(UARTDR) = c;
+}
+
+static void uart_puts(const char *s)
+{
+        while (*s)
+                uart_putc((uint8_t)*s++);
+}
+
+/* ---- output ---- */
+
+static unsigned out_client; /* whose line the UART is in */
+static bool out_line_start = true;
+
+/* Sends client c's bytes to the UART, each line with its VM's name first. */
 static uint32_t to_uart(void *o, const void *buf, uint32_t len)
 {
-        (void)o;
+        unsigned c = (unsigned)(uintptr_t)o;
         const uint8_t *b = buf;
         for (uint32_t i = 0; i < len; i++) {
-                while (*reg(UARTFR) & FR_TXFF)
-                        ;
-                *reg(UARTDR) = b[i];
+                if (SERIAL_CLIENTS > 1) {
+                        if (c != out_client) {
+                                if (!out_line_start)
+                                        uart_puts("\r\n");
+                                out_client = c;
+                                out_line_start = true;
+                        }
+                        if (out_line_start) {
+                                uart_puts(names[c]);
+                                uart_puts("| ");
+                        }
+                }
+                uart_putc(b[i]);
+                out_line_start = b[i] == '\n';
         }
         return len;
 }
 
+/* ---- input ---- */
+
 /*
- * Typed input: moved from the PL011's FIFO to the VMM's input ring, never
- * more than the ring has room for, so nothing is lost. When the ring is
- * full the receive interrupt is masked and the bytes wait in the FIFO
- * (QEMU stops reading its input while the FIFO is full); the VMM notifies
- * us when it frees space in the full ring, and reading resumes.
+ * Typed input: moved from the PL011's FIFO to the input ring of the VM that
+ * has the keyboard, never more than that ring has room for, so nothing is
+ * lost. When the ring is full the receive interrupt is masked and the
+ * bytes wait in the FIFO (QEMU stops reading its input while the FIFO is
+ * full); the VMM notifies us when it frees space in the full ring, and
+ * reading resumes.
  */
-static bool rx_held;
+static unsigned in_client;
+static bool rx_held, escaped;
+static uint8_t pending[64]; /* typed bytes for in_client, sent in one write */
+static uint32_t npending;
+
+static void send_typed(void)
+{
+        if (npending) /* fits: from_uart() checked the room; the write notifies the VMM */
+                ward_console_port_write(&port[in_client], pending, npending);
+        npending = 0;
+}
+
+static void switch_input(unsigned c)
+{
+        send_typed();
+        in_client = c;
+        if (!out_line_start)
+                uart_puts("\r\n");
+        uart_puts("[ward: input to ");
+        uart_puts(names[c]);
+        uart_puts("]\r\n");
+        out_line_start = true;
+}
+
+/* One typed byte: part of the escape sequence, or a byte for the VM. */
+static void typed(uint8_t c)
+{
+        if (SERIAL_CLIENTS > 1) {
+                if (escaped) {
+                        escaped = false;
+                        if (c >= '1' && c < '1' + SERIAL_CLIENTS) {
+                                switch_input((unsigned)(c - '1'));
+                                return;
+                        }
+                        if (c != ESCAPE)
+                                return; /* not a command: both bytes are dropped */
+                } else if (c == ESCAPE) {
+                        escaped = true;
+                        return;
+                }
+        }
+        pending[npending++] = c;
+        if (npending == sizeof(pending))
+                send_typed();
+}
 
 static void from_uart(void)
 {
-        uint8_t buf[64];
-        for (;;) {
-                uint32_t room = ward_console_port_room(&port[0]), n = 0;
-                while (n < room && n < sizeof(buf) && !(*reg(UARTFR) & FR_RXFE))
-                        buf[n++] = (uint8_t)*reg(UARTDR);
-                if (n)
-                        ward_console_port_write(&port[0], buf, n); /* notifies the VMM */
-                if (*reg(UARTFR) & FR_RXFE)
-                        break;
-                if (n == room) {
+        while (!(*reg(UARTFR) & FR_RXFE)) {
+                if (ward_console_port_room(&port[in_client]) <= npending) {
+                        send_typed();
                         rx_held = true;
                         *reg(UARTIMSC) = 0;
                         return;
                 }
+                typed((uint8_t)*reg(UARTDR));
         }
+        send_typed();
         if (rx_held) {
                 rx_held = false;
                 *reg(UARTIMSC) = IMSC_RXIM | IMSC_RTIM;
@@ -104,17 +192,22 @@ void init(void)
         *reg(UARTIMSC) = IMSC_RXIM | IMSC_RTIM;
 }
 
+static void serve(unsigned c)
+{
+        ward_console_port_poll(&port[c], to_uart, (void *)(uintptr_t)c);
+        if (rx_held && c == in_client) /* the VMM took input from a full ring */
+                from_uart();
+}
+
 void notified(microkit_channel ch)
 {
         switch (ch) {
         case CH_VMM:
-                ward_console_port_poll(&port[0], to_uart, NULL);
-                if (rx_held) /* the VMM took input from a full ring */
-                        from_uart();
+                serve(0);
                 break;
         case CH_VMM_B:
                 if (SERIAL_CLIENTS > 1)
-                        ward_console_port_poll(&port[SERIAL_CLIENTS - 1], to_uart, NULL);
+                        serve(SERIAL_CLIENTS - 1);
                 break;
         case CH_UART_IRQ:
                 /*
