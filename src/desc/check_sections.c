@@ -121,6 +121,30 @@ void ward_sysc_sel4(struct checker *c)
                 if (vi < 0)
                         cerr(c, ward_sysc_kpath(p, "/sel4/vms", sv->vm, "%s", ""),
                              "no VM named \"%s\"", sv->vm);
+                bool period_ok = true;
+                if (sv->period_set) {
+                        ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/period_us");
+                        if (!sv->budget_set)
+                                cerr(c, p, "has no effect without budget_us");
+                        if (sv->period_us < WARD_SYS_MIN_PERIOD_US ||
+                            sv->period_us > WARD_SYS_MAX_PERIOD_US) {
+                                ward_sysc_int_range(c, p, sv->period_us, WARD_SYS_MIN_PERIOD_US,
+                                                    WARD_SYS_MAX_PERIOD_US);
+                                period_ok = false;
+                        }
+                }
+                if (sv->budget_set) {
+                        ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/budget_us");
+                        int64_t period = sv->period_set ? sv->period_us : WARD_SYS_MAX_PERIOD_US;
+                        if (sv->budget_us < WARD_SYS_SEL4_MIN_BUDGET_US ||
+                            sv->budget_us > WARD_SYS_MAX_PERIOD_US)
+                                ward_sysc_int_range(c, p, sv->budget_us,
+                                                    WARD_SYS_SEL4_MIN_BUDGET_US,
+                                                    WARD_SYS_MAX_PERIOD_US);
+                        else if (period_ok && sv->period_set && sv->budget_us > period)
+                                cerr(c, p, "%lld is more than period_us (%lld)",
+                                     (long long)sv->budget_us, (long long)period);
+                }
                 if (!sv->ram_phys_set)
                         continue;
                 ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/ram_phys");

@@ -195,14 +195,23 @@ static void linux_field(struct parser *p, int f, struct json_object *v, void *ta
 
 /* ---- sel4 ---- */
 
-enum { SV_RAM_PHYS, SV_N };
-static const char *const sel4_vm_fields[SV_N] = {"ram_phys"};
+enum { SV_RAM_PHYS, SV_BUDGET, SV_PERIOD, SV_N };
+static const char *const sel4_vm_fields[SV_N] = {"ram_phys", "budget_us", "period_us"};
 
 static void sel4_vm_field(struct parser *p, int f, struct json_object *v, void *target)
 {
-        (void)f;
         struct ward_sys_sel4_vm *sv = target;
-        sv->ram_phys_set = ward_sysp_get_size(p, v, &sv->ram_phys);
+        switch (f) {
+        case SV_RAM_PHYS:
+                sv->ram_phys_set = ward_sysp_get_size(p, v, &sv->ram_phys);
+                break;
+        case SV_BUDGET:
+                sv->budget_set = ward_sysp_get_int(p, v, &sv->budget_us);
+                break;
+        case SV_PERIOD:
+                sv->period_set = ward_sysp_get_int(p, v, &sv->period_us);
+                break;
+        }
 }
 
 enum { SL_VMS, SL_N };

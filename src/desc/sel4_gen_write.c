@@ -182,13 +182,28 @@ static void write_timer_pd(FILE *x)
                 PRIO_TIMER, TIMER_PPI, CH_TIMER_IRQ);
 }
 
+/* The VM's CPU budget as Microkit attributes (empty without one). */
+static void budget_attrs(const struct ward_sys_desc *d, const char *vm, char *out, size_t len)
+{
+        out[0] = '\0';
+        for (size_t i = 0; i < d->sel4_opts.nvms; i++) {
+                const struct ward_sys_sel4_vm *sv = &d->sel4_opts.vms[i];
+                if (strcmp(sv->vm, vm) != 0 || !sv->budget_set)
+                        continue;
+                snprintf(out, len, " budget=\"%lld\" period=\"%lld\"", (long long)sv->budget_us,
+                         (long long)(sv->period_set ? sv->period_us : sv->budget_us));
+        }
+}
+
 /* The child <virtual_machine>: vCPUs, guest RAM, the GIC's CPU interface
  * and the shared regions the VM maps. */
 static void write_vm(struct gen *g, FILE *x, const struct ward_sys_vm *vm)
 {
         const struct ward_sys_desc *d = g->d;
         const char *n = vm->name;
-        fprintf(x, "        <virtual_machine name=\"%s\" priority=\"%d\">\n", n, PRIO_VM);
+        char budget[64];
+        budget_attrs(d, n, budget, sizeof(budget));
+        fprintf(x, "        <virtual_machine name=\"%s\" priority=\"%d\"%s>\n", n, PRIO_VM, budget);
         for (int64_t c = 0; c < vm->cpus; c++)
                 fprintf(x, "            <vcpu id=\"%lld\" />\n", (long long)c);
         fprintf(x,

@@ -44,6 +44,7 @@
 #define WARD_SYS_MAX_RESTARTS 1000000
 #define WARD_SYS_MIN_PERIOD_US 1000 /* cgroup v2 cpu.max period limits */
 #define WARD_SYS_MAX_PERIOD_US 1000000
+#define WARD_SYS_SEL4_MIN_BUDGET_US 100 /* seL4's scheduling contexts: well above its WCET */
 #define WARD_SYS_MIN_CPU_MAX_US 1000
 #define WARD_SYS_MAX_SOCKET_PATH 107 /* sizeof(sun_path) - 1 */
 
@@ -176,6 +177,9 @@ struct ward_sys_sel4_vm {
         const char *vm;    /* the key: a VM's name */
         uint64_t ram_phys; /* the physical address of the VM's guest RAM */
         bool ram_phys_set; /* written and well-formed */
+        /* The VM's CPU budget (Microkit budget and period, µs) for its VMM PD and vCPUs. */
+        int64_t budget_us, period_us;
+        bool budget_set, period_set;
 };
 
 /* Settings that only the seL4 Microkit generator uses (ward system sel4). */
