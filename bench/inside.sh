@@ -234,19 +234,18 @@ rotate() {
 	rest=${1#* }
 	[ "$rest" = "$1" ] && echo "$1" || echo "$rest $first"
 }
+# rounds COUNT FN: COUNT rounds of FN VMM ITER over every VMM.
+rounds() {
+	r=1
+	while [ "$r" -le "$1" ]; do
+		for vmm in $order; do "$2" "$vmm" "$r"; done
+		order=$(rotate "$order")
+		r=$((r + 1))
+	done
+}
 order=$QUIET_VMMS
-i=1
-while [ "$i" -le "$NQ" ]; do
-	for vmm in $order; do quiet_run "$vmm" "$i"; done
-	order=$(rotate "$order")
-	i=$((i + 1))
-done
-i=1
-while [ "$i" -le "$ND" ]; do
-	for vmm in $order; do density_run "$vmm" "$i"; done
-	order=$(rotate "$order")
-	i=$((i + 1))
-done
+rounds "$NQ" quiet_run
+rounds "$ND" density_run
 
 # ---- the default guest: ward against QEMU ----
 i=1

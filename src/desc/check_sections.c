@@ -5,6 +5,26 @@
 #include <string.h>
 
 /*
+ * A budget's period at SECTION/VM/FIELD (when set): in range, and only with
+ * its budget (BUDGET_FIELD). True when it is usable for the budget's check.
+ */
+static bool check_period(struct checker *c, const char *section, const char *vm, const char *field,
+                         bool set, int64_t period, bool budget_set, const char *budget_field)
+{
+        char p[PATH_LEN];
+        if (!set)
+                return true;
+        ward_sysc_kpath(p, section, vm, "/%s", field);
+        if (!budget_set)
+                cerr(c, p, "has no effect without %s", budget_field);
+        if (period < WARD_SYS_MIN_PERIOD_US || period > WARD_SYS_MAX_PERIOD_US) {
+                ward_sysc_int_range(c, p, period, WARD_SYS_MIN_PERIOD_US, WARD_SYS_MAX_PERIOD_US);
+                return false;
+        }
+        return true;
+}
+
+/*
  * ward system up hands each VMM its regions and doorbells as inherited
  * descriptors, at most WARD_SYS_LINUX_MAX_* of each. seL4 has other limits
  * (channel ids), which `ward system sel4` checks.
@@ -76,18 +96,9 @@ void ward_sysc_linux(struct checker *c)
                                 }
                         }
                 }
-                bool period_ok = true;
-                if (lv->cpu_period_set) {
-                        ward_sysc_kpath(p, "/linux/vms", lv->vm, "/cpu_period_us");
-                        if (!lv->cpu_max_set)
-                                cerr(c, p, "has no effect without cpu_max_us");
-                        if (lv->cpu_period_us < WARD_SYS_MIN_PERIOD_US ||
-                            lv->cpu_period_us > WARD_SYS_MAX_PERIOD_US) {
-                                ward_sysc_int_range(c, p, lv->cpu_period_us, WARD_SYS_MIN_PERIOD_US,
-                                                    WARD_SYS_MAX_PERIOD_US);
-                                period_ok = false;
-                        }
-                }
+                bool period_ok =
+                    check_period(c, "/linux/vms", lv->vm, "cpu_period_us", lv->cpu_period_set,
+                                 lv->cpu_period_us, lv->cpu_max_set, "cpu_max_us");
                 if (lv->cpu_max_set) {
                         ward_sysc_kpath(p, "/linux/vms", lv->vm, "/cpu_max_us");
                         int64_t cpus = vi >= 0 ? d->vms[vi].cpus : 0;
@@ -121,18 +132,8 @@ void ward_sysc_sel4(struct checker *c)
                 if (vi < 0)
                         cerr(c, ward_sysc_kpath(p, "/sel4/vms", sv->vm, "%s", ""),
                              "no VM named \"%s\"", sv->vm);
-                bool period_ok = true;
-                if (sv->period_set) {
-                        ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/period_us");
-                        if (!sv->budget_set)
-                                cerr(c, p, "has no effect without budget_us");
-                        if (sv->period_us < WARD_SYS_MIN_PERIOD_US ||
-                            sv->period_us > WARD_SYS_MAX_PERIOD_US) {
-                                ward_sysc_int_range(c, p, sv->period_us, WARD_SYS_MIN_PERIOD_US,
-                                                    WARD_SYS_MAX_PERIOD_US);
-                                period_ok = false;
-                        }
-                }
+                bool period_ok = check_period(c, "/sel4/vms", sv->vm, "period_us", sv->period_set,
+                                              sv->period_us, sv->budget_set, "budget_us");
                 if (sv->budget_set) {
                         ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/budget_us");
                         int64_t period = sv->period_set ? sv->period_us : WARD_SYS_MAX_PERIOD_US;

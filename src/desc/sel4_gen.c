@@ -207,6 +207,13 @@ static void number_doorbells(struct gen *g)
         free(next);
 }
 
+/* p = /sel4/vms/VM/FIELD (the key escaped as a JSON pointer). */
+static void sel4_vm_path(char *p, size_t len, const char *vm, const char *field)
+{
+        size_t n = ward_sys_path_key(p, len, (size_t)snprintf(p, len, "/sel4/vms"), vm);
+        snprintf(p + n, len - n, "/%s", field);
+}
+
 /* Physical RAM outside the board's VM range works, but seL4 clears it at
  * boot (seconds under QEMU): worth a warning, not an error. */
 static void check_phys(struct gen *g)
@@ -222,9 +229,7 @@ static void check_phys(struct gen *g)
                 if (sv->ram_phys >= g->b->vm_mem_base && sv->ram_phys < g->b->vm_mem_end &&
                     size <= g->b->vm_mem_end - sv->ram_phys)
                         continue;
-                size_t n = ward_sys_path_key(p, sizeof(p),
-                                             (size_t)snprintf(p, sizeof(p), "/sel4/vms"), sv->vm);
-                snprintf(p + n, sizeof(p) - n, "/ram_phys");
+                sel4_vm_path(p, sizeof(p), sv->vm, "ram_phys");
                 ward_sys_error_add(g->warns, p,
                                    "0x%llx-0x%llx is not inside 0x%llx-0x%llx, the memory seL4 "
                                    "keeps for VMs on %s: seL4 will clear it at boot",
@@ -249,9 +254,7 @@ static void check_budgets(struct gen *g)
                 const struct ward_sys_sel4_vm *sv = &d->sel4_opts.vms[i];
                 if (!sv->budget_set || !sv->period_set || sv->budget_us >= sv->period_us)
                         continue;
-                size_t n = ward_sys_path_key(p, sizeof(p),
-                                             (size_t)snprintf(p, sizeof(p), "/sel4/vms"), sv->vm);
-                snprintf(p + n, sizeof(p) - n, "/budget_us");
+                sel4_vm_path(p, sizeof(p), sv->vm, "budget_us");
                 ward_sys_error_add(g->warns, p,
                                    "a budget below its period stops Microkit 2.0.1's seL4 on a "
                                    "kernel assertion (seL4 issue #1104); it needs a kernel with "
