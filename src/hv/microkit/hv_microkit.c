@@ -7,6 +7,7 @@
  * registers, through seL4's vCPU calls.
  */
 #include "hv_microkit.h"
+#include "exit_counts.h"
 
 #include <stddef.h>
 
@@ -16,7 +17,6 @@
 #include "ward/arch/arm64/arm64_psci.h"
 #include "ward/arch/arm64/arm64_trap.h"
 #include "ward/arch/arm64/arm64_vgic.h"
-#include "ward/machine/uart16550.h"
 
 #define GIC_LIST_REGS 4 /* QEMU's GICv2 virtual CPU interface has 4 */
 #define PPI_VTIMER 27
@@ -34,142 +34,6 @@ struct ward_hv_vm {
         uint16_t list_reg[WARD_MICROKIT_MAX_VCPUS][GIC_LIST_REGS];
 };
 static struct ward_hv_vm M;
-
-static void puts_hex(const char *what, uint64_t v)
-{
-        static const char digits[] = "0123456789abcdef";
-        char buf[19];
-        buf[0] = '0';
-        buf[1] = 'x';
-        for (int i = 0; i < 16; i++)
-                buf[2 + i] = digits[(v >> (60 - 4 * i)) & 0xf];
-        buf[18] = '\0';
-        microkit_dbg_puts(what);
-        microkit_dbg_puts(buf);
-        microkit_dbg_puts("\n");
-}
-
-static void puts_dec(uint64_t v)
-{
-        char buf[21];
-        unsigned i = sizeof(buf) - 1;
-        buf[i] = '\0';
-        do {
-                buf[--i] = (char)('0' + v % 10);
-                v /= 10;
-        } while (v);
-        microkit_dbg_puts(buf + i);
-}
-
-/*
- * ---- exit counters ----
- *
- * Every fault and notification this PD handles, by kind: plain counters,
- * printed once when the VM stops, to see where the guest's time in the VMM
- * goes.
- */
-enum {
-        EXIT_VM_UART,
-        EXIT_VM_VIRTIO,
-        EXIT_VM_GIC,
-        EXIT_VM_OTHER,
-        EXIT_VCPU_WFX,
-        EXIT_VCPU_HVC,
-        EXIT_VCPU_SMC,
-        EXIT_VCPU_SYSREG,
-        EXIT_VCPU_OTHER,
-        EXIT_MAINTENANCE,
-        EXIT_VPPI,
-        EXIT_PARKED,
-        EXIT_KINDS
-};
-#define EXIT_CHANNELS 63 /* Microkit channel ids are 0..62 */
-static uint64_t exits[EXIT_KINDS];
-static uint64_t exits_notified[EXIT_CHANNELS];
-
-static unsigned vm_fault_kind(uint64_t addr)
-{
-        if (addr - WARD_ARM64_UART_BASE < WARD_UART_MMIO_SIZE)
-                return EXIT_VM_UART;
-        if (addr - WARD_ARM64_VIRTIO_BASE < WARD_ARM64_VIRTIO_STRIDE * WARD_ARM64_MAX_VIRTIO)
-                return EXIT_VM_VIRTIO;
-        if (addr - WARD_ARM64_GIC_DIST_BASE < WARD_ARM64_GIC_DIST_SIZE ||
-            addr - WARD_ARM64_GIC_REDIST_BASE < WARD_ARM64_GIC_REDIST_PER_CPU * M.ncpus)
-                return EXIT_VM_GIC;
-        return EXIT_VM_OTHER;
-}
-
-static unsigned vcpu_fault_kind(uint32_t esr)
-{
-        switch (WARD_ESR_EC(esr)) {
-        case WARD_ESR_EC_WFX:
-                return EXIT_VCPU_WFX;
-        case WARD_ESR_EC_HVC64:
-                return EXIT_VCPU_HVC;
-        case WARD_ESR_EC_SMC64:
-                return EXIT_VCPU_SMC;
-        case WARD_ESR_EC_SYS64:
-                return EXIT_VCPU_SYSREG;
-        default:
-                return EXIT_VCPU_OTHER;
-        }
-}
-
-/* One line per kind that has counts, e.g. "ward: exits vm-fault uart=12 gic=3". */
-static void print_exits(void)
-{
-        /* NULL: a kind with one counter, whose line has the number alone. */
-        static const char *const names[EXIT_KINDS] = {
-            "uart", "virtio", "gic",   "other", "wfx", "hvc",
-            "smc",  "sysreg", "other", NULL,    NULL,  NULL,
-        };
-        static const struct {
-                const char *kind;
-                unsigned first, end;
-        } groups[] = {
-            {"vm-fault", EXIT_VM_UART, EXIT_VCPU_WFX},
-            {"vcpu-fault", EXIT_VCPU_WFX, EXIT_MAINTENANCE},
-            {"vgic-maintenance", EXIT_MAINTENANCE, EXIT_VPPI},
-            {"vppi", EXIT_VPPI, EXIT_PARKED},
-        };
-        uint64_t total = 0;
-        for (unsigned g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
-                uint64_t sum = 0;
-                for (unsigned k = groups[g].first; k < groups[g].end; k++)
-                        sum += exits[k];
-                if (sum == 0)
-                        continue;
-                total += sum;
-                microkit_dbg_puts("ward: exits ");
-                microkit_dbg_puts(groups[g].kind);
-                for (unsigned k = groups[g].first; k < groups[g].end; k++) {
-                        if (exits[k] == 0)
-                                continue;
-                        microkit_dbg_puts(" ");
-                        if (names[k]) {
-                                microkit_dbg_puts(names[k]);
-                                microkit_dbg_puts("=");
-                        }
-                        puts_dec(exits[k]);
-                }
-                microkit_dbg_puts("\n");
-        }
-        microkit_dbg_puts("ward: exits faults ");
-        puts_dec(total);
-        /* Not an exit of its own: how many of the WFIs parked their vCPU. */
-        microkit_dbg_puts("\nward: wfi parked ");
-        puts_dec(exits[EXIT_PARKED]);
-        microkit_dbg_puts("\nward: exits notified");
-        for (unsigned ch = 0; ch < EXIT_CHANNELS; ch++) {
-                if (exits_notified[ch] == 0)
-                        continue;
-                microkit_dbg_puts(" ch");
-                puts_dec(ch);
-                microkit_dbg_puts("=");
-                puts_dec(exits_notified[ch]);
-        }
-        microkit_dbg_puts("\n");
-}
 
 /* ---- vCPU registers, read once per fault and written back if changed ---- */
 
@@ -377,7 +241,7 @@ static bool park(unsigned vcpu)
         }
         parked[vcpu] = true;
         seL4_TCB_Suspend(BASE_VM_TCB_CAP + vcpu);
-        exits[EXIT_PARKED]++;
+        ward_mk_count(EXIT_PARKED);
         return true;
 }
 
@@ -511,13 +375,12 @@ void ward_microkit_start(unsigned vcpu)
 
 void ward_microkit_count_notified(microkit_channel ch)
 {
-        if (ch < EXIT_CHANNELS)
-                exits_notified[ch]++;
+        ward_mk_count_notified(ch);
 }
 
 void ward_microkit_stop_all(const char *why)
 {
-        print_exits(); /* first: the boot check stops QEMU at the line below */
+        ward_mk_print_exits(); /* first: the boot check stops QEMU at the line below */
         microkit_dbg_puts("ward: ");
         microkit_dbg_puts(why);
         microkit_dbg_puts("\n");
@@ -536,28 +399,28 @@ static void trap(const struct ward_bus *bus, microkit_child child, microkit_msgi
         case seL4_Fault_VMFault: {
                 seL4_Word addr = seL4_GetMR(seL4_VMFault_Addr);
                 *vm_fault_addr = addr;
-                exits[vm_fault_kind(addr)]++;
+                ward_mk_count(ward_mk_vm_fault_kind(addr, M.ncpus));
                 ward_arm64_trap(&tc, child, (uint32_t)seL4_GetMR(seL4_VMFault_FSR), addr, res);
                 break;
         }
         case seL4_Fault_VCPUFault: {
                 uint32_t esr = (uint32_t)seL4_GetMR(seL4_VCPUFault_HSR);
-                exits[vcpu_fault_kind(esr)]++;
+                ward_mk_count(ward_mk_vcpu_fault_kind(esr));
                 /* ISS bit 0 (TI) tells WFE (1) from WFI (0). */
                 fault_is_wfi = WARD_ESR_EC(esr) == WARD_ESR_EC_WFX && !(esr & 1);
                 ward_arm64_trap(&tc, child, esr, 0, res);
                 break;
         }
         case seL4_Fault_VGICMaintenance:
-                exits[EXIT_MAINTENANCE]++;
+                ward_mk_count(EXIT_MAINTENANCE);
                 maintenance(child, (unsigned)seL4_GetMR(seL4_VGICMaintenance_IDX));
                 break;
         case seL4_Fault_VPPIEvent:
-                exits[EXIT_VPPI]++;
+                ward_mk_count(EXIT_VPPI);
                 ward_vgic_set_ppi(&M.vgic, child, (unsigned)seL4_GetMR(seL4_VPPIEvent_IRQ), true);
                 break;
         default:
-                puts_hex("ward: unexpected fault label ", label);
+                ward_mk_puts_hex("ward: unexpected fault label ", label);
                 res->outcome = WARD_TRAP_FATAL;
                 res->reason = "unexpected fault";
                 break;
