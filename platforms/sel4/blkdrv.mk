@@ -2,12 +2,11 @@
 # The VMs of blkdrv.system, in the format `ward system sel4` writes (vms.mk;
 # docs/system-description.md), plus what the block driver PD needs: each
 # VM's disk is a range of the board's virtio-blk device (DISK_RANGE:
-# FIRST_SECTOR:SECTORS) instead of a RAM disk, and BLK_DEVICE_IMAGE is the
-# file QEMU serves as that device (make creates it: each range starts with
-# the known content).
-VMS := vm_a:1 vm_b:1
-BLK_DEVICE_IMAGE := $(BUILD_DIR)/device-disk.img
+# FIRST_SECTOR:SECTORS) instead of a RAM disk, on a device of
+# BLK_DEVICE_SECTORS (make writes the file QEMU serves: each range starts
+# with the known content).
 BLK_DEVICE_SECTORS := 65536
+VMS := vm_a:1 vm_b:1
 
 vm_a_KERNEL := $(TESTHOST_KERNEL)
 vm_a_INITRD := $(TESTHOST_INITRD)

@@ -116,6 +116,55 @@ void ward_sysc_linux(struct checker *c)
         }
 }
 
+/* A VM's disk range: whole sectors, not empty, not wrapping; true when it may be compared. */
+static bool check_disk_range(struct checker *c, const struct ward_sys_sel4_vm *sv)
+{
+        char p[PATH_LEN];
+        if (!sv->disk_range_seen)
+                return false;
+        ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/disk_range");
+        if (!sv->disk_size_set)
+                return false; /* reported by the parser */
+        if (sv->disk_size == 0 || sv->disk_size % 512 || sv->disk_offset % 512) {
+                cerr(c, p, "offset and size must be whole 512-byte sectors, size not 0");
+                return false;
+        }
+        if (!ward_sys_range_valid(sv->disk_offset, sv->disk_size)) {
+                cerr(c, p, "ends beyond 2^64");
+                return false;
+        }
+        return true;
+}
+
+/*
+ * Disk ranges of two VMs on the one block device must not overlap: each VM
+ * may reach its own sectors only.
+ */
+static void check_disk_ranges(struct checker *c)
+{
+        const struct ward_sys_sel4 *s = &c->d->sel4_opts;
+        char p[PATH_LEN], q[PATH_LEN], a[64], b[64];
+        for (size_t i = 0; i < s->nvms; i++) {
+                const struct ward_sys_sel4_vm *sv = &s->vms[i];
+                if (!check_disk_range(c, sv))
+                        continue;
+                for (size_t j = 0; j < i; j++) {
+                        const struct ward_sys_sel4_vm *o = &s->vms[j];
+                        if (!o->disk_size_set || o->disk_size == 0 || o->disk_size % 512 ||
+                            o->disk_offset % 512 ||
+                            !ward_sys_range_valid(o->disk_offset, o->disk_size) ||
+                            !ward_sys_ranges_overlap(sv->disk_offset, sv->disk_size, o->disk_offset,
+                                                     o->disk_size))
+                                continue;
+                        cerr(c, ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/disk_range"),
+                             "%s overlaps %s's disk range (%s, %s)",
+                             ward_sysc_span(a, sizeof(a), sv->disk_offset, sv->disk_size), o->vm,
+                             ward_sysc_kpath(q, "/sel4/vms", o->vm, "/disk_range"),
+                             ward_sysc_span(b, sizeof(b), o->disk_offset, o->disk_size));
+                }
+        }
+}
+
 /*
  * The seL4 section: each entry names a VM; guest RAM's physical address is
  * 2M-aligned, and no two VMs' RAM share physical memory. The range is the
@@ -126,6 +175,7 @@ void ward_sysc_sel4(struct checker *c)
         const struct ward_sys_desc *d = c->d;
         const struct ward_sys_sel4 *s = &d->sel4_opts;
         char p[PATH_LEN], q[PATH_LEN], a[64], b[64];
+        check_disk_ranges(c);
         for (size_t i = 0; i < s->nvms; i++) {
                 const struct ward_sys_sel4_vm *sv = &s->vms[i];
                 long vi = ward_sys_find_vm(d, sv->vm);

@@ -195,8 +195,21 @@ static void linux_field(struct parser *p, int f, struct json_object *v, void *ta
 
 /* ---- sel4 ---- */
 
-enum { SV_RAM_PHYS, SV_BUDGET, SV_PERIOD, SV_N };
-static const char *const sel4_vm_fields[SV_N] = {"ram_phys", "budget_us", "period_us"};
+enum { DR_OFFSET, DR_SIZE, DR_N };
+static const char *const disk_range_fields[DR_N] = {"offset", "size"};
+
+static void disk_range_field(struct parser *p, int f, struct json_object *v, void *target)
+{
+        struct ward_sys_sel4_vm *sv = target;
+        if (f == DR_OFFSET)
+                sv->disk_offset_set = ward_sysp_get_size(p, v, &sv->disk_offset);
+        else
+                sv->disk_size_set = ward_sysp_get_size(p, v, &sv->disk_size);
+}
+
+enum { SV_RAM_PHYS, SV_BUDGET, SV_PERIOD, SV_DISK_RANGE, SV_N };
+static const char *const sel4_vm_fields[SV_N] = {"ram_phys", "budget_us", "period_us",
+                                                 "disk_range"};
 
 static void sel4_vm_field(struct parser *p, int f, struct json_object *v, void *target)
 {
@@ -211,6 +224,15 @@ static void sel4_vm_field(struct parser *p, int f, struct json_object *v, void *
         case SV_PERIOD:
                 sv->period_set = ward_sysp_get_int(p, v, &sv->period_us);
                 break;
+        case SV_DISK_RANGE: {
+                sv->disk_range_seen = true;
+                unsigned seen = ward_sysp_walk(p, v, "an object with offset and size",
+                                               disk_range_fields, DR_N, disk_range_field, sv);
+                if (json_object_is_type(v, json_type_object))
+                        ward_sysp_require(p, seen, DR_SIZE, disk_range_fields,
+                                          "a disk range needs its size");
+                break;
+        }
         }
 }
 

@@ -24,7 +24,7 @@
 #include <string.h>
 
 static const struct board boards[] = {
-    {"qemu_virt_aarch64", 0x9000000, 33, 0x8040000, 0x40000000, 0x60000000},
+    {"qemu_virt_aarch64", 0x9000000, 33, 0x8040000, 0x40000000, 0x60000000, 0xa000000, 79},
 };
 
 _Static_assert(WARD_SEL4_FIRST_DOORBELL > CH_VMM_SERIAL && WARD_SEL4_FIRST_DOORBELL > CH_BLK,
@@ -240,6 +240,33 @@ static void check_phys(struct gen *g)
         }
 }
 
+/* The block driver's DMA region takes the last MiB of the VM range: no VM's RAM may be there. */
+static void check_dma(struct gen *g)
+{
+        const struct ward_sys_desc *d = g->d;
+        bool any = false;
+        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
+                any |= d->sel4_opts.vms[i].disk_size_set;
+        if (!any)
+                return;
+        uint64_t dma = g->b->vm_mem_end - BLK_DMA_SIZE;
+        char p[PATH_LEN];
+        for (size_t i = 0; i < d->sel4_opts.nvms; i++) {
+                const struct ward_sys_sel4_vm *sv = &d->sel4_opts.vms[i];
+                long v = ward_sys_find_vm(d, sv->vm);
+                if (!sv->ram_phys_set || v < 0 || d->vms[v].nmemory != 1 ||
+                    !ward_sys_ranges_overlap(sv->ram_phys, d->vms[v].memory[0].size, dma,
+                                             BLK_DMA_SIZE))
+                        continue;
+                sel4_vm_path(p, sizeof(p), sv->vm, "ram_phys");
+                ward_sys_error_add(g->errs, p,
+                                   "guest RAM reaches 0x%llx-0x%llx, where the block driver's "
+                                   "DMA region goes (the last MiB of the board's VM range)",
+                                   (unsigned long long)dma,
+                                   (unsigned long long)(dma + BLK_DMA_SIZE - 1));
+        }
+}
+
 /*
  * A budget smaller than its period on a VM's vCPUs trips an assertion in
  * the seL4 of Microkit 2.0.1 (4b97df4c7) when the VMM handles the guest's
@@ -311,9 +338,14 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                 for (size_t v = 0; v < d->nvms; v++)
                         check_vm(&g, v);
                 order_vms(&g);
+                for (size_t v = 0; v < d->nvms; v++)
+                        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
+                                g.nblkdrv += d->sel4_opts.vms[i].disk_size_set &&
+                                             strcmp(d->sel4_opts.vms[i].vm, d->vms[v].name) == 0;
                 number_doorbells(&g);
                 check_phys(&g);
                 check_budgets(&g);
+                check_dma(&g);
         }
         if (errs->n == before && !errs->oom) {
                 out->system = build(&g, ward_sel4_write_system);

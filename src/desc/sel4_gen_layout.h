@@ -24,6 +24,10 @@ struct board {
         /* seL4 hands this range out as device memory, kept for VMs: it is
          * not cleared at boot, unlike RAM untypeds (see ward.system). */
         uint64_t vm_mem_base, vm_mem_end;
+        /* The board's virtio-mmio transports, and the interrupt of the one a block
+         * device takes (QEMU virt: the last of 32, SPI 47). */
+        uint64_t virtio_mmio_phys;
+        unsigned blk_irq;
 };
 
 /* Sizes and addresses the PDs are built with (platforms/sel4/Makefile). */
@@ -41,6 +45,14 @@ struct board {
 #define BLK_RAMDISK_VADDR 0x7000000ull
 /* A doorbell's port between two VMMs; in each VMM, its doorbell with channel
  * id FIRST + i is at the ports' address + DOORBELL_PORTS_OFFSET + i * size. */
+/* The block driver PD (disk ranges on the board's device). Its DMA region
+ * takes the last MiB of the board's VM range. */
+#define VIRTIO_MMIO_SIZE 0x4000ull
+#define BLK_DMA_SIZE 0x100000ull
+#define BLKDRV_MMIO_VADDR 0x5000000ull
+#define BLKDRV_DMA_VADDR 0x5100000ull
+#define BLKDRV_PORTS_VADDR 0x6000000ull /* client k's port at + k * BLK_PORT_SIZE */
+#define PRIO_BLKDRV 253
 #define DOORBELL_PORT_SIZE 0x1000ull
 #define DOORBELL_PORTS_OFFSET 0x800000ull
 /* Channel ids, as the PDs define them. */
@@ -64,6 +76,7 @@ struct gen {
         const char *dir;
         struct ward_sys_errors *errs, *warns;
         size_t *order;              /* VM indices, in the order of their PDs */
+        unsigned nblkdrv;           /* VMs whose disk is a range of the board's device */
         unsigned *db_from, *db_to;  /* each doorbell's channel id in each VMM */
         char (*paths)[3][PATH_MAX]; /* per VM: kernel, initrd, disk (absolute) */
 };

@@ -27,6 +27,36 @@ static const struct ward_sys_sel4_vm *sel4_vm(const struct ward_sys_desc *d, con
         return NULL;
 }
 
+/* The VM's disk range on the board's block device, or NULL: a RAM disk, if any. */
+static const struct ward_sys_sel4_vm *disk_range(const struct ward_sys_desc *d, const char *name)
+{
+        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
+                if (strcmp(d->sel4_opts.vms[i].vm, name) == 0 && d->sel4_opts.vms[i].disk_size_set)
+                        return &d->sel4_opts.vms[i];
+        return NULL;
+}
+
+/* Whether VM n has a block port: a RAM disk or a disk range. */
+static bool has_disk(const struct ward_sys_desc *d, const struct ward_sys_vm *vm)
+{
+        return vm->ndisks || disk_range(d, vm->name);
+}
+
+/* The block driver's client index of VM vi (in the PDs' order), or -1. */
+static int blkdrv_client(const struct gen *g, size_t vi)
+{
+        int k = 0;
+        for (size_t i = 0; i < g->d->nvms; i++) {
+                size_t v = g->order[i];
+                if (!disk_range(g->d, g->d->vms[v].name))
+                        continue;
+                if (v == vi)
+                        return k;
+                k++;
+        }
+        return -1;
+}
+
 /* ---- the .system file ---- */
 
 static uint64_t vmm_ports_vaddr(const struct ward_sys_vm *vm)
@@ -115,11 +145,21 @@ static void write_regions(struct gen *g, FILE *x)
         for (size_t v = 0; v < d->nvms; v++)
                 region(x, "serial_port_", d->vms[v].name, SERIAL_PORT_SIZE, false, NULL);
         for (size_t v = 0; v < d->nvms; v++)
-                if (d->vms[v].ndisks)
+                if (has_disk(d, &d->vms[v]))
                         region(x, "blk_port_", d->vms[v].name, BLK_PORT_SIZE, true, NULL);
         for (size_t v = 0; v < d->nvms; v++)
-                if (d->vms[v].ndisks)
+                if (d->vms[v].ndisks && !disk_range(d, d->vms[v].name))
                         region(x, "ramdisk_", d->vms[v].name, RAMDISK_SIZE, true, NULL);
+        if (g->nblkdrv) {
+                uint64_t dma = g->b->vm_mem_end - BLK_DMA_SIZE;
+                fprintf(x,
+                        "    <memory_region name=\"virtio_mmio\" size=\"0x%llx\" "
+                        "phys_addr=\"0x%llx\" />\n"
+                        "    <memory_region name=\"blk_dma\" size=\"0x%llx\" phys_addr=\"0x%llx\" "
+                        "/>\n",
+                        VIRTIO_MMIO_SIZE, (unsigned long long)g->b->virtio_mmio_phys, BLK_DMA_SIZE,
+                        (unsigned long long)dma);
+        }
         for (size_t i = 0; i < d->nshared; i++)
                 region(x, "shm_", d->shared[i].name, d->shared[i].size, shm_pages_2m(&d->shared[i]),
                        NULL);
@@ -157,7 +197,7 @@ static void write_blk_pds(struct gen *g, FILE *x)
         const struct ward_sys_desc *d = g->d;
         for (size_t v = 0; v < d->nvms; v++) {
                 const char *n = d->vms[v].name;
-                if (!d->vms[v].ndisks)
+                if (!d->vms[v].ndisks || disk_range(d, n))
                         continue;
                 fprintf(x,
                         "\n    <protection_domain name=\"blk_%s\" priority=\"%d\">\n"
@@ -169,6 +209,38 @@ static void write_blk_pds(struct gen *g, FILE *x)
                         "    </protection_domain>\n",
                         n, PRIO_BLK, n, n, BLK_PORT_VADDR, n, BLK_RAMDISK_VADDR);
         }
+}
+
+/* The block driver PD: the board's block device, and the block port of each VM with a range. */
+static void write_blkdrv_pd(struct gen *g, FILE *x)
+{
+        const struct ward_sys_desc *d = g->d;
+        if (!g->nblkdrv)
+                return;
+        fprintf(x,
+                "\n    <protection_domain name=\"blkdrv\" priority=\"%d\">\n"
+                "        <program_image path=\"blk_driver_pd.elf\" />\n"
+                "        <map mr=\"virtio_mmio\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" "
+                "setvar_vaddr=\"virtio_mmio_vaddr\" />\n"
+                "        <map mr=\"blk_dma\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" "
+                "setvar_vaddr=\"blk_dma_vaddr\" />\n"
+                "        <setvar symbol=\"blk_dma_paddr\" region_paddr=\"blk_dma\" />\n",
+                PRIO_BLKDRV, BLKDRV_MMIO_VADDR, BLKDRV_DMA_VADDR);
+        for (size_t i = 0; i < d->nvms; i++) {
+                size_t v = g->order[i];
+                int k = blkdrv_client(g, v);
+                if (k < 0)
+                        continue;
+                fprintf(x,
+                        "        <map mr=\"blk_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
+                        "setvar_vaddr=\"%s\" />\n",
+                        d->vms[v].name, BLKDRV_PORTS_VADDR + (unsigned long long)k * BLK_PORT_SIZE,
+                        k == 0 ? "blk_port_vaddr" : "blk_port_b_vaddr");
+        }
+        fprintf(x,
+                "        <irq irq=\"%u\" id=\"0\" />\n"
+                "    </protection_domain>\n",
+                g->b->blk_irq);
 }
 
 /* The timer PD wakes the VMMs' vCPUs parked in WFI (src/host/sel4/timer_pd.c). */
@@ -241,7 +313,7 @@ static void write_vmm_pds(struct gen *g, FILE *x)
                         "        <map mr=\"serial_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
                         "setvar_vaddr=\"serial_port_vaddr\" />\n",
                         n, PRIO_VMM, VMM_STACK, n, n, VMM_RAM_VADDR, n, (unsigned long long)ports);
-                if (vm->ndisks)
+                if (has_disk(d, vm))
                         fprintf(x,
                                 "        <map mr=\"blk_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
                                 "setvar_vaddr=\"blk_port_vaddr\" />\n",
@@ -279,7 +351,10 @@ static void write_channels(struct gen *g, FILE *x)
         for (size_t v = 0; v < d->nvms; v++) {
                 char blk[8 + WARD_SYS_MAX_NAME + 1];
                 snprintf(blk, sizeof(blk), "blk_%s", d->vms[v].name);
-                if (d->vms[v].ndisks)
+                int k = blkdrv_client(g, v);
+                if (k >= 0)
+                        channel(x, d->vms[v].name, CH_BLK, "blkdrv", (unsigned)(1 + k), true);
+                else if (d->vms[v].ndisks)
                         channel(x, d->vms[v].name, CH_BLK, blk, CH_BLK, true);
         }
         for (size_t i = 0; i < d->nvms; i++)
@@ -298,6 +373,7 @@ void ward_sel4_write_system(struct gen *g, FILE *x)
         write_regions(g, x);
         write_serial_pd(g, x);
         write_blk_pds(g, x);
+        write_blkdrv_pd(g, x);
         write_timer_pd(x);
         write_vmm_pds(g, x);
         write_channels(g, x);
@@ -323,8 +399,18 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
               "# NAME_INITRD and NAME_DISK (absolute paths; INITRD and DISK may be empty),\n"
               "# NAME_CMDLINE (no quotes, $, #, \\ or `: safe inside \"...\"), NAME_MEM (bytes),\n"
               "# NAME_RAM_GPA, NAME_CONSOLE (serial or virtio), NAME_DOORBELLS\n"
-              "# (DOORBELL:CHANNEL_ID:out|in) and NAME_SHM (REGION:GPA:SIZE:rw|ro).\n",
+              "# (DOORBELL:CHANNEL_ID:out|in), NAME_SHM (REGION:GPA:SIZE:rw|ro) and\n"
+              "# NAME_DISK_RANGE (FIRST_SECTOR:SECTORS of the board's block device, or\n"
+              "# empty); with disk ranges, BLK_DEVICE_SECTORS: the device's size.\n",
               m);
+        uint64_t device = 0;
+        for (size_t i = 0; i < d->sel4_opts.nvms; i++) {
+                const struct ward_sys_sel4_vm *sv = &d->sel4_opts.vms[i];
+                if (sv->disk_size_set && sv->disk_offset + sv->disk_size > device)
+                        device = sv->disk_offset + sv->disk_size;
+        }
+        if (device)
+                fprintf(m, "BLK_DEVICE_SECTORS := %llu\n", (unsigned long long)(device / 512));
         fputs("VMS :=", m);
         for (size_t i = 0; i < d->nvms; i++)
                 fprintf(m, " %s:%lld", d->vms[g->order[i]].name,
@@ -345,7 +431,14 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
                 make_var(m, n, "MEM", mem);
                 make_var(m, n, "RAM_GPA", gpa);
                 make_var(m, n, "CONSOLE", vm->console == WARD_CONSOLE_VIRTIO ? "virtio" : "serial");
-                make_var(m, n, "DISK", g->paths[v][2]);
+                const struct ward_sys_sel4_vm *range = disk_range(d, n);
+                make_var(m, n, "DISK", range ? "" : g->paths[v][2]);
+                char r[48] = "";
+                if (range)
+                        snprintf(r, sizeof(r), "%llu:%llu",
+                                 (unsigned long long)(range->disk_offset / 512),
+                                 (unsigned long long)(range->disk_size / 512));
+                make_var(m, n, "DISK_RANGE", r);
                 fprintf(m, "%s_DOORBELLS :=", n);
                 for (size_t k = 0; k < d->ndoorbells; k++) {
                         const struct ward_sys_doorbell *b = &d->doorbells[k];

@@ -268,6 +268,7 @@ static const char example_make_vars[] =
     "vm_b_RAM_GPA := 0x40000000\n"
     "vm_b_CONSOLE := serial\n"
     "vm_b_DISK := /guest/disk.img\n"
+    "vm_b_DISK_RANGE :=\n"
     "vm_b_DOORBELLS := ab_ready:10:in ba_done:11:out\n"
     "vm_b_SHM := ab_buffer:0x80000000:0x200000:ro\n"
     "\n"
@@ -278,6 +279,7 @@ static const char example_make_vars[] =
     "vm_a_RAM_GPA := 0x40000000\n"
     "vm_a_CONSOLE := serial\n"
     "vm_a_DISK := /guest/disk.img\n"
+    "vm_a_DISK_RANGE :=\n"
     "vm_a_DOORBELLS := ab_ready:10:out ba_done:11:in\n"
     "vm_a_SHM := ab_buffer:0x80000000:0x200000:rw\n";
 
@@ -540,6 +542,60 @@ static void cpu_budget(void **state)
         result_free(&r);
 }
 
+/*
+ * VMs whose disks are ranges of the board's block device: a block driver
+ * PD with the device, its DMA region and each VM's block port, no RAM disk
+ * for them, and the ranges in sectors in vms.mk.
+ */
+static void disk_ranges(void **state)
+{
+        (void)state;
+        struct result r =
+            gen(DESC(VM("a", "") ", " VM("b", ", \"disks\": [{\"path\": \"/d\"}]"),
+                     ", \"sel4\": {\"vms\": {\"a\": {\"disk_range\": {\"size\": \"16M\"}}, "
+                     "\"b\": {\"disk_range\": {\"offset\": \"16M\", \"size\": \"8M\"}}}}"));
+        assert_int_equal(r.nerr, 0);
+        expect_in(r.out.system, "    <memory_region name=\"virtio_mmio\" size=\"0x4000\" "
+                                "phys_addr=\"0xa000000\" />\n"
+                                "    <memory_region name=\"blk_dma\" size=\"0x100000\" "
+                                "phys_addr=\"0x5ff00000\" />\n");
+        expect_in(
+            r.out.system,
+            "    <protection_domain name=\"blkdrv\" priority=\"253\">\n"
+            "        <program_image path=\"blk_driver_pd.elf\" />\n"
+            "        <map mr=\"virtio_mmio\" vaddr=\"0x5000000\" perms=\"rw\" cached=\"false\" "
+            "setvar_vaddr=\"virtio_mmio_vaddr\" />\n"
+            "        <map mr=\"blk_dma\" vaddr=\"0x5100000\" perms=\"rw\" cached=\"false\" "
+            "setvar_vaddr=\"blk_dma_vaddr\" />\n"
+            "        <setvar symbol=\"blk_dma_paddr\" region_paddr=\"blk_dma\" />\n"
+            "        <map mr=\"blk_port_a\" vaddr=\"0x6000000\" perms=\"rw\" "
+            "setvar_vaddr=\"blk_port_vaddr\" />\n"
+            "        <map mr=\"blk_port_b\" vaddr=\"0x6400000\" perms=\"rw\" "
+            "setvar_vaddr=\"blk_port_b_vaddr\" />\n"
+            "        <irq irq=\"79\" id=\"0\" />\n"
+            "    </protection_domain>\n");
+        /* b's disk is its range, not a RAM disk. */
+        expect_not_in(r.out.system, "ramdisk_");
+        expect_not_in(r.out.system, "<protection_domain name=\"blk_b\"");
+        expect_in(r.out.system, "        <end pd=\"a\" id=\"2\" />\n"
+                                "        <end pd=\"blkdrv\" id=\"1\" />\n");
+        expect_in(r.out.system, "        <end pd=\"b\" id=\"2\" />\n"
+                                "        <end pd=\"blkdrv\" id=\"2\" />\n");
+        expect_in(r.out.make, "\nBLK_DEVICE_SECTORS := 49152\n");
+        expect_in(r.out.make, "\na_DISK :=\na_DISK_RANGE := 0:32768\n");
+        expect_in(r.out.make, "\nb_DISK :=\nb_DISK_RANGE := 32768:16384\n");
+        result_free(&r);
+        /* Guest RAM where the DMA region goes is refused. */
+        r = gen(DESC(VM("a", ", \"memory\": [{\"gpa\": \"1G\", \"size\": \"64M\"}]"),
+                     ", \"sel4\": {\"vms\": {\"a\": {\"ram_phys\": \"0x5e000000\", "
+                     "\"disk_range\": {\"size\": \"1M\"}}}}"));
+        assert_int_equal(r.nerr, 1);
+        expect_in(r.errs,
+                  "/sel4/vms/a/ram_phys: guest RAM reaches 0x5ff00000-0x5fffffff, where the "
+                  "block driver's DMA region goes");
+        result_free(&r);
+}
+
 static void doorbell_ids_run_out(void **state)
 {
         (void)state;
@@ -659,6 +715,7 @@ static void make_safe_values(void **state)
                               "a_RAM_GPA := 0x40000000\n"
                               "a_CONSOLE := virtio\n"
                               "a_DISK := /descs/disk-1.img\n"
+                              "a_DISK_RANGE :=\n"
                               "a_DOORBELLS :=\n"
                               "a_SHM :=\n");
         result_free(&r);
@@ -832,6 +889,7 @@ int main(void)
             cmocka_unit_test(doorbell_channel_ids),
             cmocka_unit_test(doorbell_ids_run_out),
             cmocka_unit_test(cpu_budget),
+            cmocka_unit_test(disk_ranges),
             cmocka_unit_test(ram_pages_and_phys),
             cmocka_unit_test(large_ram_moves_ports),
             cmocka_unit_test(refuse_limits),

@@ -180,6 +180,10 @@ struct ward_sys_sel4_vm {
         /* The VM's CPU budget (Microkit budget and period, µs) for its VMM PD and vCPUs. */
         int64_t budget_us, period_us;
         bool budget_set, period_set;
+        /* The VM's disk as a range of the board's block device (bytes), served by
+         * the block driver PD instead of a RAM disk. */
+        uint64_t disk_offset, disk_size;
+        bool disk_offset_set, disk_size_set, disk_range_seen;
 };
 
 /* Settings that only the seL4 Microkit generator uses (ward system sel4). */
