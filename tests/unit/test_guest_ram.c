@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -65,6 +66,29 @@ static void thp_ram_is_congruent_and_exact(void **state)
                 assert_true(mapped(p));
                 touch_all(p, cases[i].size < 64 * MiB ? cases[i].size : 64 * MiB);
                 assert_int_equal(munmap(p, cases[i].size), 0);
+        }
+}
+
+/* Guest RAM is not in a forked child (a disk backend): no copy-on-write of it in the VMM. */
+static void ram_stays_out_of_children(void **state)
+{
+        (void)state;
+        static const enum ward_ram_backing backings[] = {WARD_RAM_THP, WARD_RAM_OFF};
+        for (size_t i = 0; i < 2; i++) {
+                char err[256] = "";
+                uint8_t *p = ward_guest_ram_map(backings[i], 0x40000000, 4 * MiB, err, sizeof(err));
+                assert_non_null(p);
+                p[0] = 1;
+                pid_t pid = fork();
+                assert_true(pid >= 0);
+                if (pid == 0)
+                        _exit(mapped(p) ? 1 : 0);
+                int status = -1;
+                assert_int_equal(waitpid(pid, &status, 0), pid);
+                assert_true(WIFEXITED(status));
+                assert_int_equal(WEXITSTATUS(status), 0);
+                assert_true(mapped(p));
+                assert_int_equal(munmap(p, 4 * MiB), 0);
         }
 }
 
@@ -161,6 +185,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(thp_ram_is_congruent_and_exact),
             cmocka_unit_test(off_ram_is_plain_memory),
+            cmocka_unit_test(ram_stays_out_of_children),
             cmocka_unit_test(hugetlb_refuses_partial_pages),
             cmocka_unit_test(hugetlb_needs_free_pages),
             cmocka_unit_test(shared_region_is_congruent),
