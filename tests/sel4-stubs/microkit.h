@@ -61,6 +61,12 @@ typedef unsigned int microkit_channel;
 typedef unsigned int microkit_child;
 typedef seL4_MessageInfo_t microkit_msginfo;
 #define BASE_VM_TCB_CAP 266
+#define BASE_VCPU_CAP 330
+typedef seL4_Word seL4_ARM_VCPU;
+typedef int seL4_Error;
+enum { seL4_NoError = 0 };
+seL4_Error seL4_ARM_VCPU_InjectIRQ(seL4_ARM_VCPU vcpu, seL4_Uint16 virq, seL4_Uint8 priority,
+                                   seL4_Uint8 group, seL4_Uint8 index);
 
 void init(void);
 void notified(microkit_channel ch);

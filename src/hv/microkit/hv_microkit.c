@@ -20,6 +20,7 @@
 
 #define GIC_LIST_REGS 4 /* QEMU's GICv2 virtual CPU interface has 4 */
 #define PPI_VTIMER 27
+#define LR_UNKNOWN 0xffff /* a list register seL4 holds for an interrupt we do not track */
 
 struct ward_hv_vcpu {
         unsigned index;
@@ -249,14 +250,26 @@ static bool inject(void *opaque, unsigned vcpu, unsigned irq, uint8_t priority)
 {
         struct ward_hv_vm *vm = opaque;
         for (unsigned lr = 0; lr < GIC_LIST_REGS; lr++) {
-                if (vm->list_reg[vcpu][lr] == 0) {
-                        vm->list_reg[vcpu][lr] = (uint16_t)irq;
-                        /* seL4 takes the 5-bit list-register priority. */
-                        microkit_vcpu_arm_inject_irq(vcpu, (seL4_Uint16)irq, priority >> 3, 0,
-                                                     (seL4_Uint8)lr);
-                        unpark(vcpu);
-                        return true;
+                if (vm->list_reg[vcpu][lr] != 0)
+                        continue;
+                /* seL4 takes the 5-bit list-register priority. */
+                seL4_Error e = seL4_ARM_VCPU_InjectIRQ(BASE_VCPU_CAP + vcpu, (seL4_Uint16)irq,
+                                                       priority >> 3, 0, (seL4_Uint8)lr);
+                if (e != seL4_NoError) {
+                        /*
+                         * seL4 says the register still holds an active
+                         * interrupt we no longer count (seen with two vCPUs:
+                         * "VGIC List register in use"). Leave it alone until
+                         * its maintenance frees it, and try the next one;
+                         * with none free the distributor keeps the interrupt
+                         * queued. (The Microkit wrapper stopped the PD here.)
+                         */
+                        vm->list_reg[vcpu][lr] = LR_UNKNOWN;
+                        continue;
                 }
+                vm->list_reg[vcpu][lr] = (uint16_t)irq;
+                unpark(vcpu);
+                return true;
         }
         return false;
 }
@@ -360,6 +373,8 @@ static void maintenance(unsigned vcpu, unsigned lr)
                 return;
         unsigned irq = M.list_reg[vcpu][lr];
         M.list_reg[vcpu][lr] = 0;
+        if (irq == LR_UNKNOWN)
+                return; /* free again; nothing of ours to complete */
         if (irq == PPI_VTIMER) {
                 /* seL4 masks the timer until acked; its line is low until it fires again. */
                 ward_vgic_set_ppi(&M.vgic, vcpu, irq, false);
