@@ -116,16 +116,21 @@ void ward_sysc_linux(struct checker *c)
         }
 }
 
+/* Whole sectors, not empty: the shape a disk range must have. */
+static bool disk_range_whole(const struct ward_sys_sel4_vm *sv)
+{
+        return sv->disk_size_set && sv->disk_size != 0 && sv->disk_size % 512 == 0 &&
+               sv->disk_offset % 512 == 0;
+}
+
 /* A VM's disk range: whole sectors, not empty, not wrapping; true when it may be compared. */
 static bool check_disk_range(struct checker *c, const struct ward_sys_sel4_vm *sv)
 {
         char p[PATH_LEN];
-        if (!sv->disk_range_seen)
-                return false;
+        if (!sv->disk_range_seen || !sv->disk_size_set)
+                return false; /* none, or reported by the parser */
         ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/disk_range");
-        if (!sv->disk_size_set)
-                return false; /* reported by the parser */
-        if (sv->disk_size == 0 || sv->disk_size % 512 || sv->disk_offset % 512) {
+        if (!disk_range_whole(sv)) {
                 cerr(c, p, "offset and size must be whole 512-byte sectors, size not 0");
                 return false;
         }
@@ -150,8 +155,7 @@ static void check_disk_ranges(struct checker *c)
                         continue;
                 for (size_t j = 0; j < i; j++) {
                         const struct ward_sys_sel4_vm *o = &s->vms[j];
-                        if (!o->disk_size_set || o->disk_size == 0 || o->disk_size % 512 ||
-                            o->disk_offset % 512 ||
+                        if (!disk_range_whole(o) ||
                             !ward_sys_range_valid(o->disk_offset, o->disk_size) ||
                             !ward_sys_ranges_overlap(sv->disk_offset, sv->disk_size, o->disk_offset,
                                                      o->disk_size))

@@ -244,10 +244,7 @@ static void check_phys(struct gen *g)
 static void check_dma(struct gen *g)
 {
         const struct ward_sys_desc *d = g->d;
-        bool any = false;
-        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
-                any |= d->sel4_opts.vms[i].disk_size_set;
-        if (!any)
+        if (!g->nblkdrv)
                 return;
         uint64_t dma = g->b->vm_mem_end - BLK_DMA_SIZE;
         char p[PATH_LEN];
@@ -338,10 +335,9 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                 for (size_t v = 0; v < d->nvms; v++)
                         check_vm(&g, v);
                 order_vms(&g);
-                for (size_t v = 0; v < d->nvms; v++)
-                        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
-                                g.nblkdrv += d->sel4_opts.vms[i].disk_size_set &&
-                                             strcmp(d->sel4_opts.vms[i].vm, d->vms[v].name) == 0;
+                /* The checker refused entries for no VM, and duplicate keys. */
+                for (size_t i = 0; i < d->sel4_opts.nvms; i++)
+                        g.nblkdrv += d->sel4_opts.vms[i].disk_size_set;
                 number_doorbells(&g);
                 check_phys(&g);
                 check_budgets(&g);

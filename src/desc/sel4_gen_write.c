@@ -19,21 +19,27 @@ static bool pages_2m(uint64_t size, uint64_t a, uint64_t b)
         return size % PAGE_2M == 0 && a % PAGE_2M == 0 && b % PAGE_2M == 0;
 }
 
-static const struct ward_sys_sel4_vm *sel4_vm(const struct ward_sys_desc *d, const char *name)
+/* VM name's entry in the sel4 section, or NULL. */
+static const struct ward_sys_sel4_vm *sel4_entry(const struct ward_sys_desc *d, const char *name)
 {
         for (size_t i = 0; i < d->sel4_opts.nvms; i++)
-                if (strcmp(d->sel4_opts.vms[i].vm, name) == 0 && d->sel4_opts.vms[i].ram_phys_set)
+                if (strcmp(d->sel4_opts.vms[i].vm, name) == 0)
                         return &d->sel4_opts.vms[i];
         return NULL;
+}
+
+/* The entry when it places guest RAM (ram_phys), else NULL. */
+static const struct ward_sys_sel4_vm *sel4_vm(const struct ward_sys_desc *d, const char *name)
+{
+        const struct ward_sys_sel4_vm *sv = sel4_entry(d, name);
+        return sv && sv->ram_phys_set ? sv : NULL;
 }
 
 /* The VM's disk range on the board's block device, or NULL: a RAM disk, if any. */
 static const struct ward_sys_sel4_vm *disk_range(const struct ward_sys_desc *d, const char *name)
 {
-        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
-                if (strcmp(d->sel4_opts.vms[i].vm, name) == 0 && d->sel4_opts.vms[i].disk_size_set)
-                        return &d->sel4_opts.vms[i];
-        return NULL;
+        const struct ward_sys_sel4_vm *sv = sel4_entry(d, name);
+        return sv && sv->disk_size_set ? sv : NULL;
 }
 
 /* Whether VM n has a block port: a RAM disk or a disk range. */
@@ -257,14 +263,11 @@ static void write_timer_pd(FILE *x)
 /* The VM's CPU budget as Microkit attributes (empty without one). */
 static void budget_attrs(const struct ward_sys_desc *d, const char *vm, char *out, size_t len)
 {
+        const struct ward_sys_sel4_vm *sv = sel4_entry(d, vm);
         out[0] = '\0';
-        for (size_t i = 0; i < d->sel4_opts.nvms; i++) {
-                const struct ward_sys_sel4_vm *sv = &d->sel4_opts.vms[i];
-                if (strcmp(sv->vm, vm) != 0 || !sv->budget_set)
-                        continue;
+        if (sv && sv->budget_set)
                 snprintf(out, len, " budget=\"%lld\" period=\"%lld\"", (long long)sv->budget_us,
                          (long long)(sv->period_set ? sv->period_us : sv->budget_us));
-        }
 }
 
 /* The child <virtual_machine>: vCPUs, guest RAM, the GIC's CPU interface

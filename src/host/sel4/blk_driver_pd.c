@@ -126,9 +126,12 @@ static struct client_ref refs[BLKDRV_CLIENTS];
 static int submit(void *opaque, const struct ward_blk_io *io)
 {
         unsigned client = ((struct client_ref *)opaque)->index;
+        /* The port server checked it against the client's disk; the bounce buffer is ours to guard.
+         */
         if (!up || io->niov != 1 ||
             (io->type != WARD_VIRTIO_BLK_T_FLUSH &&
-             (io->offset % WARD_BLK_SECTOR || io->len % WARD_BLK_SECTOR)))
+             (io->offset % WARD_BLK_SECTOR || io->len % WARD_BLK_SECTOR ||
+              io->len > WARD_VBD_DATA_BYTES || io->iov[0].len < io->len)))
                 return -1;
         if (wait_count == 0 && start(io, client))
                 return 0;
