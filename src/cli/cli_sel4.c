@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * `ward system sel4 FILE --out DIR [--board BOARD]`: checks the description
+ * `ward system sel4 FILE --out DIR [--board BOARD] [--root ROOT]`: checks the description
  * as `ward system check` does, then writes DIR/system.system and DIR/vms.mk
  * with the generator (sel4_gen.c). Exit status: 0 when both files were
  * written, 2 for an invalid description, one that seL4 cannot honour, or a
@@ -44,13 +44,14 @@ static int write_file(const char *dir, const char *name, const char *text, FILE 
 
 /* The options and the file (argv[optind]): -1 when they are good, else
  * the exit status. */
-static int parse_args(int argc, char *const argv[], const char **dir, const char **board, FILE *out,
-                      FILE *err)
+static int parse_args(int argc, char *const argv[], const char **dir, const char **board,
+                      const char **root, FILE *out, FILE *err)
 {
-        enum { O_OUT = 256, O_BOARD };
+        enum { O_OUT = 256, O_BOARD, O_ROOT };
         static const struct option opts[] = {
             {"out", required_argument, NULL, O_OUT},
             {"board", required_argument, NULL, O_BOARD},
+            {"root", required_argument, NULL, O_ROOT},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -64,6 +65,9 @@ static int parse_args(int argc, char *const argv[], const char **dir, const char
                         break;
                 case O_BOARD:
                         *board = optarg;
+                        break;
+                case O_ROOT:
+                        *root = optarg;
                         break;
                 case 'h':
                         fputs(ward_system_usage, out);
@@ -98,16 +102,30 @@ static int parse_args(int argc, char *const argv[], const char **dir, const char
 
 int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
 {
-        const char *dir = NULL, *board = WARD_SEL4_DEFAULT_BOARD;
-        int usage = parse_args(argc, argv, &dir, &board, out, err);
+        const char *dir = NULL, *board = WARD_SEL4_DEFAULT_BOARD, *root_arg = NULL;
+        int usage = parse_args(argc, argv, &dir, &board, &root_arg, out, err);
         if (usage >= 0)
                 return usage;
         const char *file = argv[optind];
+        /* The root goes into vms.mk as the prefix of every absolute path:
+         * make it absolute, and a directory, before anything else. */
+        char root[PATH_MAX];
+        struct stat st;
+        if (root_arg) {
+                const char *why = !realpath(root_arg, root) || stat(root, &st) != 0
+                                      ? strerror(errno)
+                                      : (S_ISDIR(st.st_mode) ? NULL : "not a directory");
+                if (why) {
+                        fprintf(err, "ward system sel4: --root %s: %s\n", root_arg, why);
+                        return 2;
+                }
+        }
 
         /* The build machine's RAM and CPUs say nothing about the board, so
          * the checker gets none: no memory total, CPU numbers up to 1023.
          * The Microkit tool reports a system that does not fit the board. */
-        const struct ward_sys_facts facts = {.target = WARD_SYS_TARGET_SEL4};
+        const struct ward_sys_facts facts = {.target = WARD_SYS_TARGET_SEL4,
+                                             .root = root_arg ? root : NULL};
         struct ward_sys_errors errs = {0}, warns = {0};
         struct ward_sys_desc *d = NULL;
         struct ward_sel4_out gen = {0};
@@ -119,7 +137,8 @@ int ward_cli_system_sel4(int argc, char *const argv[], FILE *out, FILE *err)
                 fprintf(err, "ward system sel4: %s: cannot resolve its directory\n", file);
                 goto done;
         }
-        const struct ward_sel4_opts o = {.board = board, .desc_dir = ddir};
+        const struct ward_sel4_opts o = {
+            .board = board, .desc_dir = ddir, .root = root_arg ? root : NULL};
         if (ward_sel4_gen(d, &o, &gen, &errs, &warns))
                 goto print;
         rc = 1;

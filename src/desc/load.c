@@ -16,7 +16,15 @@
 
 const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sys_file_use use)
 {
-        int dfd = ctx ? *(const int *)ctx : AT_FDCWD;
+        const struct ward_sys_host_dirs *dirs = ctx;
+        int dfd = dirs ? dirs->desc_dir : AT_FDCWD;
+        if (dirs && dirs->root >= 0 && path[0] == '/') {
+                dfd = dirs->root;
+                while (path[0] == '/')
+                        path++;
+                if (!path[0])
+                        path = ".";
+        }
         struct stat st;
         if (fstatat(dfd, path, &st, 0) != 0)
                 return strerror(errno);
@@ -108,15 +116,23 @@ size_t ward_sys_load_text(const char *path, const char *text, size_t len,
         }
         free(dir);
         struct ward_sys_facts facts = f ? *f : (struct ward_sys_facts){0};
+        struct ward_sys_host_dirs dirs = {.desc_dir = dfd, .root = -1};
         facts.file_problem = ward_sys_host_file_problem;
-        facts.ctx = &dfd;
-        if (dfd < 0)
+        facts.ctx = &dirs;
+        if (dfd < 0) {
                 ward_sys_error_add(errs, "/", "cannot open the description's directory: %s",
                                    strerror(errno));
-        else
+        } else if (facts.root &&
+                   (dirs.root = open(facts.root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+                ward_sys_error_add(errs, "/", "cannot open the root directory %s: %s", facts.root,
+                                   strerror(errno));
+        } else {
                 ward_sys_check(d, &facts, errs);
+        }
         if (dfd >= 0)
                 close(dfd);
+        if (dirs.root >= 0)
+                close(dirs.root);
         if (out && errs->n == before && !errs->oom)
                 *out = d;
         else

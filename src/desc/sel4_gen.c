@@ -39,6 +39,14 @@ bool ward_sel4_board_known(const char *board)
         return false;
 }
 
+const struct ward_sys_sel4_vm *ward_sel4_entry(const struct ward_sys_desc *d, const char *name)
+{
+        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
+                if (strcmp(d->sel4_opts.vms[i].vm, name) == 0)
+                        return &d->sel4_opts.vms[i];
+        return NULL;
+}
+
 static const char *vm_path(char *buf, const char *name, const char *rest)
 {
         size_t n = ward_sys_path_key(buf, PATH_LEN, (size_t)snprintf(buf, PATH_LEN, "/vms"), name);
@@ -77,7 +85,11 @@ static void resolve(struct gen *g, const struct ward_sys_vm *vm, const char *wha
         if (!file)
                 return;
         vm_path(p, vm->name, what);
-        if (ward_sys_path_join(g->dir, file, out, PATH_MAX)) {
+        /* An absolute path under the root: "/" + "/guest/Image" stays as it is. */
+        int n = file[0] == '/' && strcmp(g->root, "/") != 0
+                    ? (snprintf(out, PATH_MAX, "%s%s", g->root, file) >= PATH_MAX ? -1 : 0)
+                    : ward_sys_path_join(g->dir, file, out, PATH_MAX);
+        if (n) {
                 ward_sys_error_add(g->errs, p, "%s: the absolute path is too long", file);
                 out[0] = '\0';
         } else if (!make_safe_path(out)) {
@@ -265,6 +277,46 @@ static void check_dma(struct gen *g)
 }
 
 /*
+ * Guest RAM without ram_phys goes into the board's VM range where it fits
+ * (first fit, in the description's order, 2M-aligned, clear of the other
+ * VMs' RAM and of the block driver's DMA MiB): seL4 does not clear that
+ * range at boot, and the Microkit 2.0.1 tool would otherwise take all the
+ * VMs' 2M pages in one allocation of at most 512 MiB. What does not fit is
+ * left to the tool, as before.
+ */
+static bool taken(const struct gen *g, uint64_t at, uint64_t size, uint64_t *end)
+{
+        for (size_t v = 0; v < g->d->nvms; v++) {
+                uint64_t p = g->ram_phys[v], s = g->d->vms[v].memory[0].size;
+                if (p != WARD_SEL4_NO_PHYS && ward_sys_ranges_overlap(at, size, p, s)) {
+                        *end = p + s;
+                        return true;
+                }
+        }
+        return false;
+}
+
+static void place_ram(struct gen *g)
+{
+        const struct ward_sys_desc *d = g->d;
+        for (size_t v = 0; v < d->nvms; v++) {
+                const struct ward_sys_sel4_vm *sv = ward_sel4_entry(d, d->vms[v].name);
+                g->ram_phys[v] = sv && sv->ram_phys_set ? sv->ram_phys : WARD_SEL4_NO_PHYS;
+        }
+        uint64_t limit = g->b->vm_mem_end - (g->nblkdrv ? BLK_DMA_SIZE : 0);
+        for (size_t v = 0; v < d->nvms; v++) {
+                uint64_t size = d->vms[v].memory[0].size, end = 0;
+                if (g->ram_phys[v] != WARD_SEL4_NO_PHYS || d->vms[v].nmemory != 1)
+                        continue;
+                uint64_t at = g->b->vm_mem_base;
+                while (at <= limit && size <= limit - at && taken(g, at, size, &end))
+                        at = (end + PAGE_2M - 1) & ~(PAGE_2M - 1);
+                if (at <= limit && size <= limit - at)
+                        g->ram_phys[v] = at;
+        }
+}
+
+/*
  * A budget smaller than its period on a VM's vCPUs trips an assertion in
  * the seL4 of Microkit 2.0.1 (4b97df4c7) when the VMM handles the guest's
  * timer events (seL4 issue #1104, fixed by seL4 PR #1486): written as asked,
@@ -309,7 +361,11 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
         *out = (struct ward_sel4_out){0};
         const char *board = o && o->board ? o->board : WARD_SEL4_DEFAULT_BOARD;
         struct gen g = {
-            .d = d, .dir = o && o->desc_dir ? o->desc_dir : "/", .errs = errs, .warns = warns};
+            .d = d,
+            .dir = o && o->desc_dir ? o->desc_dir : "/",
+            .root = o && o->root ? o->root : "/",
+            .errs = errs,
+            .warns = warns};
         for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
                 if (strcmp(boards[i].name, board) == 0)
                         g.b = &boards[i];
@@ -329,7 +385,8 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
         g.paths = calloc(nv, sizeof(*g.paths));
         g.db_from = calloc(nb, sizeof(*g.db_from));
         g.db_to = calloc(nb, sizeof(*g.db_to));
-        if (!g.order || !g.paths || !g.db_from || !g.db_to) {
+        g.ram_phys = calloc(nv, sizeof(*g.ram_phys));
+        if (!g.order || !g.paths || !g.db_from || !g.db_to || !g.ram_phys) {
                 errs->oom = true;
         } else {
                 for (size_t v = 0; v < d->nvms; v++)
@@ -342,6 +399,7 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                 check_phys(&g);
                 check_budgets(&g);
                 check_dma(&g);
+                place_ram(&g);
         }
         if (errs->n == before && !errs->oom) {
                 out->system = build(&g, ward_sel4_write_system);
@@ -355,6 +413,7 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
         free(g.paths);
         free(g.db_from);
         free(g.db_to);
+        free(g.ram_phys);
         return errs->n - before + (errs->oom && errs->n == before);
 }
 

@@ -70,16 +70,22 @@ struct board {
 #define PRIO_VM 100
 #define VMM_STACK 0x10000
 
+#define WARD_SEL4_NO_PHYS UINT64_MAX /* the Microkit tool places the RAM */
+
 struct gen {
         const struct ward_sys_desc *d;
         const struct board *b;
-        const char *dir;
+        const char *dir, *root; /* the description's directory; the root of absolute paths */
         struct ward_sys_errors *errs, *warns;
         size_t *order;              /* VM indices, in the order of their PDs */
         unsigned nblkdrv;           /* VMs whose disk is a range of the board's device */
         unsigned *db_from, *db_to;  /* each doorbell's channel id in each VMM */
         char (*paths)[3][PATH_MAX]; /* per VM: kernel, initrd, disk (absolute) */
+        uint64_t *ram_phys;         /* per VM: its RAM's physical address, or WARD_SEL4_NO_PHYS */
 };
+
+/* VM name's entry in the sel4 section, or NULL. */
+const struct ward_sys_sel4_vm *ward_sel4_entry(const struct ward_sys_desc *d, const char *name);
 
 /* sel4_gen_write.c: the two files, for a description that passed the checks. */
 void ward_sel4_write_system(struct gen *g, FILE *x);

@@ -19,26 +19,10 @@ static bool pages_2m(uint64_t size, uint64_t a, uint64_t b)
         return size % PAGE_2M == 0 && a % PAGE_2M == 0 && b % PAGE_2M == 0;
 }
 
-/* VM name's entry in the sel4 section, or NULL. */
-static const struct ward_sys_sel4_vm *sel4_entry(const struct ward_sys_desc *d, const char *name)
-{
-        for (size_t i = 0; i < d->sel4_opts.nvms; i++)
-                if (strcmp(d->sel4_opts.vms[i].vm, name) == 0)
-                        return &d->sel4_opts.vms[i];
-        return NULL;
-}
-
-/* The entry when it places guest RAM (ram_phys), else NULL. */
-static const struct ward_sys_sel4_vm *sel4_vm(const struct ward_sys_desc *d, const char *name)
-{
-        const struct ward_sys_sel4_vm *sv = sel4_entry(d, name);
-        return sv && sv->ram_phys_set ? sv : NULL;
-}
-
 /* The VM's disk range on the board's block device, or NULL: a RAM disk, if any. */
 static const struct ward_sys_sel4_vm *disk_range(const struct ward_sys_desc *d, const char *name)
 {
-        const struct ward_sys_sel4_vm *sv = sel4_entry(d, name);
+        const struct ward_sys_sel4_vm *sv = ward_sel4_entry(d, name);
         return sv && sv->disk_size_set ? sv : NULL;
 }
 
@@ -138,10 +122,10 @@ static void write_regions(struct gen *g, FILE *x)
         const struct board *b = g->b;
         for (size_t v = 0; v < d->nvms; v++) {
                 const struct ward_sys_vm *vm = &d->vms[v];
-                const struct ward_sys_sel4_vm *sv = sel4_vm(d, vm->name);
+                const uint64_t *phys = g->ram_phys[v] == WARD_SEL4_NO_PHYS ? NULL : &g->ram_phys[v];
                 uint64_t size = vm->memory[0].size;
-                bool big = pages_2m(size, vm->memory[0].gpa, sv ? sv->ram_phys : 0);
-                region(x, "guest_ram_", vm->name, size, big, sv ? &sv->ram_phys : NULL);
+                bool big = pages_2m(size, vm->memory[0].gpa, phys ? *phys : 0);
+                region(x, "guest_ram_", vm->name, size, big, phys);
         }
         fprintf(x,
                 "    <memory_region name=\"gic_vcpu\" size=\"0x%llx\" phys_addr=\"0x%llx\" />\n"
@@ -263,7 +247,7 @@ static void write_timer_pd(FILE *x)
 /* The VM's CPU budget as Microkit attributes (empty without one). */
 static void budget_attrs(const struct ward_sys_desc *d, const char *vm, char *out, size_t len)
 {
-        const struct ward_sys_sel4_vm *sv = sel4_entry(d, vm);
+        const struct ward_sys_sel4_vm *sv = ward_sel4_entry(d, vm);
         out[0] = '\0';
         if (sv && sv->budget_set)
                 snprintf(out, len, " budget=\"%lld\" period=\"%lld\"", (long long)sv->budget_us,

@@ -322,9 +322,11 @@ static void example_linux(void **state)
                     "/vms/vm_a/policy/on_failure: ignored on seL4 (a static system has no "
                     "supervisor)\n");
         const char *x = r.out.system;
-        expect_not_in(x, "phys_addr=\"0x40000000\"");
+        /* No ram_phys: placed in the board's VM range, one after the other. */
         expect_in(x, "<memory_region name=\"guest_ram_vm_a\" size=\"0x10000000\" "
-                     "page_size=\"0x200000\" />\n");
+                     "page_size=\"0x200000\" phys_addr=\"0x40000000\" />\n"
+                     "    <memory_region name=\"guest_ram_vm_b\" size=\"0x10000000\" "
+                     "page_size=\"0x200000\" phys_addr=\"0x50000000\" />\n");
         /* No disk: no block PD, port, RAM disk or channel. */
         expect_not_in(x, "blk");
         expect_not_in(x, "ramdisk");
@@ -638,8 +640,10 @@ static void ram_pages_and_phys(void **state)
         assert_int_equal(r.nerr, 0);
         expect_text(r.warns, "");
         const char *x = r.out.system;
-        /* 17M is not a multiple of 2M: 4K pages (the tool's default), and no phys_addr. */
-        expect_in(x, "<memory_region name=\"guest_ram_a\" size=\"0x1100000\" />");
+        /* 17M is not a multiple of 2M: 4K pages (the tool's default), placed
+         * at the start of the VM range, below b's. */
+        expect_in(x, "<memory_region name=\"guest_ram_a\" size=\"0x1100000\" "
+                     "phys_addr=\"0x40000000\" />");
         expect_in(x, "<memory_region name=\"guest_ram_b\" size=\"0x4000000\" "
                      "page_size=\"0x200000\" phys_addr=\"0x5c000000\" />");
         expect_in(x, "<map mr=\"guest_ram_b\" vaddr=\"0x80000000\" perms=\"rwx\" />");
@@ -658,6 +662,50 @@ static void ram_pages_and_phys(void **state)
         r = gen(DESC(VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"64M\"}]"),
                      ", \"sel4\": {\"vms\": {\"a\": {\"ram_phys\": \"0x80000000\"}}}"));
         expect_in(r.warns, "/sel4/vms/a/ram_phys: 0x80000000-0x83ffffff is not inside");
+        result_free(&r);
+}
+
+/* Guest RAM without ram_phys: first fit in the board's VM range
+ * (0x40000000-0x5fffffff), around the placed ones; what does not fit is
+ * left to the Microkit tool. */
+static void ram_placed(void **state)
+{
+        (void)state;
+        struct result r = gen(DESC(
+            VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"128M\"}]") ", " VM(
+                "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"128M\"}]"),
+            ", \"sel4\": {\"vms\": {\"b\": {\"ram_phys\": \"0x40000000\"}}}"));
+        assert_int_equal(r.nerr, 0);
+        expect_in(r.out.system, "name=\"guest_ram_a\" size=\"0x8000000\" page_size=\"0x200000\" "
+                                "phys_addr=\"0x48000000\" />");
+        expect_in(r.out.system, "name=\"guest_ram_b\" size=\"0x8000000\" page_size=\"0x200000\" "
+                                "phys_addr=\"0x40000000\" />");
+        result_free(&r);
+
+        /* 384M + 256M is more than the range: the second is the tool's. */
+        r = gen(DESC(
+            VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"384M\"}]") ", " VM(
+                "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]"),
+            ""));
+        assert_int_equal(r.nerr, 0);
+        expect_in(r.out.system, "name=\"guest_ram_a\" size=\"0x18000000\" page_size=\"0x200000\" "
+                                "phys_addr=\"0x40000000\" />");
+        expect_in(r.out.system, "name=\"guest_ram_b\" size=\"0x10000000\" page_size=\"0x200000\" "
+                                "/>");
+        result_free(&r);
+
+        /* With disk ranges, the last MiB is the block driver's DMA region:
+         * two VMs of 256M no longer both fit. */
+        r = gen(DESC(
+            VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]") ", " VM(
+                "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]"),
+            ", \"sel4\": {\"vms\": {\"b\": {\"disk_range\": {\"size\": \"1M\"}}}}"));
+        assert_int_equal(r.nerr, 0);
+        expect_in(r.out.system, "name=\"guest_ram_a\" size=\"0x10000000\" page_size=\"0x200000\" "
+                                "phys_addr=\"0x40000000\" />");
+        expect_in(r.out.system, "name=\"guest_ram_b\" size=\"0x10000000\" page_size=\"0x200000\" "
+                                "/>");
+        expect_in(r.out.system, "name=\"blk_dma\" size=\"0x100000\" phys_addr=\"0x5ff00000\"");
         result_free(&r);
 }
 
@@ -793,6 +841,44 @@ static void cli_sel4(void **state)
         assert_int_equal(r.rc, 0);
         cli_free(&r);
 
+        /* --root: absolute paths are the root's files, checked there and
+         * written there; relative ones stay beside the description. */
+        char root[160], staged[200];
+        snprintf(root, sizeof(root), "%s/root", dir);
+        snprintf(staged, sizeof(staged), "%s/boot", root);
+        assert_int_equal(mkdir(root, 0755), 0);
+        assert_int_equal(mkdir(staged, 0755), 0);
+        snprintf(staged, sizeof(staged), "%s/boot/initrd", root);
+        write_file(staged, "initrd");
+        write_file(desc, DESC(LOCAL_VM("a", ", \"initrd\": \"/boot/initrd\""), ""));
+        const char *rooted[] = {"sel4", desc, "--out", out, "--root", root};
+        r = cli(6, rooted);
+        assert_int_equal(r.rc, 0);
+        cli_free(&r);
+        m = slurp(mk, NULL);
+        assert_non_null(m);
+        snprintf(want, sizeof(want), "\na_KERNEL := %s/Image\na_INITRD := %s/boot/initrd\n", dir,
+                 root);
+        expect_in(m, want);
+        free(m);
+        /* Without it, /boot/initrd is this machine's, which has none. */
+        r = cli(4, args);
+        assert_int_equal(r.rc, 2);
+        expect_in(r.err, "/vms/a/initrd: /boot/initrd: No such file or directory\n");
+        cli_free(&r);
+        /* A root that is not a directory. */
+        const char *badroot[] = {"sel4", desc, "--out", out, "--root", kernel};
+        r = cli(6, badroot);
+        assert_int_equal(r.rc, 2);
+        snprintf(want, sizeof(want), "ward system sel4: --root %s: not a directory\n", kernel);
+        expect_text(r.err, want);
+        cli_free(&r);
+        unlink(staged);
+        snprintf(staged, sizeof(staged), "%s/boot", root);
+        rmdir(staged);
+        rmdir(root);
+        write_file(desc, DESC(LOCAL_VM("a", ", \"policy\": {\"on_failure\": \"restart\"}"), ""));
+
         /* The checker's errors, as ward system check prints them; nothing written. */
         unlink(sys);
         unlink(mk);
@@ -853,6 +939,9 @@ static void cli_sel4(void **state)
              {"sel4", "a.json", "--frob"},
              "ward system sel4: --frob: unknown option (see ward system --help)\n"},
             {3, {"sel4", "a.json", "--out"}, "ward system sel4: --out: needs a value\n"},
+            {4,
+             {"sel4", "a.json", "--out=d", "--root=/nonexistent-root"},
+             "ward system sel4: --root /nonexistent-root: No such file or directory\n"},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 r = cli(bad[i].argc, bad[i].argv);
@@ -864,7 +953,7 @@ static void cli_sel4(void **state)
         r = cli(2, help);
         assert_int_equal(r.rc, 0);
         assert_string_equal(r.out, ward_system_usage);
-        expect_in(r.out, "  sel4 FILE --out DIR [--board BOARD]\n");
+        expect_in(r.out, "  sel4 FILE --out DIR [--board BOARD] [--root ROOT]\n");
         cli_free(&r);
 
         unlink(sys);
@@ -891,6 +980,7 @@ int main(void)
             cmocka_unit_test(cpu_budget),
             cmocka_unit_test(disk_ranges),
             cmocka_unit_test(ram_pages_and_phys),
+            cmocka_unit_test(ram_placed),
             cmocka_unit_test(large_ram_moves_ports),
             cmocka_unit_test(refuse_limits),
             cmocka_unit_test(make_safe_values),

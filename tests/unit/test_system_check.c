@@ -743,10 +743,20 @@ static void cli_relative_paths(void **state)
         rmdir(sub);
 
         /* The host's file callback on its own. */
-        int dfd = open(tmpdir, O_PATH | O_DIRECTORY);
-        assert_true(dfd >= 0);
+        struct ward_sys_host_dirs dfd = {.desc_dir = open(tmpdir, O_PATH | O_DIRECTORY),
+                                         .root = -1};
+        assert_true(dfd.desc_dir >= 0);
         snprintf(path, sizeof(path), "%s/disk", tmpdir);
         write_file(path, "disk");
+        /* With a root, an absolute path is the root's: /disk is tmpdir/disk. */
+        assert_string_equal(ward_sys_host_file_problem(&dfd, "/disk", WARD_SYS_FILE_READ),
+                            "No such file or directory");
+        dfd.root = dfd.desc_dir;
+        assert_null(ward_sys_host_file_problem(&dfd, "/disk", WARD_SYS_FILE_READ));
+        assert_null(ward_sys_host_file_problem(&dfd, "//disk", WARD_SYS_FILE_READ));
+        assert_string_equal(ward_sys_host_file_problem(&dfd, "/", WARD_SYS_FILE_READ),
+                            "not a regular file");
+        dfd.root = -1;
         assert_null(ward_sys_host_file_problem(&dfd, "disk", WARD_SYS_FILE_READ));
         assert_null(ward_sys_host_file_problem(&dfd, "disk", WARD_SYS_FILE_DISK_RW));
         assert_null(ward_sys_host_file_problem(NULL, path, WARD_SYS_FILE_DISK_RO));
@@ -757,7 +767,7 @@ static void cli_relative_paths(void **state)
         assert_string_equal(ward_sys_host_file_problem(&dfd, "nope", WARD_SYS_FILE_READ),
                             "No such file or directory");
         unlink(path);
-        close(dfd);
+        close(dfd.desc_dir);
 }
 
 static void cli_usage(void **state)

@@ -28,6 +28,8 @@ struct ward_sel4_opts {
         const char *board;    /* NULL: WARD_SEL4_DEFAULT_BOARD */
         const char *desc_dir; /* absolute; relative paths in the description are taken from
                                  here (NULL: "/") */
+        const char *root;     /* absolute; absolute paths in the description name files
+                                 under it (NULL: "/") */
 };
 
 /* The two files, as NUL-terminated text (malloc'd). */

@@ -276,6 +276,10 @@ struct ward_sys_facts {
          * NULL callback: files are not checked. */
         const char *(*file_problem)(void *ctx, const char *path, enum ward_sys_file_use use);
         void *ctx;
+        /* For ward_sys_load: absolute paths in the description name files
+         * under this directory, as if it were / (a target's files staged on
+         * the build machine). NULL: /. */
+        const char *root;
 };
 
 /*
@@ -293,9 +297,14 @@ bool ward_sys_ranges_overlap(uint64_t a, uint64_t asize, uint64_t b, uint64_t bs
 long ward_sys_find_vm(const struct ward_sys_desc *d, const char *name);
 
 /*
- * The host's answer for file_problem: ctx points to an int, a directory fd
- * against which relative paths are resolved (the description's directory).
+ * The host's answer for file_problem: ctx points to a struct
+ * ward_sys_host_dirs, the directories against which relative paths (the
+ * description's directory) and absolute ones (the root) are resolved.
  */
+struct ward_sys_host_dirs {
+        int desc_dir; /* a directory fd */
+        int root;     /* a directory fd, or -1 for / */
+};
 const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sys_file_use use);
 
 /*
