@@ -360,12 +360,11 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
         size_t before = errs->n;
         *out = (struct ward_sel4_out){0};
         const char *board = o && o->board ? o->board : WARD_SEL4_DEFAULT_BOARD;
-        struct gen g = {
-            .d = d,
-            .dir = o && o->desc_dir ? o->desc_dir : "/",
-            .root = o && o->root ? o->root : "/",
-            .errs = errs,
-            .warns = warns};
+        struct gen g = {.d = d,
+                        .dir = o && o->desc_dir ? o->desc_dir : "/",
+                        .root = o && o->root ? o->root : "/",
+                        .errs = errs,
+                        .warns = warns};
         for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
                 if (strcmp(boards[i].name, board) == 0)
                         g.b = &boards[i];

@@ -671,10 +671,10 @@ static void ram_pages_and_phys(void **state)
 static void ram_placed(void **state)
 {
         (void)state;
-        struct result r = gen(DESC(
-            VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"128M\"}]") ", " VM(
-                "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"128M\"}]"),
-            ", \"sel4\": {\"vms\": {\"b\": {\"ram_phys\": \"0x40000000\"}}}"));
+        struct result r = gen(
+            DESC(VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"128M\"}]") ", " VM(
+                     "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"128M\"}]"),
+                 ", \"sel4\": {\"vms\": {\"b\": {\"ram_phys\": \"0x40000000\"}}}"));
         assert_int_equal(r.nerr, 0);
         expect_in(r.out.system, "name=\"guest_ram_a\" size=\"0x8000000\" page_size=\"0x200000\" "
                                 "phys_addr=\"0x48000000\" />");
@@ -683,10 +683,10 @@ static void ram_placed(void **state)
         result_free(&r);
 
         /* 384M + 256M is more than the range: the second is the tool's. */
-        r = gen(DESC(
-            VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"384M\"}]") ", " VM(
-                "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]"),
-            ""));
+        r = gen(
+            DESC(VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"384M\"}]") ", " VM(
+                     "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]"),
+                 ""));
         assert_int_equal(r.nerr, 0);
         expect_in(r.out.system, "name=\"guest_ram_a\" size=\"0x18000000\" page_size=\"0x200000\" "
                                 "phys_addr=\"0x40000000\" />");
@@ -696,10 +696,10 @@ static void ram_placed(void **state)
 
         /* With disk ranges, the last MiB is the block driver's DMA region:
          * two VMs of 256M no longer both fit. */
-        r = gen(DESC(
-            VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]") ", " VM(
-                "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]"),
-            ", \"sel4\": {\"vms\": {\"b\": {\"disk_range\": {\"size\": \"1M\"}}}}"));
+        r = gen(
+            DESC(VM("a", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]") ", " VM(
+                     "b", ", \"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"256M\"}]"),
+                 ", \"sel4\": {\"vms\": {\"b\": {\"disk_range\": {\"size\": \"1M\"}}}}"));
         assert_int_equal(r.nerr, 0);
         expect_in(r.out.system, "name=\"guest_ram_a\" size=\"0x10000000\" page_size=\"0x200000\" "
                                 "phys_addr=\"0x40000000\" />");
