@@ -157,7 +157,8 @@ static void write_regions(struct gen *g, FILE *x)
                 region(x, "doorbell_", d->doorbells[i].name, DOORBELL_PORT_SIZE, false, NULL);
 }
 
-/* The serial PD is built once per VM; any copy serves. */
+/* The serial PD is built once per VM; any copy serves. Its clients follow
+ * the PDs' order, as its line prefixes (VMS in vms.mk) do. */
 static void write_serial_pd(struct gen *g, FILE *x)
 {
         const struct ward_sys_desc *d = g->d;
@@ -167,14 +168,15 @@ static void write_serial_pd(struct gen *g, FILE *x)
                 "        <map mr=\"uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" "
                 "setvar_vaddr=\"uart_base\" />\n",
                 PRIO_SERIAL, d->vms[0].name, SERIAL_UART_VADDR);
-        for (size_t v = 0; v < d->nvms; v++) {
+        for (size_t k = 0; k < d->nvms; k++) {
                 char var[32] = "serial_port_vaddr";
-                if (v > 0) /* serial_port_b_vaddr, ... (src/host/sel4/serial_pd.c) */
-                        snprintf(var, sizeof(var), "serial_port_%c_vaddr", (char)('a' + v));
+                if (k > 0) /* serial_port_b_vaddr, ... (src/host/sel4/serial_pd.c) */
+                        snprintf(var, sizeof(var), "serial_port_%c_vaddr", (char)('a' + k));
                 fprintf(x,
                         "        <map mr=\"serial_port_%s\" vaddr=\"0x%llx\" perms=\"rw\" "
                         "setvar_vaddr=\"%s\" />\n",
-                        d->vms[v].name, (unsigned long long)(SERIAL_PORTS_VADDR + v * MiB), var);
+                        d->vms[g->order[k]].name,
+                        (unsigned long long)(SERIAL_PORTS_VADDR + k * MiB), var);
         }
         fprintf(x,
                 "        <irq irq=\"%u\" id=\"%d\" />\n"
@@ -332,9 +334,9 @@ static void write_channels(struct gen *g, FILE *x)
 {
         const struct ward_sys_desc *d = g->d;
         fputc('\n', x);
-        for (size_t v = 0; v < d->nvms; v++)
-                channel(x, d->vms[v].name, CH_VMM_SERIAL, "serial",
-                        v == 0 ? CH_VMM_SERIAL : (unsigned)(CH_SERIAL_IRQ + v), true);
+        for (size_t k = 0; k < d->nvms; k++) /* the serial PD's client k */
+                channel(x, d->vms[g->order[k]].name, CH_VMM_SERIAL, "serial",
+                        k == 0 ? CH_VMM_SERIAL : (unsigned)(CH_SERIAL_IRQ + k), true);
         for (size_t v = 0; v < d->nvms; v++) {
                 char blk[8 + WARD_SYS_MAX_NAME + 1];
                 snprintf(blk, sizeof(blk), "blk_%s", d->vms[v].name);
@@ -402,6 +404,11 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
         for (size_t i = 0; i < d->nvms; i++)
                 fprintf(m, " %s:%lld", d->vms[g->order[i]].name,
                         (long long)d->vms[g->order[i]].cpus);
+        /* The description's order, which the console keys follow (Ctrl-E 1
+         * is its first VM) even where the PDs' order differs. */
+        fputs("\nCONSOLE_ORDER :=", m);
+        for (size_t v = 0; v < d->nvms; v++)
+                fprintf(m, " %s", d->vms[v].name);
         fputc('\n', m);
         for (size_t i = 0; i < d->nvms; i++) {
                 size_t v = g->order[i];

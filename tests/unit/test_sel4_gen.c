@@ -157,9 +157,9 @@ static const char example_system[] =
     "        <program_image path=\"vm_a/serial_pd.elf\" />\n"
     "        <map mr=\"uart\" vaddr=\"0x5000000\" perms=\"rw\" cached=\"false\" "
     "setvar_vaddr=\"uart_base\" />\n"
-    "        <map mr=\"serial_port_vm_a\" vaddr=\"0x6000000\" perms=\"rw\" "
+    "        <map mr=\"serial_port_vm_b\" vaddr=\"0x6000000\" perms=\"rw\" "
     "setvar_vaddr=\"serial_port_vaddr\" />\n"
-    "        <map mr=\"serial_port_vm_b\" vaddr=\"0x6100000\" perms=\"rw\" "
+    "        <map mr=\"serial_port_vm_a\" vaddr=\"0x6100000\" perms=\"rw\" "
     "setvar_vaddr=\"serial_port_b_vaddr\" />\n"
     "        <irq irq=\"33\" id=\"2\" />\n"
     "    </protection_domain>\n"
@@ -225,11 +225,11 @@ static const char example_system[] =
     "    </protection_domain>\n"
     "\n"
     "    <channel>\n"
-    "        <end pd=\"vm_a\" id=\"1\" />\n"
+    "        <end pd=\"vm_b\" id=\"1\" />\n"
     "        <end pd=\"serial\" id=\"1\" />\n"
     "    </channel>\n"
     "    <channel>\n"
-    "        <end pd=\"vm_b\" id=\"1\" />\n"
+    "        <end pd=\"vm_a\" id=\"1\" />\n"
     "        <end pd=\"serial\" id=\"3\" />\n"
     "    </channel>\n"
     "    <channel>\n"
@@ -260,6 +260,7 @@ static const char example_system[] =
 
 static const char example_make_vars[] =
     "VMS := vm_b:1 vm_a:2\n"
+    "CONSOLE_ORDER := vm_a vm_b\n"
     "\n"
     "vm_b_KERNEL := /guest/Image\n"
     "vm_b_INITRD := /guest/initramfs.cpio.gz\n"
@@ -361,11 +362,17 @@ static void order_multi_vcpu_last(void **state)
         struct result r = gen(DESC(VM("a", ", \"cpus\": 3") ", " VM("b", ""), ""));
         assert_int_equal(r.nerr, 0);
         const char *x = r.out.system;
-        /* PDs: b first, then a; regions and serial ports keep the description's order. */
+        /* PDs: b first, then a; regions keep the description's order. The
+         * serial PD's clients follow the PDs' (its line prefixes come from
+         * VMS): b is its first port and channel 1, a its second, channel 3. */
         expect_order(x, "<protection_domain name=\"b\"", "<protection_domain name=\"a\"");
         expect_order(x, "name=\"guest_ram_a\"", "name=\"guest_ram_b\"");
-        expect_in(x, "<map mr=\"serial_port_a\" vaddr=\"0x6000000\" perms=\"rw\" "
-                     "setvar_vaddr=\"serial_port_vaddr\" />");
+        expect_in(x, "<map mr=\"serial_port_b\" vaddr=\"0x6000000\" perms=\"rw\" "
+                     "setvar_vaddr=\"serial_port_vaddr\" />\n"
+                     "        <map mr=\"serial_port_a\" vaddr=\"0x6100000\" perms=\"rw\" "
+                     "setvar_vaddr=\"serial_port_b_vaddr\" />");
+        expect_in(x, "<end pd=\"b\" id=\"1\" />\n        <end pd=\"serial\" id=\"1\" />");
+        expect_in(x, "<end pd=\"a\" id=\"1\" />\n        <end pd=\"serial\" id=\"3\" />");
         expect_in(x, "<program_image path=\"a/serial_pd.elf\" />");
         expect_in(x, "VMMs in this order: b (1 vCPU), a (3 vCPUs).");
         expect_in(x, "            <vcpu id=\"0\" />\n"

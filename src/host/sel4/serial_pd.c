@@ -30,6 +30,14 @@
                 "vm_a", "vm_b"                                                                     \
         }
 #endif
+/* Ctrl-E 1, 2, ... select these clients (1-based): the description's order
+ * of the VMs, where the clients follow the PDs' order. */
+#ifndef SERIAL_KEYS
+#define SERIAL_KEYS                                                                                \
+        {                                                                                          \
+                1, 2                                                                               \
+        }
+#endif
 #define CH_VMM 1 /* first VMM */
 #define CH_UART_IRQ 2
 #define CH_VMM_B 3  /* second VMM, if any */
@@ -51,6 +59,8 @@ uintptr_t serial_port_b_vaddr; /* setvar: ... with the second VMM */
 
 static struct ward_console_port port[SERIAL_CLIENTS];
 static const char *const names[] = SERIAL_NAMES;
+static const unsigned keys[] = SERIAL_KEYS;
+_Static_assert(sizeof(keys) / sizeof(keys[0]) >= SERIAL_CLIENTS, "a key per client");
 
 static volatile uint32_t *reg(uint32_t off)
 {
@@ -145,8 +155,9 @@ static void typed(uint8_t c)
         if (SERIAL_CLIENTS > 1) {
                 if (escaped) {
                         escaped = false;
-                        if (c >= '1' && c < '1' + SERIAL_CLIENTS) {
-                                switch_input((unsigned)(c - '1'));
+                        if (c >= '1' && c < '1' + SERIAL_CLIENTS &&
+                            keys[c - '1'] - 1u < SERIAL_CLIENTS) {
+                                switch_input(keys[c - '1'] - 1u);
                                 return;
                         }
                         if (c != ESCAPE)
@@ -189,6 +200,9 @@ void init(void)
                 ward_console_port_init(&port[i], (void *)region[i], SERIAL_PORT_BYTES,
                                        SERIAL_RING_BYTES, WARD_PORT_SERVER, &n);
         }
+        /* The keyboard is the first VM's (Ctrl-E 1's) at start. */
+        if (keys[0] - 1u < SERIAL_CLIENTS)
+                in_client = keys[0] - 1u;
         *reg(UARTIMSC) = IMSC_RXIM | IMSC_RTIM;
 }
 
