@@ -148,7 +148,7 @@ int ward_cli_run_system(int argc, char *const argv[])
                         ward_sys_error_add(&errs, "/", "cannot resolve its directory");
                 }
         }
-        if (!d || errs.n) {
+        if (!d || ward_sys_errors_count(&errs)) {
                 ward_sys_errors_print(&errs, a.file ? a.file : "(description from the supervisor)",
                                       stderr);
                 ward_sys_errors_free(&errs);

@@ -44,7 +44,7 @@ static void check_vm(struct checker *c, const struct ward_sys_vm *vm)
         if (vm->nmemory > WARD_SYS_MAX_RAM_REGIONS)
                 cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/memory"),
                      "%zu RAM regions, at most %d", vm->nmemory, WARD_SYS_MAX_RAM_REGIONS);
-        for (size_t i = 0; i < vm->nmemory; i++) {
+        for (size_t i = 0; i < ward_sysc_upto(vm->nmemory, WARD_SYS_MAX_RAM_REGIONS); i++) {
                 const struct ward_sys_region *r = &vm->memory[i];
                 if (!r->ok)
                         continue;
@@ -71,7 +71,7 @@ static void check_vm(struct checker *c, const struct ward_sys_vm *vm)
         if (vm->ndisks > WARD_MAX_DISKS)
                 cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/disks"), "%zu disks, at most %d",
                      vm->ndisks, WARD_MAX_DISKS);
-        for (size_t i = 0; i < vm->ndisks; i++)
+        for (size_t i = 0; i < ward_sysc_upto(vm->ndisks, WARD_MAX_DISKS); i++)
                 ward_sysc_file(c, ward_sysc_kpath(p, "/vms", vm->name, "/disks/%zu/path", i),
                                vm->disks[i].path,
                                vm->disks[i].read_only ? WARD_SYS_FILE_DISK_RO
@@ -103,16 +103,17 @@ static void check_disk_sharing(struct checker *c)
 {
         const struct ward_sys_desc *d = c->d;
         char p[PATH_LEN], q[PATH_LEN];
-        for (size_t v = 0; v < d->nvms; v++) {
+        for (size_t v = 0; v < ward_sysc_upto(d->nvms, WARD_SYS_MAX_VMS); v++) {
                 const struct ward_sys_vm *vm = &d->vms[v];
-                for (size_t k = 0; k < vm->ndisks; k++) {
+                for (size_t k = 0; k < ward_sysc_upto(vm->ndisks, WARD_MAX_DISKS); k++) {
                         const struct ward_sys_disk *dk = &vm->disks[k];
                         if (!dk->path || !*dk->path)
                                 continue;
                         bool found = false;
                         for (size_t u = 0; u <= v && !found; u++) {
                                 const struct ward_sys_vm *um = &d->vms[u];
-                                size_t lim = u == v ? k : um->ndisks;
+                                size_t lim =
+                                    u == v ? k : ward_sysc_upto(um->ndisks, WARD_MAX_DISKS);
                                 for (size_t l = 0; l < lim && !found; l++) {
                                         const struct ward_sys_disk *o = &um->disks[l];
                                         if (!o->path || strcmp(o->path, dk->path) != 0)
@@ -142,7 +143,7 @@ static void check_shared(struct checker *c)
         if (d->nshared > WARD_SYS_MAX_SHARED)
                 cerr(c, "/shared_regions", "%zu shared regions, at most %d", d->nshared,
                      WARD_SYS_MAX_SHARED);
-        for (size_t i = 0; i < d->nshared; i++) {
+        for (size_t i = 0; i < ward_sysc_upto(d->nshared, WARD_SYS_MAX_SHARED); i++) {
                 const struct ward_sys_shared *s = &d->shared[i];
                 if (s->name) {
                         ward_sysc_ipath(p, "/shared_regions/%zu/name", i);
@@ -169,7 +170,11 @@ static void check_shared(struct checker *c)
                 if (!s->maps_bad && s->nmaps == 0)
                         cerr(c, ward_sysc_ipath(p, "/shared_regions/%zu/maps", i),
                              "no VM maps the region");
-                for (size_t k = 0; k < s->nmaps; k++) {
+                if (s->nmaps > WARD_SYS_MAX_VMS)
+                        cerr(c, ward_sysc_ipath(p, "/shared_regions/%zu/maps", i),
+                             "%zu maps, at most %d (a VM maps a region once)", s->nmaps,
+                             WARD_SYS_MAX_VMS);
+                for (size_t k = 0; k < ward_sysc_upto(s->nmaps, WARD_SYS_MAX_VMS); k++) {
                         const struct ward_sys_map *m = &s->maps[k];
                         if (m->vm) {
                                 ward_sysc_ipath(p, "/shared_regions/%zu/maps/%zu/vm", i, k);
@@ -204,7 +209,7 @@ static void check_doorbells(struct checker *c)
         if (d->ndoorbells > WARD_SYS_MAX_DOORBELLS)
                 cerr(c, "/doorbells", "%zu doorbells, at most %d", d->ndoorbells,
                      WARD_SYS_MAX_DOORBELLS);
-        for (size_t i = 0; i < d->ndoorbells; i++) {
+        for (size_t i = 0; i < ward_sysc_upto(d->ndoorbells, WARD_SYS_MAX_DOORBELLS); i++) {
                 const struct ward_sys_doorbell *b = &d->doorbells[i];
                 if (b->name) {
                         ward_sysc_ipath(p, "/doorbells/%zu/name", i);
@@ -235,7 +240,7 @@ size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts
 {
         static const struct ward_sys_facts none;
         struct checker c = {d, f ? f : &none, errs};
-        size_t before = errs->n;
+        size_t before = ward_sys_errors_count(errs);
         if (d->version != WARD_SYS_VERSION)
                 cerr(&c, "/ward_system", "unknown version %lld (this ward reads version %d)",
                      (long long)d->version, WARD_SYS_VERSION);
@@ -243,7 +248,8 @@ size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts
                 cerr(&c, "/vms", "no VMs (a system needs at least one)");
         if (d->nvms > WARD_SYS_MAX_VMS)
                 cerr(&c, "/vms", "%zu VMs, at most %d", d->nvms, WARD_SYS_MAX_VMS);
-        for (size_t i = 0; i < d->nvms; i++)
+        size_t nvms = ward_sysc_upto(d->nvms, WARD_SYS_MAX_VMS);
+        for (size_t i = 0; i < nvms; i++)
                 check_vm(&c, &d->vms[i]);
         check_disk_sharing(&c);
         check_shared(&c);
@@ -251,8 +257,8 @@ size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts
         ward_sysc_linux(&c);
         ward_sysc_linux_limits(&c);
         ward_sysc_sel4(&c);
-        for (size_t i = 0; i < d->nvms; i++)
+        for (size_t i = 0; i < nvms; i++)
                 ward_sysc_address_space(&c, &d->vms[i]);
         ward_sysc_host_memory(&c);
-        return errs->n - before;
+        return ward_sys_errors_count(errs) - before;
 }

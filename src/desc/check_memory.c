@@ -17,16 +17,18 @@ struct item {
 void ward_sysc_address_space(struct checker *c, const struct ward_sys_vm *vm)
 {
         const struct ward_sys_desc *d = c->d;
-        size_t cap = vm->nmemory;
-        for (size_t i = 0; i < d->nshared; i++)
-                cap += d->shared[i].nmaps;
+        size_t nmem = ward_sysc_upto(vm->nmemory, WARD_SYS_MAX_RAM_REGIONS);
+        size_t nshared = ward_sysc_upto(d->nshared, WARD_SYS_MAX_SHARED);
+        size_t cap = nmem;
+        for (size_t i = 0; i < nshared; i++)
+                cap += ward_sysc_upto(d->shared[i].nmaps, WARD_SYS_MAX_VMS);
         struct item *it = calloc(cap ? cap : 1, sizeof(*it));
         if (!it) {
                 c->errs->oom = true;
                 return;
         }
         size_t n = 0;
-        for (size_t i = 0; i < vm->nmemory; i++) {
+        for (size_t i = 0; i < nmem; i++) {
                 const struct ward_sys_region *r = &vm->memory[i];
                 if (!r->ok || !ward_sys_range_valid(r->gpa, r->size) ||
                     r->gpa + (r->size - 1) >= WARD_SYS_GPA_LIMIT)
@@ -35,11 +37,11 @@ void ward_sysc_address_space(struct checker *c, const struct ward_sys_vm *vm)
                 it[n].gpa = r->gpa;
                 it[n++].size = r->size;
         }
-        for (size_t i = 0; i < d->nshared; i++) {
+        for (size_t i = 0; i < nshared; i++) {
                 const struct ward_sys_shared *s = &d->shared[i];
                 if (!s->size_ok || s->size == 0)
                         continue;
-                for (size_t k = 0; k < s->nmaps; k++) {
+                for (size_t k = 0; k < ward_sysc_upto(s->nmaps, WARD_SYS_MAX_VMS); k++) {
                         const struct ward_sys_map *m = &s->maps[k];
                         if (!m->vm || !m->gpa_ok || strcmp(m->vm, vm->name) != 0)
                                 continue;
@@ -55,22 +57,27 @@ void ward_sysc_address_space(struct checker *c, const struct ward_sys_vm *vm)
                         it[n++].size = s->size;
                 }
         }
-        char a[64], b[64];
+        char a[64], b[64], p[PATH_LEN];
+        struct ward_sysc_pairs pairs = {0};
         for (size_t j = 0; j < n; j++) {
                 if (ward_sys_ranges_overlap(it[j].gpa, it[j].size, WARD_SYS_DEVICE_BASE,
-                                            WARD_SYS_DEVICE_END - WARD_SYS_DEVICE_BASE))
+                                            WARD_SYS_DEVICE_END - WARD_SYS_DEVICE_BASE) &&
+                    ward_sysc_pair(&pairs))
                         cerr(c, it[j].path,
                              "%s overlaps ward's device area 0x%llx-0x%llx (GIC, UART, "
                              "virtio-mmio)",
                              ward_sysc_span(a, sizeof(a), it[j].gpa, it[j].size),
                              WARD_SYS_DEVICE_BASE, WARD_SYS_DEVICE_END - 1);
                 for (size_t i = 0; i < j; i++)
-                        if (ward_sys_ranges_overlap(it[j].gpa, it[j].size, it[i].gpa, it[i].size))
+                        if (ward_sys_ranges_overlap(it[j].gpa, it[j].size, it[i].gpa, it[i].size) &&
+                            ward_sysc_pair(&pairs))
                                 cerr(c, it[j].path, "%s overlaps %s (%s)",
                                      ward_sysc_span(a, sizeof(a), it[j].gpa, it[j].size),
                                      it[i].path,
                                      ward_sysc_span(b, sizeof(b), it[i].gpa, it[i].size));
         }
+        ward_sysc_pairs_end(c, ward_sysc_kpath(p, "/vms", vm->name, "%s", ""), &pairs,
+                            "overlaps in this VM's guest-physical address space");
         free(it);
 }
 

@@ -35,14 +35,15 @@ void ward_sysc_linux_limits(struct checker *c)
         if (c->f->target != WARD_SYS_TARGET_LINUX)
                 return;
         char p[PATH_LEN];
-        for (size_t v = 0; v < d->nvms; v++) {
+        for (size_t v = 0; v < ward_sysc_upto(d->nvms, WARD_SYS_MAX_VMS); v++) {
                 const char *name = d->vms[v].name;
                 size_t nshm = 0, ndb = 0;
-                for (size_t i = 0; i < d->nshared; i++)
-                        for (size_t j = 0; j < d->shared[i].nmaps; j++)
+                for (size_t i = 0; i < ward_sysc_upto(d->nshared, WARD_SYS_MAX_SHARED); i++)
+                        for (size_t j = 0; j < ward_sysc_upto(d->shared[i].nmaps, WARD_SYS_MAX_VMS);
+                             j++)
                                 nshm += d->shared[i].maps[j].vm &&
                                         !strcmp(d->shared[i].maps[j].vm, name);
-                for (size_t i = 0; i < d->ndoorbells; i++)
+                for (size_t i = 0; i < ward_sysc_upto(d->ndoorbells, WARD_SYS_MAX_DOORBELLS); i++)
                         ndb += (d->doorbells[i].from && !strcmp(d->doorbells[i].from, name)) +
                                (d->doorbells[i].to && !strcmp(d->doorbells[i].to, name));
                 if (nshm > WARD_SYS_LINUX_MAX_SHM)
@@ -69,7 +70,10 @@ void ward_sysc_linux(struct checker *c)
                      strlen(l->control_socket), WARD_SYS_MAX_SOCKET_PATH);
         if (l->console_log_dir && !*l->console_log_dir)
                 cerr(c, "/linux/console_log_dir", "empty path");
-        for (size_t i = 0; i < l->nvms; i++) {
+        if (l->nvms > WARD_SYS_MAX_VMS)
+                cerr(c, "/linux/vms", "%zu entries, at most %d (one per VM)", l->nvms,
+                     WARD_SYS_MAX_VMS);
+        for (size_t i = 0; i < ward_sysc_upto(l->nvms, WARD_SYS_MAX_VMS); i++) {
                 const struct ward_sys_linux_vm *lv = &l->vms[i];
                 long vi = ward_sys_find_vm(d, lv->vm);
                 if (vi < 0)
@@ -78,7 +82,11 @@ void ward_sysc_linux(struct checker *c)
                 if (lv->host_cpus_set && lv->nhost_cpus == 0)
                         cerr(c, ward_sysc_kpath(p, "/linux/vms", lv->vm, "/host_cpus"),
                              "empty (leave host_cpus out to let the VM run on any CPU)");
-                for (size_t k = 0; k < lv->nhost_cpus; k++) {
+                if (lv->nhost_cpus > WARD_SYS_MAX_HOST_CPUS)
+                        cerr(c, ward_sysc_kpath(p, "/linux/vms", lv->vm, "/host_cpus"),
+                             "%zu CPUs, at most %d", lv->nhost_cpus, WARD_SYS_MAX_HOST_CPUS);
+                for (size_t k = 0; k < ward_sysc_upto(lv->nhost_cpus, WARD_SYS_MAX_HOST_CPUS);
+                     k++) {
                         const struct ward_sys_host_cpu *hc = &lv->host_cpus[k];
                         if (!hc->ok)
                                 continue;
@@ -145,11 +153,12 @@ static bool check_disk_range(struct checker *c, const struct ward_sys_sel4_vm *s
  * Disk ranges of two VMs on the one block device must not overlap: each VM
  * may reach its own sectors only.
  */
-static void check_disk_ranges(struct checker *c)
+static void check_disk_ranges(struct checker *c, size_t n)
 {
         const struct ward_sys_sel4 *s = &c->d->sel4_opts;
         char p[PATH_LEN], q[PATH_LEN], a[64], b[64];
-        for (size_t i = 0; i < s->nvms; i++) {
+        struct ward_sysc_pairs pairs = {0};
+        for (size_t i = 0; i < n; i++) {
                 const struct ward_sys_sel4_vm *sv = &s->vms[i];
                 if (!check_disk_range(c, sv))
                         continue;
@@ -158,7 +167,8 @@ static void check_disk_ranges(struct checker *c)
                         if (!disk_range_whole(o) ||
                             !ward_sys_range_valid(o->disk_offset, o->disk_size) ||
                             !ward_sys_ranges_overlap(sv->disk_offset, sv->disk_size, o->disk_offset,
-                                                     o->disk_size))
+                                                     o->disk_size) ||
+                            !ward_sysc_pair(&pairs))
                                 continue;
                         cerr(c, ward_sysc_kpath(p, "/sel4/vms", sv->vm, "/disk_range"),
                              "%s overlaps %s's disk range (%s, %s)",
@@ -167,6 +177,7 @@ static void check_disk_ranges(struct checker *c)
                              ward_sysc_span(b, sizeof(b), o->disk_offset, o->disk_size));
                 }
         }
+        ward_sysc_pairs_end(c, "/sel4/vms", &pairs, "overlapping disk ranges");
 }
 
 /*
@@ -179,10 +190,19 @@ void ward_sysc_sel4(struct checker *c)
         const struct ward_sys_desc *d = c->d;
         const struct ward_sys_sel4 *s = &d->sel4_opts;
         char p[PATH_LEN], q[PATH_LEN], a[64], b[64];
-        check_disk_ranges(c);
-        for (size_t i = 0; i < s->nvms; i++) {
+        if (s->nvms > WARD_SYS_MAX_VMS)
+                cerr(c, "/sel4/vms", "%zu entries, at most %d (one per VM)", s->nvms,
+                     WARD_SYS_MAX_VMS);
+        size_t n = ward_sysc_upto(s->nvms, WARD_SYS_MAX_VMS);
+        check_disk_ranges(c, n);
+        /* Each entry's VM, looked up once: the pairs below compare these. */
+        long vis[WARD_SYS_MAX_VMS];
+        for (size_t i = 0; i < n; i++)
+                vis[i] = ward_sys_find_vm(d, s->vms[i].vm);
+        struct ward_sysc_pairs pairs = {0};
+        for (size_t i = 0; i < n; i++) {
                 const struct ward_sys_sel4_vm *sv = &s->vms[i];
-                long vi = ward_sys_find_vm(d, sv->vm);
+                long vi = vis[i];
                 if (vi < 0)
                         cerr(c, ward_sysc_kpath(p, "/sel4/vms", sv->vm, "%s", ""),
                              "no VM named \"%s\"", sv->vm);
@@ -221,13 +241,14 @@ void ward_sysc_sel4(struct checker *c)
                 }
                 for (size_t j = 0; j < i; j++) {
                         const struct ward_sys_sel4_vm *o = &s->vms[j];
-                        long oi = ward_sys_find_vm(d, o->vm);
+                        long oi = vis[j];
                         if (oi < 0 || !o->ram_phys_set || o->ram_phys % WARD_SYS_SEL4_RAM_ALIGN ||
                             d->vms[oi].nmemory == 0 || !d->vms[oi].memory[0].ok)
                                 continue;
                         uint64_t osize = d->vms[oi].memory[0].size;
                         if (!ward_sys_range_valid(o->ram_phys, osize) ||
-                            !ward_sys_ranges_overlap(sv->ram_phys, size, o->ram_phys, osize))
+                            !ward_sys_ranges_overlap(sv->ram_phys, size, o->ram_phys, osize) ||
+                            !ward_sysc_pair(&pairs))
                                 continue;
                         cerr(c, p, "%s overlaps the RAM of VM \"%s\" at %s (%s)",
                              ward_sysc_span(a, sizeof(a), sv->ram_phys, size), o->vm,
@@ -235,4 +256,5 @@ void ward_sysc_sel4(struct checker *c)
                              ward_sysc_span(b, sizeof(b), o->ram_phys, osize));
                 }
         }
+        ward_sysc_pairs_end(c, "/sel4/vms", &pairs, "overlapping ram_phys ranges");
 }

@@ -180,3 +180,11 @@ const char *ward_sysc_region_path(char *buf, const struct ward_sys_vm *vm, size_
                 return ward_sysc_kpath(buf, "/vms", vm->name, "/memory");
         return ward_sysc_kpath(buf, "/vms", vm->name, "/memory/%zu", i);
 }
+
+void ward_sysc_pairs_end(struct checker *c, const char *path, const struct ward_sysc_pairs *k,
+                         const char *what)
+{
+        if (k->n > WARD_SYSC_MAX_PAIRS)
+                cerr(c, path, "%zu more %s, not listed (the first %d are)",
+                     k->n - WARD_SYSC_MAX_PAIRS, what, WARD_SYSC_MAX_PAIRS);
+}

@@ -18,6 +18,28 @@ struct checker {
 
 #define cerr(c, path, ...) ward_sys_error_add((c)->errs, (path), __VA_ARGS__)
 
+/* Items past a count limit are reported once (the count) and not checked one
+ * by one: the checker's work stays near-linear in the file's size. */
+static inline size_t ward_sysc_upto(size_t n, size_t limit)
+{
+        return n < limit ? n : limit;
+}
+
+/* Pairs that clash (overlaps): at most this many are listed per kind and
+ * place, then one line says how many more there were. */
+#define WARD_SYSC_MAX_PAIRS 8
+struct ward_sysc_pairs {
+        size_t n; /* clashing pairs found */
+};
+/* Counts one clashing pair; true when it is to be listed. */
+static inline bool ward_sysc_pair(struct ward_sysc_pairs *k)
+{
+        return ++k->n <= WARD_SYSC_MAX_PAIRS;
+}
+/* "N more WHAT, not listed" at path, when there were more than were listed. */
+void ward_sysc_pairs_end(struct checker *c, const char *path, const struct ward_sysc_pairs *k,
+                         const char *what);
+
 /* check_util.c. Paths are written to buf (PATH_LEN bytes) and returned. */
 /* buf = prefix + "/" + key (escaped) + the formatted rest. */
 const char *ward_sysc_kpath(char *buf, const char *prefix, const char *key, const char *fmt, ...)

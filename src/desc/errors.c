@@ -39,6 +39,10 @@ static char *sanitize(const char *s)
 
 void ward_sys_error_add(struct ward_sys_errors *e, const char *path, const char *fmt, ...)
 {
+        if (e->n >= WARD_SYS_MAX_ERRORS) {
+                e->suppressed++;
+                return;
+        }
         va_list ap;
         va_start(ap, fmt);
         int n = vsnprintf(NULL, 0, fmt, ap);
@@ -90,6 +94,10 @@ void ward_sys_errors_print(const struct ward_sys_errors *e, const char *name, FI
         char *n = sanitize(name);
         for (size_t i = 0; i < e->n; i++)
                 fprintf(out, "%s: %s: %s\n", n ? n : "?", e->v[i].path, e->v[i].reason);
+        if (e->suppressed)
+                fprintf(out, "%s: /: %zu more error%s not shown (only the first %d are)\n",
+                        n ? n : "?", e->suppressed, e->suppressed == 1 ? "" : "s",
+                        WARD_SYS_MAX_ERRORS);
         if (e->oom)
                 fprintf(out, "%s: /: out of memory: some errors were not stored\n", n ? n : "?");
         free(n);

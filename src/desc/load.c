@@ -96,12 +96,13 @@ size_t ward_sys_load_text(const char *path, const char *text, size_t len,
                           const struct ward_sys_facts *f, struct ward_sys_desc **out,
                           struct ward_sys_errors *errs)
 {
-        size_t before = errs->n;
+        size_t before = ward_sys_errors_count(errs);
         if (out)
                 *out = NULL;
         struct ward_sys_desc *d = ward_sys_parse(text, len, errs);
         if (!d)
-                return errs->n - before + (errs->oom && errs->n == before);
+                return ward_sys_errors_count(errs) - before +
+                       (errs->oom && ward_sys_errors_count(errs) == before);
 
         /* Relative paths in the description are taken from its directory. */
         char *dir = strdup(path);
@@ -133,11 +134,12 @@ size_t ward_sys_load_text(const char *path, const char *text, size_t len,
                 close(dfd);
         if (dirs.root >= 0)
                 close(dirs.root);
-        if (out && errs->n == before && !errs->oom)
+        if (out && ward_sys_errors_count(errs) == before && !errs->oom)
                 *out = d;
         else
                 ward_sys_free(d);
-        return errs->n - before + (errs->oom && errs->n == before);
+        return ward_sys_errors_count(errs) - before +
+               (errs->oom && ward_sys_errors_count(errs) == before);
 }
 
 int ward_sys_path_join(const char *dir, const char *path, char *out, size_t size)

@@ -357,7 +357,7 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                      struct ward_sel4_out *out, struct ward_sys_errors *errs,
                      struct ward_sys_errors *warns)
 {
-        size_t before = errs->n;
+        size_t before = ward_sys_errors_count(errs);
         *out = (struct ward_sel4_out){0};
         const char *board = o && o->board ? o->board : WARD_SEL4_DEFAULT_BOARD;
         struct gen g = {.d = d,
@@ -371,7 +371,7 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
         if (!g.b) {
                 ward_sys_error_add(errs, "/", "unknown seL4 board \"%s\" (known: %s)", board,
                                    WARD_SEL4_DEFAULT_BOARD);
-                return errs->n - before;
+                return ward_sys_errors_count(errs) - before;
         }
         if (d->nvms == 0)
                 ward_sys_error_add(errs, "/vms", "no VMs (a system needs at least one)");
@@ -400,7 +400,7 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                 check_dma(&g);
                 place_ram(&g);
         }
-        if (errs->n == before && !errs->oom) {
+        if (ward_sys_errors_count(errs) == before && !errs->oom) {
                 out->system = build(&g, ward_sel4_write_system);
                 out->make = build(&g, ward_sel4_write_make);
                 if (!out->system || !out->make) {
@@ -413,7 +413,8 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
         free(g.db_from);
         free(g.db_to);
         free(g.ram_phys);
-        return errs->n - before + (errs->oom && errs->n == before);
+        return ward_sys_errors_count(errs) - before +
+               (errs->oom && ward_sys_errors_count(errs) == before);
 }
 
 void ward_sel4_out_free(struct ward_sel4_out *out)

@@ -155,7 +155,7 @@ int ward_ctl_socket_of(const char *file, char *buf, size_t size, char *err, size
         struct ward_sys_desc *d = ward_sys_parse(text, len, &errs);
         free(text);
         int rc = -1;
-        if (!d || errs.n) {
+        if (!d || ward_sys_errors_count(&errs)) {
                 snprintf(err, errlen, "%s: not a valid description (see ward system check %s)",
                          file, file);
         } else {

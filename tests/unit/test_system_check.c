@@ -611,6 +611,120 @@ static void parse_text_limits(void **state)
         ward_sys_errors_free(&errs);
 }
 
+/* ---- hostile sizes: the errors stay few and the checker near-linear ---- */
+
+/* A growing text buffer for the big descriptions below. */
+struct text {
+        char *s;
+        size_t n, cap;
+};
+
+static void put(struct text *t, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        assert_true(n >= 0);
+        if (t->n + (size_t)n + 1 > t->cap) {
+                t->cap = (t->n + (size_t)n + 1) * 2;
+                t->s = realloc(t->s, t->cap);
+                assert_non_null(t->s);
+        }
+        va_start(ap, fmt);
+        vsnprintf(t->s + t->n, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        t->n += (size_t)n;
+}
+
+/* Parses and checks t (no files); the errors in errs. */
+static void check_big(struct text *t, struct ward_sys_errors *errs)
+{
+        struct ward_sys_desc *d = ward_sys_parse(t->s, t->n, errs);
+        assert_non_null(d);
+        ward_sys_check(d, NULL, errs);
+        ward_sys_free(d);
+        free(t->s);
+        *t = (struct text){0};
+}
+
+static size_t count_reason(const struct ward_sys_errors *e, const char *part)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < e->n; i++)
+                n += strstr(e->v[i].reason, part) != NULL;
+        return n;
+}
+
+static void hostile_counts(void **state)
+{
+        (void)state;
+        struct ward_sys_errors errs = {0};
+        struct text t = {0};
+
+        /* 2000 identical RAM regions (66 KB): the count, the first 8 regions'
+         * overlaps (28 pairs: 8 listed, 20 counted), nothing per region past 8. */
+        put(&t, "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"k\", \"memory\": [");
+        for (int i = 0; i < 2000; i++)
+                put(&t, "%s{\"gpa\": \"0x40000000\", \"size\": \"64M\"}", i ? ", " : "");
+        put(&t, "]}}}");
+        check_big(&t, &errs);
+        assert_int_equal(count_reason(&errs, "2000 RAM regions, at most 8"), 1);
+        assert_int_equal(count_reason(&errs, " overlaps /vms/a/memory/"), 8);
+        assert_int_equal(count_reason(&errs, "20 more overlaps in this VM's guest-physical "
+                                             "address space, not listed (the first 8 are)"),
+                         1);
+        assert_int_equal(errs.suppressed, 0);
+        ward_sys_errors_free(&errs);
+
+        /* A host_cpus list of 5000 zeros: the count, then "listed twice" for
+         * the first 1024 only, and the total cap: 100 kept, the rest counted. */
+        put(&t, "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"k\"}}, \"linux\": "
+                "{\"vms\": {\"a\": {\"host_cpus\": [");
+        for (int i = 0; i < 5000; i++)
+                put(&t, "%s0", i ? ", " : "");
+        put(&t, "]}}}}");
+        check_big(&t, &errs);
+        assert_int_equal(errs.n, WARD_SYS_MAX_ERRORS);
+        assert_int_equal(ward_sys_errors_count(&errs), 1 + 1023);
+        assert_string_equal(errs.v[0].reason, "5000 CPUs, at most 1024");
+        char *out = NULL;
+        size_t outlen = 0;
+        FILE *f = open_memstream(&out, &outlen);
+        assert_non_null(f);
+        ward_sys_errors_print(&errs, "x.json", f);
+        fclose(f);
+        assert_non_null(strstr(out, "\nx.json: /: 924 more errors not shown (only the first 100 "
+                                    "are)\n"));
+        free(out);
+        ward_sys_errors_free(&errs);
+
+        /* 3000 seL4 entries on two VMs' RAM: the count, "no VM" for the first
+         * 64 only, and the one real overlap. */
+        put(&t, "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"k\"}, \"b\": "
+                "{\"kernel\": \"k\"}}, \"sel4\": {\"vms\": {\"a\": {\"ram_phys\": \"0x40000000\"}, "
+                "\"b\": {\"ram_phys\": \"0x40000000\"}");
+        for (int i = 0; i < 3000; i++)
+                put(&t, ", \"v%d\": {\"ram_phys\": \"0x40000000\"}", i);
+        put(&t, "}}}");
+        check_big(&t, &errs);
+        assert_int_equal(count_reason(&errs, "3002 entries, at most 64 (one per VM)"), 1);
+        assert_int_equal(count_reason(&errs, "no VM named"), 62);
+        assert_int_equal(count_reason(&errs, "overlaps the RAM of VM \"a\""), 1);
+        ward_sys_errors_free(&errs);
+
+        /* A shared region mapped 500 times: the count, and the first 64 maps. */
+        put(&t, "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"k\"}}, "
+                "\"shared_regions\": [{\"name\": \"s\", \"size\": \"2M\", \"maps\": [");
+        for (int i = 0; i < 500; i++)
+                put(&t, "%s{\"vm\": \"a\", \"gpa\": \"0x80000000\"}", i ? ", " : "");
+        put(&t, "]}]}");
+        check_big(&t, &errs);
+        assert_int_equal(count_reason(&errs, "500 maps, at most 64 (a VM maps a region once)"), 1);
+        assert_int_equal(count_reason(&errs, "\"a\" maps this region already"), 63);
+        ward_sys_errors_free(&errs);
+}
+
 /* ---- the example ---- */
 
 static void example_is_valid(void **state)
@@ -881,6 +995,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(check_host_memory_total),
             cmocka_unit_test(paths_and_sanitizing),
             cmocka_unit_test(parse_text_limits),
+            cmocka_unit_test(hostile_counts),
             cmocka_unit_test(example_is_valid),
             cmocka_unit_test(cli_check_example),
             cmocka_unit_test(cli_relative_paths),

@@ -212,10 +212,16 @@ struct ward_sys_error {
         char *reason;
 };
 
+/* At most this many errors are kept: a hostile description cannot make the
+ * checker's output (or memory) grow with the square of its size. The rest
+ * are only counted. */
+#define WARD_SYS_MAX_ERRORS 100
+
 struct ward_sys_errors {
         struct ward_sys_error *v;
         size_t n, cap;
-        bool oom; /* an error could not be stored */
+        size_t suppressed; /* errors past WARD_SYS_MAX_ERRORS: counted, not kept */
+        bool oom;          /* an error could not be stored */
 };
 
 #if defined(__GNUC__)
@@ -224,12 +230,18 @@ struct ward_sys_errors {
 #define WARD_SYS_PRINTF(a, b)
 #endif
 
-/* Adds one error. Bytes outside printable ASCII are shown as \xNN, so an
- * error is always exactly one line. */
+/* Adds one error (or counts it, past WARD_SYS_MAX_ERRORS). Bytes outside
+ * printable ASCII are shown as \xNN, so an error is always exactly one line. */
 void ward_sys_error_add(struct ward_sys_errors *e, const char *path, const char *fmt, ...)
     WARD_SYS_PRINTF(3, 4);
 void ward_sys_errors_free(struct ward_sys_errors *e);
-/* Writes each error as "NAME: PATH: reason\n". */
+/* Every error added: kept and counted. */
+static inline size_t ward_sys_errors_count(const struct ward_sys_errors *e)
+{
+        return e->n + e->suppressed;
+}
+/* Writes each error as "NAME: PATH: reason\n", then one line for those
+ * that were only counted. */
 void ward_sys_errors_print(const struct ward_sys_errors *e, const char *name, FILE *out);
 
 /* Appends "/" and key, escaped as a JSON pointer (~ -> ~0, / -> ~1), to
