@@ -199,9 +199,18 @@ static void blk_reset(struct ward_virtio *v)
         b->generation++;
 }
 
+/* One queue: its reset retires the requests at the backend as a device
+ * reset does (their completions are dropped by generation). */
+static void blk_queue_reset(struct ward_virtio *v, unsigned q)
+{
+        (void)q;
+        blk_reset(v);
+}
+
 static const struct ward_virtio_ops blk_ops = {
     .queue_notify = blk_notify,
     .reset = blk_reset,
+    .queue_reset = blk_queue_reset,
 };
 
 void ward_vblk_setup(struct ward_vblk *b, const struct ward_blk_backend *be, uint64_t size_bytes,

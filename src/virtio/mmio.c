@@ -117,6 +117,8 @@ static void write_status(struct ward_virtio *v, uint32_t val)
 static void write_queue_ready(struct ward_virtio *v, struct ward_vq *vq, uint32_t val)
 {
         if (!(val & 1)) {
+                if (v->ops && v->ops->queue_reset)
+                        v->ops->queue_reset(v, (unsigned)(vq - v->vq));
                 uint16_t num = vq->num;
                 uint64_t d = vq->desc_gpa, a = vq->avail_gpa, u = vq->used_gpa;
                 ward_vq_reset(vq);

@@ -589,6 +589,47 @@ static void reset_with_request_in_flight(void **state)
         assert_int_equal(x->g.irq_count, irqs + 1);
 }
 
+/*
+ * A queue reset (QueueReady 0) retires what is in flight on that queue, as a
+ * device reset does: after the driver sets the queue up again, smaller, the
+ * old requests' completions write no status and push no used entry (their
+ * heads would be out of range for the new ring).
+ */
+static void queue_reset_with_request_in_flight(void **state)
+{
+        struct ctx *x = *state;
+        x->disk.defer = true;
+        post(x, WARD_VIRTIO_BLK_T_IN, 1, 512, true, 0);
+        post(x, WARD_VIRTIO_BLK_T_IN, 2, 512, true, 0);
+        struct req a = post(x, WARD_VIRTIO_BLK_T_IN, 4, 512, true, 0);
+        kick(x);
+        assert_int_equal(x->disk.npending, 3);
+        assert_int_equal(a.head, 6);
+        fg_mmio_write(&x->b.v, 0x030, 0);
+        fg_mmio_write(&x->b.v, 0x044, 0);
+        assert_int_equal(fg_mmio_read(&x->b.v, 0x044), 0);
+        memset(fg_ptr(&x->g, FG_RING_BASE(0)), 0, 0x10000);
+        fg_mmio_write(&x->b.v, 0x038, 4);
+        fg_mmio_write(&x->b.v, 0x044, 1);
+        x->g.num[0] = 4;
+        x->g.avail_idx[0] = 0;
+        x->next_desc = 0;
+        unsigned irqs = x->g.irq_count;
+        while (x->disk.npending)
+                disk_complete_one(&x->disk, 0);
+        assert_int_equal(fg_used_idx(&x->g, 0), 0);
+        assert_int_equal(status_of(x, &a), 0xee);
+        assert_int_equal(x->g.irq_count, irqs);
+        assert_true(ward_virtio_is_live(&x->b.v));
+        /* The new queue serves the driver's next request. */
+        struct req b = post(x, WARD_VIRTIO_BLK_T_IN, 6, 512, true, 0);
+        kick(x);
+        disk_complete_one(&x->disk, 0);
+        expect_used(x, 0, b.head, 513);
+        assert_int_equal(fg_used_idx(&x->g, 0), 1);
+        assert_int_equal(status_of(x, &b), WARD_VIRTIO_BLK_S_OK);
+}
+
 static void broken_ring_then_late_completion(void **state)
 {
         struct ctx *x = *state;
@@ -635,6 +676,7 @@ int main(void)
             T(async_completion_after_return),
             T(async_failure_is_ioerr),
             T(reset_with_request_in_flight),
+            T(queue_reset_with_request_in_flight),
             T(broken_ring_then_late_completion),
         };
 #undef T

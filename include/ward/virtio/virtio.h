@@ -41,6 +41,9 @@ struct ward_virtio_ops {
         void (*queue_notify)(struct ward_virtio *v, unsigned q);
         /* The driver reset the device: drop all in-flight state. */
         void (*reset)(struct ward_virtio *v);
+        /* Optional: the driver took queue q down (QueueReady 0): drop what is in
+         * flight on it, as a reset does, before the queue is set up again. */
+        void (*queue_reset)(struct ward_virtio *v, unsigned q);
         /* Optional: a write to the device config space (bounds already checked). */
         void (*config_write)(struct ward_virtio *v, uint32_t off, const void *data, unsigned len);
 };
