@@ -43,6 +43,9 @@ const char ward_run_usage[] =
     "                        what backs guest RAM: transparent huge pages (default),\n"
     "                        hugetlb pages reserved at start (RAM 2M aligned; fails if\n"
     "                        the host has too few), or plain 4K pages\n"
+    "  --seccomp on|log|off  the VMM's system-call allow-list: on (default) kills it\n"
+    "                        with SIGSYS on any other call, log lets the call through\n"
+    "                        and the kernel logs it, off installs none\n"
     "  --shm FD:GPA:SIZE:ro|rw\n"
     "                        map the inherited memfd FD (at least SIZE bytes) at guest-\n"
     "                        physical GPA, outside RAM and the device windows; GPA and\n"
@@ -374,6 +377,7 @@ enum {
         O_NORNG,
         O_SHM,
         O_HUGEPAGES,
+        O_SECCOMP,
         O_DOORBELL
 };
 
@@ -402,6 +406,17 @@ static int parse_console(struct ward_vm_config *cfg, const char *a, char *err, s
                 return -1;
         }
         return 0;
+}
+
+static int parse_seccomp(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
+{
+        for (unsigned i = 0; i < 3; i++)
+                if (strcmp(a, ward_seccomp_mode_names[i]) == 0) {
+                        cfg->seccomp = (enum ward_seccomp_mode)i;
+                        return 0;
+                }
+        snprintf(err, errlen, "--seccomp %s: expected 'on', 'log' or 'off'", a);
+        return -1;
 }
 
 static int parse_hugepages(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
@@ -474,6 +489,8 @@ static int apply_option(struct ward_vm_config *cfg, int c, const char *a, char *
                 return parse_shm(cfg, a, err, errlen);
         case O_HUGEPAGES:
                 return parse_hugepages(cfg, a, err, errlen);
+        case O_SECCOMP:
+                return parse_seccomp(cfg, a, err, errlen);
         case O_DOORBELL:
                 return parse_doorbell(cfg, a, err, errlen);
         }
@@ -544,6 +561,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
             {"no-rng", no_argument, NULL, O_NORNG},
             {"shm", required_argument, NULL, O_SHM},
             {"hugepages", required_argument, NULL, O_HUGEPAGES},
+            {"seccomp", required_argument, NULL, O_SECCOMP},
             {"doorbell", required_argument, NULL, O_DOORBELL},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,12 +226,62 @@ void ward_sup_begin_stop(struct vm_rt *v, int64_t grace_ms)
                 kill(-v->pid, SIGCONT);
 }
 
+/*
+ * The system call that a VMM killed by SIGSYS made: its allow-list's
+ * handler wrote "ward: seccomp: system call NAME (NR) ..." to stderr, which
+ * is the end of its log. "?" when the log does not say.
+ */
+static void seccomp_call(const char *log, char *out, size_t outlen)
+{
+        snprintf(out, outlen, "?");
+        int fd = open(log, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        char tail[4097];
+        off_t end = lseek(fd, 0, SEEK_END);
+        off_t from = end > 4096 ? end - 4096 : 0;
+        ssize_t n = end > 0 ? pread(fd, tail, sizeof(tail) - 1, from) : 0;
+        close(fd);
+        if (n <= 0)
+                return;
+        tail[n] = '\0';
+        const char *key = "ward: seccomp: system call ", *p = NULL;
+        for (const char *q = tail; (q = strstr(q, key)); q++)
+                p = q; /* the last one */
+        if (!p)
+                return;
+        p += strlen(key);
+        size_t k = strcspn(p, ")\r\n");
+        snprintf(out, outlen, "%.*s%s", (int)k, p, p[k] == ')' ? ")" : "");
+}
+
+/* One line in the supervisor's log (its stderr) for a VMM that failed. */
+static void report_exit(const struct vm_rt *v, int st)
+{
+        if (WIFEXITED(st)) {
+                if (WEXITSTATUS(st))
+                        fprintf(stderr, "ward: %s: exited with status %d\n", v->d->name,
+                                WEXITSTATUS(st));
+        } else if (WTERMSIG(st) == SIGSYS) {
+                char call[96];
+                seccomp_call(v->log, call, sizeof(call));
+                fprintf(stderr,
+                        "ward: %s: killed by SIGSYS: system call %s is not on its seccomp "
+                        "allow-list\n",
+                        v->d->name, call);
+        } else {
+                fprintf(stderr, "ward: %s: killed by signal %d\n", v->d->name, WTERMSIG(st));
+        }
+}
+
 static void exited(struct ward_sup *s, struct vm_rt *v, int st)
 {
         /* Whatever is left of its process group goes with it. */
         kill(-v->pid, SIGKILL);
         v->pid = 0;
         ward_sup_close_input(v);
+        if (!v->stop_requested)
+                report_exit(v, st);
         if (WIFEXITED(st)) {
                 v->last_kind = 1;
                 v->last_val = WEXITSTATUS(st);

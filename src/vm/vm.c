@@ -10,6 +10,7 @@
 #include "ward/vm/vm_arch.h"
 
 const char *const ward_ram_backing_names[3] = {"thp", "off", "hugetlb"};
+const char *const ward_seccomp_mode_names[3] = {"on", "log", "off"};
 
 const char *ward_default_cmdline(enum ward_console_kind console)
 {

@@ -217,6 +217,7 @@ if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 . /extra/shared-doorbell.sh
 . /extra/system-config.sh
 . /extra/hugepages.sh
+. /extra/seccomp.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

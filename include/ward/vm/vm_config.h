@@ -47,6 +47,18 @@ enum ward_ram_backing {
         WARD_RAM_HUGETLB,
 };
 
+/*
+ * The Linux runner's system-call allow-list (src/host/linux/seccomp_filter.c):
+ * ON kills the VMM on a call outside it, LOG lets the call through and the
+ * kernel logs it, OFF installs none. The seL4 runner has no system calls to
+ * filter: a PD's capabilities are its limits.
+ */
+enum ward_seccomp_mode {
+        WARD_SECCOMP_ON,
+        WARD_SECCOMP_LOG,
+        WARD_SECCOMP_OFF,
+};
+
 /* A RAM region besides the boot RAM: --ram GPA:SIZE. */
 struct ward_ram_config {
         uint64_t gpa, size;
@@ -61,6 +73,7 @@ struct ward_vm_config {
         struct ward_ram_config ram[WARD_MAX_RAM_EXTRA];
         unsigned nram;
         enum ward_ram_backing hugepages;
+        enum ward_seccomp_mode seccomp;
         unsigned cpus;
         enum ward_console_kind console;
         bool rng;
@@ -75,6 +88,8 @@ struct ward_vm_config {
 
 /* The names of enum ward_ram_backing's values, by value: "thp", "off", "hugetlb". */
 extern const char *const ward_ram_backing_names[3];
+/* The names of enum ward_seccomp_mode's values, by value: "on", "log", "off". */
+extern const char *const ward_seccomp_mode_names[3];
 
 /* The kernel command line used when cfg->cmdline is NULL. */
 const char *ward_default_cmdline(enum ward_console_kind console);

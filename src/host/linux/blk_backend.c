@@ -10,6 +10,7 @@
  */
 #include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/host_linux.h"
+#include "ward/host/linux/seccomp_filter.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -35,7 +36,7 @@ static void ring_client(void *o)
  * for a disk of its own: requests go to the kernel as they arrive, and
  * answers go back as the kernel completes them.
  */
-static int serve(struct ward_blk_file *f)
+static int serve(struct ward_blk_file *f, enum ward_seccomp_mode mode)
 {
         struct stat st;
         if (fstat(FD_MEM, &st) != 0 || st.st_size <= 0) {
@@ -51,6 +52,12 @@ static int serve(struct ward_blk_file *f)
             ward_blk_port_server_init_backend(&s, mem, (size_t)st.st_size, &cfg, f->size, &be,
                                               &n) != WARD_OK) {
                 fprintf(stderr, "ward backend blk: cannot attach to the port\n");
+                return 1;
+        }
+        /* Its disk open and its port attached: from here on, only serving. */
+        char err[160];
+        if (ward_seccomp_install(WARD_SECCOMP_BACKEND, mode, false, err, sizeof(err))) {
+                fprintf(stderr, "ward backend blk: %s\n", err);
                 return 1;
         }
         for (;;) {
@@ -77,17 +84,25 @@ int ward_blk_backend_main(int argc, char *const argv[])
 {
         const char *path = NULL;
         bool read_only = false;
+        int mode = WARD_SECCOMP_ON;
         for (int i = 2; i < argc; i++) {
-                if (!strcmp(argv[i], "--disk") && i + 1 < argc)
+                if (!strcmp(argv[i], "--disk") && i + 1 < argc) {
                         path = argv[++i];
-                else if (!strcmp(argv[i], "--read-only"))
+                } else if (!strcmp(argv[i], "--read-only")) {
                         read_only = true;
-                else
+                } else if (!strcmp(argv[i], "--seccomp") && i + 1 < argc) {
+                        for (mode = 2; mode >= 0; mode--)
+                                if (!strcmp(argv[i + 1], ward_seccomp_mode_names[mode]))
+                                        break;
+                        i++;
+                } else {
                         path = NULL, i = argc;
+                }
         }
-        if (argc < 2 || strcmp(argv[1], "blk") || !path) {
+        if (argc < 2 || strcmp(argv[1], "blk") || !path || mode < 0) {
                 fprintf(stderr, "usage: ward backend blk --disk PATH [--read-only] "
-                                "(started by a VMM, with a block port on fds 3-6)\n");
+                                "[--seccomp on|log|off] (started by a VMM, with a block port "
+                                "on fds 3-6)\n");
                 return 2;
         }
         static struct ward_blk_file f;
@@ -96,7 +111,7 @@ int ward_blk_backend_main(int argc, char *const argv[])
                 fprintf(stderr, "ward backend blk: %s\n", err);
                 return 1;
         }
-        int rc = serve(&f);
+        int rc = serve(&f, (enum ward_seccomp_mode)mode);
         ward_blk_file_close(&f);
         return rc;
 }

@@ -30,8 +30,14 @@ static _Noreturn void exec_backend(struct ward_blk_process *bp)
         if (syscall(SYS_close_range, BACKEND_FD0 + 4, ~0u, 0) != 0)
                 for (int fd = BACKEND_FD0 + 4; fd < 4096; fd++)
                         close(fd);
-        char *argv[] = {bp->exe,  "backend", "blk",
-                        "--disk", bp->path,  bp->read_only ? "--read-only" : NULL,
+        char *argv[] = {bp->exe,
+                        "backend",
+                        "blk",
+                        "--seccomp",
+                        (char *)ward_seccomp_mode_names[bp->seccomp],
+                        "--disk",
+                        bp->path,
+                        bp->read_only ? "--read-only" : NULL,
                         NULL};
         sigset_t none;
         sigemptyset(&none);

@@ -15,6 +15,8 @@
  */
 #include "ward/host/linux/vmm.h"
 
+#include "ward/host/linux/seccomp_filter.h"
+
 #include "vmm_internal.h"
 
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* ---- running ---- */
@@ -36,6 +39,10 @@ static void *vcpu_thread(void *arg)
         struct ward_hv_vcpu *h = m->vm.vcpu[c->index];
         struct ward_hv_exit ex;
         memset(&ex, 0, sizeof(ex));
+        pthread_mutex_lock(&m->lock);
+        while (!m->start_open)
+                pthread_cond_wait(&m->start_cond, &m->lock);
+        pthread_mutex_unlock(&m->lock);
         while (!ward_vmm_stopping(m)) {
                 if (m->vm.hv->vcpu_run(h, &ex)) {
                         ward_vmm_request_stop(m, 1, "vCPU %u: cannot run", c->index);
@@ -156,6 +163,7 @@ static void teardown(struct vmm *m)
                 close(m->stop_fd);
         if (m->out_wake_fd >= 0)
                 close(m->out_wake_fd);
+        pthread_cond_destroy(&m->start_cond);
         pthread_mutex_destroy(&m->lock);
 }
 
@@ -173,6 +181,7 @@ static void init(struct vmm *m, const struct ward_vm_config *cfg)
                         m->notify_fd[i][q] = -1;
         ward_loop_init(&m->loop, m->sources, MAX_SOURCES);
         pthread_mutex_init(&m->lock, NULL);
+        pthread_cond_init(&m->start_cond, NULL);
         m->stop_fd = eventfd(0, EFD_CLOEXEC);
         m->out_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
@@ -184,6 +193,31 @@ static void init(struct vmm *m, const struct ward_vm_config *cfg)
  * 2 MiB of RSS per vCPU for nothing. 1 MiB holds no aligned 2 MiB.
  */
 #define VCPU_STACK_BYTES (1u << 20)
+
+/*
+ * The allow-list goes in once every thread exists (TSYNC puts it on all of
+ * them) and before any of them runs the guest: from here on, what a guest
+ * can make this process do is bounded by the list. A VM whose disks are
+ * served by backend processes keeps what starting one again takes.
+ */
+static void lock_down(struct vmm *m)
+{
+        bool spawns = false;
+        for (unsigned i = 0; i < m->cfg->ndisks; i++)
+                spawns |= m->cfg->disks[i].process;
+        char err[160];
+        if (ward_seccomp_install(WARD_SECCOMP_VMM, m->cfg->seccomp, spawns, err, sizeof(err)))
+                ward_vmm_request_stop(m, 1, "%s", err);
+#ifdef WARD_TEST_HOOKS
+        /* Test builds only: a call outside the list, on demand (docs/security.md). */
+        if (getenv("WARD_TEST_FORBIDDEN_SYSCALL"))
+                syscall(SYS_getppid);
+#endif
+        pthread_mutex_lock(&m->lock);
+        m->start_open = true;
+        pthread_cond_broadcast(&m->start_cond);
+        pthread_mutex_unlock(&m->lock);
+}
 
 static int run(struct vmm *m)
 {
@@ -200,6 +234,7 @@ static int run(struct vmm *m)
                 m->vcpus[i].started = true;
         }
         pthread_attr_destroy(&attr);
+        lock_down(m);
         main_loop(m);
         pthread_mutex_lock(&m->lock);
         ward_vm_drain(&m->vm);

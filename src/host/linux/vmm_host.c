@@ -134,6 +134,8 @@ static int host_backend(void *host, const struct ward_device_type *t, unsigned i
                         /* The disk's backend is a process of its own: ward backend blk. */
                         struct ward_blk_process *bp = calloc(1, sizeof(*bp));
                         m->bproc[index] = bp;
+                        if (bp)
+                                bp->seccomp = m->cfg->seccomp;
                         if (!bp || ward_blk_process_open(bp, "/proc/self/exe", dc->path,
                                                          dc->read_only, err, errlen))
                                 return -1;

@@ -31,6 +31,9 @@ struct vmm {
         struct ward_vm vm;
         bool vm_created;
         pthread_mutex_t lock;
+        /* vCPU threads wait here until the allow-list is in (run() in vmm.c). */
+        pthread_cond_t start_cond;
+        bool start_open;
 
         struct ward_blk_file disk[WARD_MAX_DISKS];
         struct ward_blk_process *bproc[WARD_MAX_DISKS];        /* a backend process, or NULL */

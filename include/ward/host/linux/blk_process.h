@@ -15,6 +15,7 @@
 
 #include "ward/host/linux/port_linux.h"
 #include "ward/port/port_blk.h"
+#include "ward/vm/vm_config.h"
 
 #include <limits.h>
 #include <sys/types.h>
@@ -31,6 +32,9 @@ struct ward_blk_process {
         bool read_only;
         uint64_t size;
         unsigned restarts;
+        /* The backend's own allow-list (`ward backend blk --seccomp`): set
+         * before ward_blk_process_open; zero (calloc) is on. */
+        enum ward_seccomp_mode seccomp;
 };
 
 /* Starts the backend for path; err gets one line on failure. */

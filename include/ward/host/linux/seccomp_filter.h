@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * System-call allow-lists (seccomp-bpf through libseccomp). A VMM installs
+ * its list once the VM is built and before the guest runs; a disk backend
+ * process installs its own before it serves requests. A call outside the
+ * list kills the process with SIGSYS, after one line on stderr that names
+ * the call (docs/security.md#seccomp lists every call and why).
+ */
+#ifndef WARD_HOST_LINUX_SECCOMP_FILTER_H
+#define WARD_HOST_LINUX_SECCOMP_FILTER_H
+
+#include "ward/vm/vm_config.h" /* enum ward_seccomp_mode */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum ward_seccomp_profile {
+        WARD_SECCOMP_VMM,     /* ward run: vCPU threads and the main loop */
+        WARD_SECCOMP_BACKEND, /* ward backend blk */
+};
+
+/*
+ * Installs the profile's list on every thread of the process. spawns: the
+ * VMM starts disk backend processes (fork, exec and the port's set-up stay
+ * allowed). Returns 0, or -1 with the reason in err (nothing installed).
+ */
+int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode,
+                         bool spawns, char *err, size_t errlen);
+
+/* The number of distinct system calls the profile allows on this architecture. */
+unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool spawns);
+
+#endif

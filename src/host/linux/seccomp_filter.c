@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * System-call allow-lists (see ward/host/linux/seccomp_filter.h). The lists
+ * are names, resolved for the architecture at install time (a name the
+ * architecture does not have, such as poll on arm64, is skipped). Each entry
+ * says why it is there; docs/security.md#seccomp has the same table.
+ *
+ * A forbidden call traps (SCMP_ACT_TRAP): the SIGSYS handler writes one
+ * line naming the call and then dies by SIGSYS, so whoever waits for the
+ * process (the supervisor, a shell) sees the signal and stderr says which
+ * call it was. The handler uses only write and tgkill, and a table of names
+ * made before the filter went in (no malloc in a signal handler).
+ */
+#include "ward/host/linux/seccomp_filter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <linux/kvm.h>
+#endif
+
+/* What every ward process does once it runs: I/O on descriptors it already
+ * has, waiting, memory, time, threads and signals, exit. */
+static const char *const common[] = {
+    "read",
+    "write", /* eventfds, sockets, stdio */
+    "preadv",
+    "pwritev",
+    "fdatasync",      /* the disk, synchronous path, and a guest's flush */
+    "io_uring_enter", /* the disk, asynchronous path */
+    "ppoll",
+    "poll", /* the event loop */
+    "recvfrom",
+    "sendto", /* doorbells and port sockets (recv, send) */
+    "fstat",
+    "newfstatat", /* stdio's first use of a stream */
+    "close",      /* teardown */
+    "futex",      /* locks, condition variables, joins */
+    "rt_sigreturn",
+    "rt_sigprocmask",
+    "restart_syscall", /* signals */
+    "getpid",
+    "gettid",
+    "tgkill", /* kicking a vCPU out of KVM_RUN; the SIGSYS report */
+    "clock_gettime",
+    "clock_nanosleep", /* time */
+    "brk",
+    "munmap",
+    "madvise",   /* malloc; thread stacks at exit */
+    "getrandom", /* the entropy device */
+    "exit",
+    "exit_group",
+};
+
+/* Starting a disk backend process again (src/host/linux/blk_process.c):
+ * its port (memfd, eventfds, a socket pair), fork and exec; and what the
+ * new ward needs before it installs its own list (it inherits this one):
+ * the C library's start-up, and opening its disk. */
+static const char *const spawns[] = {
+    "memfd_create",    "ftruncate",       "eventfd2", "socketpair", /* the port */
+    "clone",           "clone3",          "execve",   "dup3",       "close_range", "kill",
+    "wait4", /* the process */
+    "set_tid_address", "set_robust_list", "rseq",     "prlimit64",  "uname",       "readlinkat",
+    "arch_prctl",      "openat",          "statx",    "sysinfo", /* the new ward's start-up */
+};
+
+/* fcntl commands (argument 1) and, with spawns, those of the set-up. */
+static const int fcntl_cmds[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD};
+static const int fcntl_spawn_cmds[] = {F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS};
+
+/* ioctl requests (argument 1) a running VMM makes: the vCPU's run and
+ * registers (PSCI CPU_ON and resets), interrupt lines, the terminal. */
+static const unsigned long vmm_ioctls[] = {
+#if defined(KVM_RUN)
+    KVM_RUN,
+    KVM_SET_ONE_REG,
+    KVM_GET_ONE_REG,
+    KVM_IRQ_LINE,
+#endif
+#if defined(__aarch64__)
+    KVM_ARM_VCPU_INIT,
+#endif
+    TCGETS,
+    TCSETS,
+    TIOCGWINSZ,
+};
+
+#define NAMES 512
+#define NAME_LEN 24
+static char names[NAMES][NAME_LEN];
+
+static void fill_names(void)
+{
+        for (int nr = 0; nr < NAMES; nr++) {
+                char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+                snprintf(names[nr], NAME_LEN, "%s", n ? n : "?");
+                free(n);
+        }
+}
+
+/* write() all of s, from a signal handler. */
+static void say(const char *s)
+{
+        size_t n = strlen(s);
+        while (n) {
+                ssize_t w = write(STDERR_FILENO, s, n);
+                if (w <= 0)
+                        return;
+                s += w;
+                n -= (size_t)w;
+        }
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+        (void)uc;
+        int nr = si->si_syscall;
+        char num[16];
+        int k = (int)sizeof(num) - 1;
+        num[k] = '\0';
+        unsigned u = nr < 0 ? 0 : (unsigned)nr;
+        do {
+                num[--k] = (char)('0' + u % 10);
+                u /= 10;
+        } while (u && k > 0);
+        say("\r\nward: seccomp: system call ");
+        say(nr >= 0 && nr < NAMES ? names[nr] : "?");
+        say(" (");
+        say(num + k);
+        say(") is not on this process's allow-list: killed by SIGSYS\n");
+        /* SA_RESETHAND made SIGSYS's action the default again: die by it. */
+        syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+}
+
+static int add_names(scmp_filter_ctx ctx, const char *const *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                int nr = seccomp_syscall_resolve_name(list[i]);
+                if (nr == __NR_SCMP_ERROR)
+                        continue; /* not a call of this architecture */
+                if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, bool spawn)
+{
+        int rc = 0;
+        /* No executable memory: mmap and mprotect only without PROT_EXEC. */
+        rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+        rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+        for (size_t i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
+                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+                                       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i]));
+        for (size_t i = 0; spawn && i < sizeof(fcntl_spawn_cmds) / sizeof(fcntl_spawn_cmds[0]); i++)
+                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+                                       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_spawn_cmds[i]));
+        for (size_t i = 0;
+             profile == WARD_SECCOMP_VMM && i < sizeof(vmm_ioctls) / sizeof(vmm_ioctls[0]); i++)
+                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+                                       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)vmm_ioctls[i]));
+        return rc ? -1 : 0;
+}
+
+/* The profile's filter (not loaded); NULL on failure. */
+static scmp_filter_ctx build(enum ward_seccomp_profile profile, uint32_t def, bool spawn)
+{
+        scmp_filter_ctx ctx = seccomp_init(def);
+        if (!ctx)
+                return NULL;
+        if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
+            add_names(ctx, common, sizeof(common) / sizeof(common[0])) ||
+            (spawn && add_names(ctx, spawns, sizeof(spawns) / sizeof(spawns[0]))) ||
+            add_args(ctx, profile, spawn)) {
+                seccomp_release(ctx);
+                return NULL;
+        }
+        return ctx;
+}
+
+unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool spawn)
+{
+        unsigned n = 3 + (profile == WARD_SECCOMP_VMM); /* mmap, mprotect, fcntl, ioctl */
+        const char *const *lists[2] = {common, spawns};
+        const size_t lens[2] = {sizeof(common) / sizeof(common[0]),
+                                spawn ? sizeof(spawns) / sizeof(spawns[0]) : 0};
+        for (int l = 0; l < 2; l++)
+                for (size_t i = 0; i < lens[l]; i++)
+                        n += seccomp_syscall_resolve_name(lists[l][i]) != __NR_SCMP_ERROR;
+        return n;
+}
+
+int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode, bool spawn,
+                         char *err, size_t errlen)
+{
+        if (mode == WARD_SECCOMP_OFF)
+                return 0;
+        uint32_t def = mode == WARD_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP;
+        if (mode == WARD_SECCOMP_ON) {
+                fill_names();
+                struct sigaction sa;
+                memset(&sa, 0, sizeof(sa));
+                sa.sa_sigaction = on_sigsys;
+                sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER;
+                sigemptyset(&sa.sa_mask);
+                if (sigaction(SIGSYS, &sa, NULL) != 0) {
+                        snprintf(err, errlen, "seccomp: SIGSYS handler: %s", strerror(errno));
+                        return -1;
+                }
+        }
+        scmp_filter_ctx ctx = build(profile, def, spawn);
+        if (!ctx) {
+                snprintf(err, errlen, "seccomp: cannot build the allow-list");
+                return -1;
+        }
+        /* no_new_privs is set by seccomp_load (SCMP_FLTATR_CTL_NNP, on by default). */
+        int rc = seccomp_load(ctx);
+        seccomp_release(ctx);
+        if (rc != 0) {
+                snprintf(err, errlen, "seccomp: cannot install the allow-list: %s", strerror(-rc));
+                return -1;
+        }
+        return 0;
+}

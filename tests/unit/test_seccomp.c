@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The system-call allow-lists (src/host/linux/seccomp_filter.c), each in a
+ * child process of its own: what the list allows still works, a call
+ * outside it kills the process with SIGSYS after one line that names it,
+ * log mode lets it through, and executable memory is refused.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ward/host/linux/seccomp_filter.h"
+
+/* Runs fn in a child under the profile; returns its wait status and its stderr in err. */
+static int in_child(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode, bool spawns,
+                    int (*fn)(void), char *err, size_t errlen)
+{
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(p[1], STDERR_FILENO);
+                close(p[0]);
+                char why[160];
+                if (ward_seccomp_install(profile, mode, spawns, why, sizeof(why))) {
+                        fprintf(stderr, "install: %s\n", why);
+                        _exit(100);
+                }
+                /* The raw call: under ASan, _exit() runs the sanitizer's own
+                 * clean-up, whose calls are not a VMM's. */
+                syscall(SYS_exit_group, fn());
+        }
+        close(p[1]);
+        size_t n = 0;
+        ssize_t r;
+        while (n + 1 < errlen && (r = read(p[0], err + n, errlen - 1 - n)) > 0)
+                n += (size_t)r;
+        err[n] = '\0';
+        close(p[0]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+                print_message("child's stderr: %s", err); /* says which call, on a failure */
+        return status;
+}
+
+static int allowed_calls(void)
+{
+        /* Memory, I/O on what it has, time, randomness: all on the list. */
+        void *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+                return 1;
+        memset(m, 1, 1 << 20);
+        munmap(m, 1 << 20);
+        char *heap = malloc(10 << 20);
+        if (!heap)
+                return 2;
+        heap[0] = 1;
+        free(heap);
+        struct timespec ts;
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+                return 3;
+        uint8_t b[8];
+        if (getrandom(b, sizeof(b), 0) != sizeof(b))
+                return 4;
+        if (write(STDERR_FILENO, "still here\n", 11) != 11)
+                return 5;
+        return 0;
+}
+
+static int forbidden_call(void)
+{
+        syscall(SYS_getppid);
+        return 0; /* not reached */
+}
+
+static int open_a_file(void)
+{
+        return open("/dev/null", O_RDONLY) >= 0 ? 0 : 7;
+}
+
+static int executable_memory(void)
+{
+        mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return 0; /* not reached */
+}
+
+static void vmm_allows_what_it_needs(void **state)
+{
+        (void)state;
+        char err[512];
+        int st =
+            in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_ON, false, allowed_calls, err, sizeof(err));
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        assert_string_equal(err, "still here\n");
+}
+
+static void forbidden_call_is_named_and_kills(void **state)
+{
+        (void)state;
+        char err[512];
+        int st =
+            in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_ON, false, forbidden_call, err, sizeof(err));
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGSYS);
+        assert_non_null(strstr(err, "ward: seccomp: system call getppid ("));
+        assert_non_null(strstr(err, ") is not on this process's allow-list: killed by SIGSYS\n"));
+        /* Opening a file is not on a running VMM's list either. */
+        st = in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_ON, false, open_a_file, err, sizeof(err));
+        assert_true(WIFSIGNALED(st));
+        assert_non_null(strstr(err, "system call openat ("));
+        /* ... but it is while the VMM may start a disk backend again. */
+        st = in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_ON, true, open_a_file, err, sizeof(err));
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        /* The backend's list has no ioctl at all. */
+        st = in_child(WARD_SECCOMP_BACKEND, WARD_SECCOMP_ON, false, forbidden_call, err,
+                      sizeof(err));
+        assert_true(WIFSIGNALED(st));
+}
+
+static void no_executable_memory(void **state)
+{
+        (void)state;
+        char err[512];
+        int st =
+            in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_ON, false, executable_memory, err, sizeof(err));
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGSYS);
+        assert_non_null(strstr(err, "system call mmap ("));
+}
+
+static void log_and_off_let_it_through(void **state)
+{
+        (void)state;
+        char err[512];
+        int st =
+            in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_LOG, false, forbidden_call, err, sizeof(err));
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        st = in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_OFF, false, open_a_file, err, sizeof(err));
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* The bound: at most 40 distinct calls for a VMM (docs/security.md). */
+static void lists_are_short(void **state)
+{
+        (void)state;
+        unsigned vmm = ward_seccomp_count(WARD_SECCOMP_VMM, false);
+        unsigned backend = ward_seccomp_count(WARD_SECCOMP_BACKEND, false);
+        print_message("allow-lists: VMM %u calls, VMM with backend processes %u, backend %u\n", vmm,
+                      ward_seccomp_count(WARD_SECCOMP_VMM, true), backend);
+        assert_true(vmm <= 40);
+        assert_true(backend < vmm);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(vmm_allows_what_it_needs),
+            cmocka_unit_test(forbidden_call_is_named_and_kills),
+            cmocka_unit_test(no_executable_memory),
+            cmocka_unit_test(log_and_off_let_it_through),
+            cmocka_unit_test(lists_are_short),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
