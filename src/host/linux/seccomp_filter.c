@@ -154,24 +154,31 @@ static int add_names(scmp_filter_ctx ctx, const char *const *list, size_t n)
         return 0;
 }
 
+/* Allows call nr when its argument arg compares to a (and b) with op. Spelled
+ * out: libseccomp's SCMP_A macros leave datum_b to the compiler. */
+static int allow_if(scmp_filter_ctx ctx, int nr, unsigned arg, enum scmp_compare op, scmp_datum_t a,
+                    scmp_datum_t b)
+{
+        const struct scmp_arg_cmp c = {.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+        return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &c);
+}
+
 static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, bool spawn)
 {
         int rc = 0;
         /* No executable memory: mmap and mprotect only without PROT_EXEC. */
-        rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-        rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+        rc |= allow_if(ctx, SCMP_SYS(mmap), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+        rc |= allow_if(ctx, SCMP_SYS(mprotect), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
         for (size_t i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
-                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-                                       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i]));
+                rc |=
+                    allow_if(ctx, SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i], 0);
         for (size_t i = 0; spawn && i < sizeof(fcntl_spawn_cmds) / sizeof(fcntl_spawn_cmds[0]); i++)
-                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
-                                       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_spawn_cmds[i]));
+                rc |= allow_if(ctx, SCMP_SYS(fcntl), 1, SCMP_CMP_EQ,
+                               (scmp_datum_t)fcntl_spawn_cmds[i], 0);
         for (size_t i = 0;
              profile == WARD_SECCOMP_VMM && i < sizeof(vmm_ioctls) / sizeof(vmm_ioctls[0]); i++)
-                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                                       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)vmm_ioctls[i]));
+                rc |=
+                    allow_if(ctx, SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, (scmp_datum_t)vmm_ioctls[i], 0);
         return rc ? -1 : 0;
 }
 
