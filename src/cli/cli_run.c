@@ -408,25 +408,15 @@ static int parse_console(struct ward_vm_config *cfg, const char *a, char *err, s
         return 0;
 }
 
-static int parse_seccomp(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
+/* The index of a in names[3] (an enum's value names), or -1 with one line in err. */
+static int parse_choice(const char *opt, const char *const names[3], const char *a, char *err,
+                        size_t errlen)
 {
-        for (unsigned i = 0; i < 3; i++)
-                if (strcmp(a, ward_seccomp_mode_names[i]) == 0) {
-                        cfg->seccomp = (enum ward_seccomp_mode)i;
-                        return 0;
-                }
-        snprintf(err, errlen, "--seccomp %s: expected 'on', 'log' or 'off'", a);
-        return -1;
-}
-
-static int parse_hugepages(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
-{
-        for (unsigned i = 0; i < 3; i++)
-                if (strcmp(a, ward_ram_backing_names[i]) == 0) {
-                        cfg->hugepages = (enum ward_ram_backing)i;
-                        return 0;
-                }
-        snprintf(err, errlen, "--hugepages %s: expected 'thp', 'hugetlb' or 'off'", a);
+        for (int i = 0; i < 3; i++)
+                if (strcmp(a, names[i]) == 0)
+                        return i;
+        snprintf(err, errlen, "%s %s: expected '%s', '%s' or '%s'", opt, a, names[0], names[1],
+                 names[2]);
         return -1;
 }
 
@@ -487,10 +477,16 @@ static int apply_option(struct ward_vm_config *cfg, int c, const char *a, char *
                 return 0;
         case O_SHM:
                 return parse_shm(cfg, a, err, errlen);
-        case O_HUGEPAGES:
-                return parse_hugepages(cfg, a, err, errlen);
-        case O_SECCOMP:
-                return parse_seccomp(cfg, a, err, errlen);
+        case O_HUGEPAGES: {
+                int v = parse_choice("--hugepages", ward_ram_backing_names, a, err, errlen);
+                cfg->hugepages = v < 0 ? cfg->hugepages : (enum ward_ram_backing)v;
+                return v < 0 ? -1 : 0;
+        }
+        case O_SECCOMP: {
+                int v = parse_choice("--seccomp", ward_seccomp_mode_names, a, err, errlen);
+                cfg->seccomp = v < 0 ? cfg->seccomp : (enum ward_seccomp_mode)v;
+                return v < 0 ? -1 : 0;
+        }
         case O_DOORBELL:
                 return parse_doorbell(cfg, a, err, errlen);
         }

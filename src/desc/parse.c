@@ -120,8 +120,9 @@ static void doorbell_elem(struct parser *p, size_t i, struct json_object *v, voi
 
 /* ---- linux ---- */
 
-enum { LV_HOST_CPUS, LV_CPU_MAX, LV_CPU_PERIOD, LV_N };
-static const char *const linux_vm_fields[LV_N] = {"host_cpus", "cpu_max_us", "cpu_period_us"};
+enum { LV_HOST_CPUS, LV_CPU_MAX, LV_CPU_PERIOD, LV_SECCOMP, LV_N };
+static const char *const linux_vm_fields[LV_N] = {"host_cpus", "cpu_max_us", "cpu_period_us",
+                                                  "seccomp"};
 
 static void host_cpu_elem(struct parser *p, size_t i, struct json_object *v, void *target)
 {
@@ -154,6 +155,11 @@ static void linux_vm_field(struct parser *p, int f, struct json_object *v, void 
                 if (!lv->cpu_period_set)
                         lv->cpu_period_us = WARD_SYS_DEFAULT_PERIOD_US;
                 break;
+        case LV_SECCOMP: {
+                int m = ward_sysp_get_enum(p, v, "seccomp", ward_seccomp_mode_names, 3);
+                lv->seccomp = m < 0 ? WARD_SECCOMP_ON : m;
+                break;
+        }
         }
 }
 

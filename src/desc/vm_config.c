@@ -110,6 +110,9 @@ int ward_sys_vm_config(const struct ward_sys_desc *d, const char *name, const ch
         c->console = vm->console;
         c->rng = vm->rng;
         c->hugepages = vm->hugepages;
+        for (size_t i = 0; i < d->linux_opts.nvms; i++)
+                if (strcmp(d->linux_opts.vms[i].vm, vm->name) == 0)
+                        c->seccomp = (enum ward_seccomp_mode)d->linux_opts.vms[i].seccomp;
         return paths(vm, desc_dir, out, err, errlen) || memory(vm, c, err, errlen) ||
                        channels(d, vm, first_fd, out, err, errlen)
                    ? -1

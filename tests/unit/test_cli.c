@@ -174,8 +174,13 @@ static const struct cli_case cases[] = {
     /* --hugepages (the fields: parse_run_hugepages). */
     {{"--kernel", "@K", "--hugepages", "2M"},
      0,
-     ERR("--hugepages 2M: expected 'thp', 'hugetlb' or 'off'")},
+     ERR("--hugepages 2M: expected 'thp', 'off' or 'hugetlb'")},
     {{"--kernel", "@K", "--hugepages"}, 0, ERR("--hugepages: needs a value")},
+    /* --seccomp (the field: parse_run_seccomp). */
+    {{"--kernel", "@K", "--seccomp", "strict"},
+     0,
+     ERR("--seccomp strict: expected 'on', 'log' or 'off'")},
+    {{"--kernel", "@K", "--seccomp"}, 0, ERR("--seccomp: needs a value")},
     {{"--kernel", "@K", "--mem", "17M", "--hugepages", "hugetlb"},
      0,
      ERR("--mem at 0x40000000: --hugepages hugetlb needs RAM in whole 2M pages (address and "
@@ -408,6 +413,30 @@ static void parse_run_hugepages(void **state)
         assert_int_equal(cfg.hugepages, WARD_RAM_THP);
 }
 
+static void parse_run_seccomp(void **state)
+{
+        (void)state;
+        static struct ward_vm_config cfg;
+        char err[256], k[64];
+        strcpy(k, kernel_path);
+        static const struct {
+                const char *arg;
+                enum ward_seccomp_mode want;
+        } m[] = {{"on", WARD_SECCOMP_ON}, {"log", WARD_SECCOMP_LOG}, {"off", WARD_SECCOMP_OFF}};
+        for (size_t c = 0; c < sizeof(m) / sizeof(m[0]); c++) {
+                char a[16];
+                strcpy(a, m[c].arg);
+                char *argv[] = {"run", "--kernel", k, "--seccomp", a, NULL};
+                assert_int_equal(ward_cli_parse_run(5, argv, 0, &cfg, err, sizeof(err)),
+                                 WARD_CLI_OK);
+                assert_int_equal(cfg.seccomp, m[c].want);
+        }
+        /* On unless asked otherwise. */
+        char *argv[] = {"run", "--kernel", k, NULL};
+        assert_int_equal(ward_cli_parse_run(3, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(cfg.seccomp, WARD_SECCOMP_ON);
+}
+
 static void parse_run_error_is_truncated_to_errlen(void **state)
 {
         (void)state;
@@ -554,6 +583,7 @@ int main(void)
             cmocka_unit_test(parse_run_table),
             cmocka_unit_test(parse_run_fields),
             cmocka_unit_test(parse_run_hugepages),
+            cmocka_unit_test(parse_run_seccomp),
             cmocka_unit_test(parse_shm_doorbell_fields),
             cmocka_unit_test(parse_run_error_is_truncated_to_errlen),
             cmocka_unit_test(parse_size_table),

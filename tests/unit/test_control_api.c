@@ -259,6 +259,17 @@ static void test_vm_config(void **state)
         assert_int_equal(vc.cfg.ram[1].size, 4096);
         /* A path with a comma is just a path now. */
         assert_string_equal(vc.cfg.disks[0].path, "/s/a,b.img");
+        assert_int_equal(vc.cfg.seccomp, WARD_SECCOMP_ON); /* on unless the linux section says */
+        ward_sys_free(d);
+
+        /* linux.vms.NAME.seccomp reaches the VMM's config. */
+        d = parse_ok("{\"ward_system\":1,\"vms\":{\"x\":{\"kernel\":\"/k\"},\"y\":{\"kernel\":"
+                     "\"/k\"}},\"linux\":{\"vms\":{\"x\":{\"seccomp\":\"log\"},\"y\":{\"seccomp\":"
+                     "\"off\"}}}}");
+        assert_int_equal(ward_sys_vm_config(d, "x", "/s", 4, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.seccomp, WARD_SECCOMP_LOG);
+        assert_int_equal(ward_sys_vm_config(d, "y", "/s", 4, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.seccomp, WARD_SECCOMP_OFF);
         ward_sys_free(d);
 }
 

@@ -162,6 +162,7 @@ struct ward_sys_linux_vm {
         bool host_cpus_set;
         int64_t cpu_max_us, cpu_period_us; /* cgroup cpu.max */
         bool cpu_max_set, cpu_period_set;
+        int seccomp; /* enum ward_seccomp_mode: the VMM's allow-list (default on) */
 };
 
 /* Settings that only the Linux supervisor uses (not part of an seL4 system). */

@@ -40,6 +40,8 @@ static void *vcpu_thread(void *arg)
         struct ward_hv_exit ex;
         memset(&ex, 0, sizeof(ex));
         pthread_mutex_lock(&m->lock);
+        m->ready++;
+        pthread_cond_broadcast(&m->start_cond);
         while (!m->start_open)
                 pthread_cond_wait(&m->start_cond, &m->lock);
         pthread_mutex_unlock(&m->lock);
@@ -200,8 +202,16 @@ static void init(struct vmm *m, const struct ward_vm_config *cfg)
  * can make this process do is bounded by the list. A VM whose disks are
  * served by backend processes keeps what starting one again takes.
  */
-static void lock_down(struct vmm *m)
+static void lock_down(struct vmm *m, unsigned started)
 {
+        /* A thread that exists but has not run yet still makes the C
+         * library's start-up calls (set_robust_list, rseq) with every signal
+         * blocked: under the list, that would kill the process unannounced.
+         * So the list waits until each vCPU thread is in vcpu_thread(). */
+        pthread_mutex_lock(&m->lock);
+        while (m->ready < started)
+                pthread_cond_wait(&m->start_cond, &m->lock);
+        pthread_mutex_unlock(&m->lock);
         bool spawns = false;
         for (unsigned i = 0; i < m->cfg->ndisks; i++)
                 spawns |= m->cfg->disks[i].process;
@@ -234,7 +244,10 @@ static int run(struct vmm *m)
                 m->vcpus[i].started = true;
         }
         pthread_attr_destroy(&attr);
-        lock_down(m);
+        unsigned started = 0;
+        for (unsigned i = 0; i < m->cfg->cpus; i++)
+                started += m->vcpus[i].started;
+        lock_down(m, started);
         main_loop(m);
         pthread_mutex_lock(&m->lock);
         ward_vm_drain(&m->vm);

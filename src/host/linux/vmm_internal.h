@@ -31,8 +31,10 @@ struct vmm {
         struct ward_vm vm;
         bool vm_created;
         pthread_mutex_t lock;
-        /* vCPU threads wait here until the allow-list is in (run() in vmm.c). */
+        /* vCPU threads say they run (ready), then wait here until the
+         * allow-list is in (run() in vmm.c). */
         pthread_cond_t start_cond;
+        unsigned ready;
         bool start_open;
 
         struct ward_blk_file disk[WARD_MAX_DISKS];
