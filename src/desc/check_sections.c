@@ -70,6 +70,22 @@ void ward_sysc_linux(struct checker *c)
                      strlen(l->control_socket), WARD_SYS_MAX_SOCKET_PATH);
         if (l->console_log_dir && !*l->console_log_dir)
                 cerr(c, "/linux/console_log_dir", "empty path");
+        const struct {
+                const char *field;
+                const struct ward_sys_host_cpu *v;
+                size_t n;
+        } ids[2] = {{"control_uids", l->control_uids, l->ncontrol_uids},
+                    {"control_gids", l->control_gids, l->ncontrol_gids}};
+        for (int k = 0; k < 2; k++) {
+                if (ids[k].n > WARD_SYS_MAX_CONTROL_IDS)
+                        cerr(c, ward_sysc_ipath(p, "/linux/%s", ids[k].field),
+                             "%zu ids, at most %d", ids[k].n, WARD_SYS_MAX_CONTROL_IDS);
+                for (size_t i = 0; i < ward_sysc_upto(ids[k].n, WARD_SYS_MAX_CONTROL_IDS); i++)
+                        if (ids[k].v[i].ok)
+                                ward_sysc_int_range(
+                                    c, ward_sysc_ipath(p, "/linux/%s/%zu", ids[k].field, i),
+                                    ids[k].v[i].cpu, 0, WARD_SYS_MAX_ID);
+        }
         if (l->nvms > WARD_SYS_MAX_VMS)
                 cerr(c, "/linux/vms", "%zu entries, at most %d (one per VM)", l->nvms,
                      WARD_SYS_MAX_VMS);

@@ -130,22 +130,28 @@ static void host_cpu_elem(struct parser *p, size_t i, struct json_object *v, voi
         c->ok = ward_sysp_get_int(p, v, &c->cpu);
 }
 
+/* An array of integers (host CPUs, uids, gids) into *out and *n. */
+static void int_array(struct parser *p, struct json_object *v, const char *what,
+                      struct ward_sys_host_cpu **out, size_t *n)
+{
+        if (!json_object_is_type(v, json_type_array)) {
+                ward_sysp_want(p, v, json_type_array, what);
+                return;
+        }
+        *out = ward_sysp_alloc_array(p, json_object_array_length(v), sizeof(**out));
+        if (!*out)
+                return;
+        *n = json_object_array_length(v);
+        ward_sysp_each(p, v, host_cpu_elem, *out);
+}
+
 static void linux_vm_field(struct parser *p, int f, struct json_object *v, void *target)
 {
         struct ward_sys_linux_vm *lv = target;
         switch (f) {
         case LV_HOST_CPUS:
-                if (!json_object_is_type(v, json_type_array)) {
-                        ward_sysp_want(p, v, json_type_array, "an array of host CPU numbers");
-                        break;
-                }
-                lv->host_cpus =
-                    ward_sysp_alloc_array(p, json_object_array_length(v), sizeof(*lv->host_cpus));
-                if (!lv->host_cpus)
-                        break;
-                lv->nhost_cpus = json_object_array_length(v);
-                lv->host_cpus_set = true;
-                ward_sysp_each(p, v, host_cpu_elem, lv->host_cpus);
+                lv->host_cpus_set = json_object_is_type(v, json_type_array);
+                int_array(p, v, "an array of host CPU numbers", &lv->host_cpus, &lv->nhost_cpus);
                 break;
         case LV_CPU_MAX:
                 lv->cpu_max_set = ward_sysp_get_int(p, v, &lv->cpu_max_us);
@@ -163,8 +169,9 @@ static void linux_vm_field(struct parser *p, int f, struct json_object *v, void 
         }
 }
 
-enum { L_CONTROL_SOCKET, L_CONSOLE_LOG_DIR, L_VMS, L_N };
-static const char *const linux_fields[L_N] = {"control_socket", "console_log_dir", "vms"};
+enum { L_CONTROL_SOCKET, L_CONSOLE_LOG_DIR, L_VMS, L_CONTROL_UIDS, L_CONTROL_GIDS, L_N };
+static const char *const linux_fields[L_N] = {"control_socket", "console_log_dir", "vms",
+                                              "control_uids", "control_gids"};
 
 static void linux_field(struct parser *p, int f, struct json_object *v, void *target)
 {
@@ -175,6 +182,12 @@ static void linux_field(struct parser *p, int f, struct json_object *v, void *ta
                 break;
         case L_CONSOLE_LOG_DIR:
                 ward_sysp_get_string(p, v, &l->console_log_dir);
+                break;
+        case L_CONTROL_UIDS:
+                int_array(p, v, "an array of user ids", &l->control_uids, &l->ncontrol_uids);
+                break;
+        case L_CONTROL_GIDS:
+                int_array(p, v, "an array of group ids", &l->control_gids, &l->ncontrol_gids);
                 break;
         case L_VMS: {
                 if (!ward_sysp_want(p, v, json_type_object, "an object keyed by VM name"))
@@ -346,6 +359,8 @@ void ward_sys_free(struct ward_sys_desc *d)
         for (size_t i = 0; i < d->linux_opts.nvms; i++)
                 free(d->linux_opts.vms[i].host_cpus);
         free(d->linux_opts.vms);
+        free(d->linux_opts.control_uids);
+        free(d->linux_opts.control_gids);
         free(d->sel4_opts.vms);
         json_object_put(d->owner);
         free(d);

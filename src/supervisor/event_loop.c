@@ -23,12 +23,49 @@ void ward_sup_client_close(struct ward_sup *s, size_t k)
         s->clients[k] = s->clients[--s->nclients];
 }
 
+/*
+ * Who may use the control socket: the supervisor's own uid, and the uids
+ * and (primary) gids the description lists, from the client's credentials
+ * as the kernel saw them at connect (SO_PEERCRED).
+ */
+static bool peer_allowed(const struct ward_sup *s, int fd, char *why, size_t n)
+{
+        struct ucred cr;
+        socklen_t len = sizeof(cr);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
+                snprintf(why, n, "cannot read the client's credentials");
+                return false;
+        }
+        if (cr.uid == geteuid())
+                return true;
+        const struct ward_sys_linux *l = &s->d->linux_opts;
+        for (size_t i = 0; i < l->ncontrol_uids; i++)
+                if (l->control_uids[i].ok && l->control_uids[i].cpu == (int64_t)cr.uid)
+                        return true;
+        for (size_t i = 0; i < l->ncontrol_gids; i++)
+                if (l->control_gids[i].ok && l->control_gids[i].cpu == (int64_t)cr.gid)
+                        return true;
+        snprintf(why, n,
+                 "uid %u (gid %u) may not use this control socket (linux.control_uids, "
+                 "control_gids)",
+                 (unsigned)cr.uid, (unsigned)cr.gid);
+        return false;
+}
+
 static void accept_clients(struct ward_sup *s)
 {
         for (;;) {
                 int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0)
                         return;
+                char why[160], reply[256];
+                if (!peer_allowed(s, fd, why, sizeof(why))) {
+                        int k = snprintf(reply, sizeof(reply),
+                                         "{\"api\":1,\"ok\":false,\"error\":\"%s\"}\n", why);
+                        (void)send(fd, reply, (size_t)k, MSG_NOSIGNAL);
+                        close(fd);
+                        continue;
+                }
                 if (s->nclients == MAX_CLIENTS) {
                         static const char busy[] =
                             "{\"api\":1,\"ok\":false,\"error\":\"too many clients\"}\n";

@@ -36,7 +36,8 @@ static int mkdirs(const char *path, mode_t mode)
         return mkdir(p, mode) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int listen_on(const char *path, char *err, size_t errlen)
+/* open_to_all: others may connect (the peer check in event_loop.c decides). */
+static int listen_on(const char *path, bool open_to_all, char *err, size_t errlen)
 {
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%s", path);
@@ -71,7 +72,7 @@ static int listen_on(const char *path, char *err, size_t errlen)
                 snprintf(err, errlen, "socket: %s", strerror(errno));
                 return -1;
         }
-        mode_t old = umask(077);
+        mode_t old = umask(open_to_all ? 0 : 077);
         int b = bind(fd, (struct sockaddr *)&a, sizeof(a));
         umask(old);
         if (b != 0 || listen(fd, 32) != 0) {
@@ -237,7 +238,8 @@ struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_s
                 snprintf(err, errlen, "signalfd: %s", strerror(errno));
                 goto fail;
         }
-        s->lfd = listen_on(s->socket_path, err, errlen);
+        s->lfd = listen_on(s->socket_path,
+                           d->linux_opts.ncontrol_uids || d->linux_opts.ncontrol_gids, err, errlen);
         if (s->lfd < 0)
                 goto fail;
         if (make_ipc(s, err, errlen) || make_cgroups(s, err, errlen))

@@ -607,12 +607,115 @@ static void test_supervisor_loop(void **state)
         assert_int_equal(system(cmd), 0);
 }
 
+/* The reply a client running as uid (and gid) id gets to a list request;
+ * the supervisor is pumped meanwhile. */
+static char *as_user(struct ward_sup *s, unsigned id)
+{
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[0]);
+                if (setgid(id) != 0 || setuid(id) != 0)
+                        _exit(1);
+                int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+                struct sockaddr_un a = {.sun_family = AF_UNIX};
+                if (strlen(sockp) >= sizeof(a.sun_path))
+                        _exit(4);
+                memcpy(a.sun_path, sockp, strlen(sockp) + 1);
+                if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+                        dprintf(p[1], "connect: %s", strerror(errno));
+                        _exit(0);
+                }
+                static const char list[] = "{\"api\":1,\"op\":\"list\"}\n";
+                if (write(fd, list, sizeof(list) - 1) < 0)
+                        _exit(2);
+                shutdown(fd, SHUT_WR);
+                char buf[1024];
+                ssize_t n;
+                while ((n = read(fd, buf, sizeof(buf))) > 0)
+                        if (write(p[1], buf, (size_t)n) < 0)
+                                _exit(3);
+                _exit(0);
+        }
+        close(p[1]);
+        fcntl(p[0], F_SETFL, O_NONBLOCK);
+        static char out[4096];
+        size_t n = 0;
+        for (int turn = 0; turn < 500; turn++) {
+                ward_sup_poll(s, 10);
+                ssize_t r = read(p[0], out + n, sizeof(out) - 1 - n);
+                if (r > 0)
+                        n += (size_t)r;
+                else if (r == 0)
+                        break;
+        }
+        close(p[0]);
+        int st;
+        waitpid(pid, &st, 0);
+        out[n] = '\0';
+        return out;
+}
+
+/* SO_PEERCRED: only the supervisor's uid, and the ids the description lists. */
+static void test_peer_credentials(void **state)
+{
+        (void)state;
+        if (geteuid() != 0)
+                skip(); /* a client of another uid needs root to make */
+        snprintf(dir, sizeof(dir), "/tmp/ward-sup-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 0755), 0);
+        snprintf(sockp, sizeof(sockp), "%s/ctl.sock", dir);
+        char logs[128];
+        snprintf(logs, sizeof(logs), "%s/logs", dir);
+        static const char *const texts[2] = {
+            "{\"ward_system\":1,\"vms\":{\"a\":{\"kernel\":\"/k\",\"policy\":{\"autostart\":"
+            "false,\"allow\":[\"start\"]}}},\"linux\":{\"control_gids\":[12345]}}",
+            "{\"ward_system\":1,\"vms\":{\"a\":{\"kernel\":\"/k\",\"policy\":{\"autostart\":"
+            "false,\"allow\":[\"start\"]}}},\"linux\":{\"control_uids\":[65534]}}"};
+        for (int k = 0; k < 2; k++) {
+                struct ward_sys_errors e = {0};
+                struct ward_sys_desc *d = ward_sys_parse(texts[k], strlen(texts[k]), &e);
+                assert_non_null(d);
+                assert_int_equal(ward_sys_check(d, NULL, &e), 0);
+                struct ward_sup_config cfg = {
+                    .socket_path = sockp, .log_dir = logs, .desc_dir = dir, .fake_argv = fake};
+                char err[256];
+                struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
+                if (!s)
+                        fail_msg("%s", err);
+                /* With ids listed, others may connect; the credentials decide. */
+                struct stat st;
+                assert_int_equal(stat(sockp, &st), 0);
+                assert_int_equal(st.st_mode & 0777, 0777);
+                const char *got = as_user(s, 65534);
+                if (k == 0)
+                        assert_string_equal(got,
+                                            "{\"api\":1,\"ok\":false,\"error\":\"uid 65534 (gid "
+                                            "65534) may not use this control socket "
+                                            "(linux.control_uids, control_gids)\"}\n");
+                else
+                        assert_non_null(strstr(got, "\"ok\":true"));
+                /* The supervisor's own uid always may. */
+                struct json_object *o = req(s, "{\"api\":1,\"op\":\"list\"}");
+                assert_string_equal(field(o, "ok"), "true");
+                json_object_put(o);
+                ward_sup_free(s);
+                ward_sys_free(d);
+        }
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_parse_table),     cmocka_unit_test(test_validate_table),
-            cmocka_unit_test(test_vm_config),       cmocka_unit_test(test_vm_config_channels),
-            cmocka_unit_test(test_supervisor_loop),
+            cmocka_unit_test(test_peer_credentials),   cmocka_unit_test(test_parse_table),
+            cmocka_unit_test(test_validate_table),     cmocka_unit_test(test_vm_config),
+            cmocka_unit_test(test_vm_config_channels), cmocka_unit_test(test_supervisor_loop),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

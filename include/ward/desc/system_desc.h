@@ -47,6 +47,8 @@
 #define WARD_SYS_SEL4_MIN_BUDGET_US 100 /* seL4's scheduling contexts: well above its WCET */
 #define WARD_SYS_MIN_CPU_MAX_US 1000
 #define WARD_SYS_MAX_SOCKET_PATH 107 /* sizeof(sun_path) - 1 */
+#define WARD_SYS_MAX_CONTROL_IDS 64  /* linux.control_uids, control_gids */
+#define WARD_SYS_MAX_ID 4294967294ll /* a uid or gid ((uid_t)-1 means none) */
 
 #define WARD_SYS_PAGE 4096ull
 #define WARD_SYS_KERNEL_ALIGN (2ull << 20) /* the first RAM region holds the kernel */
@@ -171,6 +173,10 @@ struct ward_sys_linux {
         const char *console_log_dir;
         struct ward_sys_linux_vm *vms;
         size_t nvms;
+        /* Besides the supervisor's own uid, who may use the control socket
+         * (SO_PEERCRED: the client's uid, or its primary gid). */
+        struct ward_sys_host_cpu *control_uids, *control_gids; /* value + parsed-ok */
+        size_t ncontrol_uids, ncontrol_gids;
 };
 
 /* seL4-only settings for one VM: /sel4/vms/NAME. */
