@@ -218,6 +218,7 @@ if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 . /extra/system-config.sh
 . /extra/hugepages.sh
 . /extra/seccomp.sh
+. /extra/crash-consistency.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

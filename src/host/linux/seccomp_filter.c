@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -67,11 +68,32 @@ static const char *const common[] = {
  * new ward needs before it installs its own list (it inherits this one):
  * the C library's start-up, and opening its disk. */
 static const char *const spawns[] = {
-    "memfd_create",    "ftruncate",       "eventfd2", "socketpair", /* the port */
-    "clone",           "clone3",          "execve",   "dup3",       "close_range", "kill",
+    "memfd_create",
+    "ftruncate",
+    "eventfd2",
+    "socketpair", /* the port */
+    "clone",
+    "clone3",
+    "execve",
+    "dup3",
+    "close_range",
+    "kill",
     "wait4", /* the process */
-    "set_tid_address", "set_robust_list", "rseq",     "prlimit64",  "uname",       "readlinkat",
-    "arch_prctl",      "openat",          "statx",    "sysinfo", /* the new ward's start-up */
+    "set_tid_address",
+    "set_robust_list",
+    "rseq",
+    "prlimit64",
+    "uname",
+    "readlinkat",
+    "arch_prctl",
+    "openat",
+    "statx",
+    "sysinfo", /* the new ward's start-up */
+    "lseek",
+    "io_uring_setup",
+    "io_uring_register", /* its disk */
+    "rt_sigaction",
+    "seccomp", /* its own list, on top of this one */
 };
 
 /* fcntl commands (argument 1) and, with spawns, those of the set-up. */
@@ -175,6 +197,9 @@ static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, bool
         for (size_t i = 0; spawn && i < sizeof(fcntl_spawn_cmds) / sizeof(fcntl_spawn_cmds[0]); i++)
                 rc |= allow_if(ctx, SCMP_SYS(fcntl), 1, SCMP_CMP_EQ,
                                (scmp_datum_t)fcntl_spawn_cmds[i], 0);
+        /* A new backend's libseccomp sets no_new_privs before it loads its list. */
+        if (spawn)
+                rc |= allow_if(ctx, SCMP_SYS(prctl), 0, SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS, 0);
         for (size_t i = 0;
              profile == WARD_SECCOMP_VMM && i < sizeof(vmm_ioctls) / sizeof(vmm_ioctls[0]); i++)
                 rc |=
@@ -200,7 +225,8 @@ static scmp_filter_ctx build(enum ward_seccomp_profile profile, uint32_t def, bo
 
 unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool spawn)
 {
-        unsigned n = 3 + (profile == WARD_SECCOMP_VMM); /* mmap, mprotect, fcntl, ioctl */
+        /* mmap, mprotect, fcntl, ioctl (VMM), prctl (spawns) */
+        unsigned n = 3 + (profile == WARD_SECCOMP_VMM) + spawn;
         const char *const *lists[2] = {common, spawns};
         const size_t lens[2] = {sizeof(common) / sizeof(common[0]),
                                 spawn ? sizeof(spawns) / sizeof(spawns[0]) : 0};
