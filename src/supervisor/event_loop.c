@@ -58,14 +58,6 @@ static void accept_clients(struct ward_sup *s)
                 int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0)
                         return;
-                char why[160], reply[256];
-                if (!peer_allowed(s, fd, why, sizeof(why))) {
-                        int k = snprintf(reply, sizeof(reply),
-                                         "{\"api\":1,\"ok\":false,\"error\":\"%s\"}\n", why);
-                        (void)send(fd, reply, (size_t)k, MSG_NOSIGNAL);
-                        close(fd);
-                        continue;
-                }
                 if (s->nclients == MAX_CLIENTS) {
                         static const char busy[] =
                             "{\"api\":1,\"ok\":false,\"error\":\"too many clients\"}\n";
@@ -75,6 +67,12 @@ static void accept_clients(struct ward_sup *s)
                 }
                 s->clients[s->nclients++] = (struct client){
                     .fd = fd, .wait_vm = -1, .deadline = ward_ctl_now_ms() + CLIENT_TIMEOUT_MS};
+                /* A client that may not use the socket gets its one error line
+                 * the usual way (written, then its input drained: closing on
+                 * unread input would reset the connection before it reads). */
+                char why[160];
+                if (!peer_allowed(s, fd, why, sizeof(why)))
+                        ward_sup_client_error(&s->clients[s->nclients - 1], why);
         }
 }
 
