@@ -65,6 +65,30 @@ else
 	pass "$name"
 fi
 
+# Each running VMM is locked down (docs/security.md): no capabilities in
+# any set, no_new_privs, and a seccomp filter (mode 2), on every thread.
+name=system_vmm_locked_down
+why=
+for pid in $(ward ctl "$SYS/sys.json" list | sed -n 's/.* pid=\([0-9]*\).*/\1/p'); do
+	for t in /proc/"$pid"/task/*; do
+		st=$(cat "$t/status" 2>/dev/null)
+		for f in "CapEff:	0000000000000000" "CapPrm:	0000000000000000" \
+			"CapBnd:	0000000000000000" "NoNewPrivs:	1" "Seccomp:	2"; do
+			case $st in
+			*"$f"*) ;;
+			*) why="$why ${t#/proc/}: not '$f';" ;;
+			esac
+		done
+	done
+done
+if [ -z "$(ward ctl "$SYS/sys.json" list | sed -n 's/.* pid=\([0-9]*\).*/\1/p')" ]; then
+	note_fail "$name" "no VMM pid in ward ctl list"
+elif [ -n "$why" ]; then
+	note_fail "$name" "$why"
+else
+	pass "$name"
+fi
+
 # The memory layouts: vm_a has two RAM regions, vm_b its RAM at 0x80000000;
 # each guest lists its System RAM from /proc/iomem at start.
 name=system_ram_layout

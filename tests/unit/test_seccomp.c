@@ -3,7 +3,8 @@
  * The system-call allow-lists (src/host/linux/seccomp_filter.c), each in a
  * child process of its own: what the list allows still works, a call
  * outside it kills the process with SIGSYS after one line that names it,
- * log mode lets it through, and executable memory is refused.
+ * log mode lets it through, and executable memory is refused; and dropping
+ * every capability leaves none.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ward/host/linux/caps.h"
 #include "ward/host/linux/seccomp_filter.h"
 
 /* Runs fn in a child under the profile; returns its wait status and its stderr in err. */
@@ -170,6 +172,44 @@ static void lists_are_short(void **state)
         assert_true(backend < vmm);
 }
 
+/* The hex value of field (CapEff, CapPrm, CapBnd ...) in /proc/self/status. */
+static unsigned long long cap_field(const char *field)
+{
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        unsigned long long v = ~0ull;
+        size_t n = strlen(field);
+        while (f && fgets(line, sizeof(line), f))
+                if (strncmp(line, field, n) == 0 && line[n] == ':')
+                        v = strtoull(line + n + 1, NULL, 16);
+        if (f)
+                fclose(f);
+        return v;
+}
+
+static int drop_and_look(void)
+{
+        char err[160];
+        if (ward_caps_drop_all(err, sizeof(err)))
+                return 10;
+        if (cap_field("CapEff") || cap_field("CapPrm") || cap_field("CapInh"))
+                return 11;
+        if (geteuid() == 0 && cap_field("CapBnd"))
+                return 12; /* root may empty the bounding set, and must have */
+        return 0;
+}
+
+/* ward_caps_drop_all: nothing left in any set (the bounding set too, as root). */
+static void caps_dropped(void **state)
+{
+        (void)state;
+        char err[512];
+        int st =
+            in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_OFF, false, drop_and_look, err, sizeof(err));
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -178,6 +218,7 @@ int main(void)
             cmocka_unit_test(no_executable_memory),
             cmocka_unit_test(log_and_off_let_it_through),
             cmocka_unit_test(lists_are_short),
+            cmocka_unit_test(caps_dropped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
  */
 #include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/host_linux.h"
+#include "ward/host/linux/caps.h"
 #include "ward/host/linux/seccomp_filter.h"
 
 #include <errno.h>
@@ -83,13 +84,15 @@ static int serve(struct ward_blk_file *f, enum ward_seccomp_mode mode)
 int ward_blk_backend_main(int argc, char *const argv[])
 {
         const char *path = NULL;
-        bool read_only = false;
+        bool read_only = false, drop_caps = false;
         int mode = WARD_SECCOMP_ON;
         for (int i = 2; i < argc; i++) {
                 if (!strcmp(argv[i], "--disk") && i + 1 < argc) {
                         path = argv[++i];
                 } else if (!strcmp(argv[i], "--read-only")) {
                         read_only = true;
+                } else if (!strcmp(argv[i], "--drop-caps")) {
+                        drop_caps = true;
                 } else if (!strcmp(argv[i], "--seccomp") && i + 1 < argc) {
                         for (mode = 2; mode >= 0; mode--)
                                 if (!strcmp(argv[i + 1], ward_seccomp_mode_names[mode]))
@@ -101,14 +104,19 @@ int ward_blk_backend_main(int argc, char *const argv[])
         }
         if (argc < 2 || strcmp(argv[1], "blk") || !path || mode < 0) {
                 fprintf(stderr, "usage: ward backend blk --disk PATH [--read-only] "
-                                "[--seccomp on|log|off] (started by a VMM, with a block port "
-                                "on fds 3-6)\n");
+                                "[--seccomp on|log|off] [--drop-caps] (started by a VMM, with a "
+                                "block port on fds 3-6)\n");
                 return 2;
         }
         static struct ward_blk_file f;
         char err[256];
         if (ward_blk_file_open(&f, path, read_only, err, sizeof(err))) {
                 fprintf(stderr, "ward backend blk: %s\n", err);
+                return 1;
+        }
+        if (drop_caps && ward_caps_drop_all(err, sizeof(err))) {
+                fprintf(stderr, "ward backend blk: %s\n", err);
+                ward_blk_file_close(&f);
                 return 1;
         }
         int rc = serve(&f, (enum ward_seccomp_mode)mode);

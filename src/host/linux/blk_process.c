@@ -38,7 +38,13 @@ static _Noreturn void exec_backend(struct ward_blk_process *bp)
                         "--disk",
                         bp->path,
                         bp->read_only ? "--read-only" : NULL,
+                        NULL,
                         NULL};
+        /* The first backend starts while its VMM still holds root's
+         * capabilities, and drops them itself; later ones start from a VMM
+         * that has none, under a list on which dropping is not. */
+        if (!bp->restarts)
+                argv[bp->read_only ? 8 : 7] = "--drop-caps";
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);

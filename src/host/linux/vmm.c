@@ -15,6 +15,7 @@
  */
 #include "ward/host/linux/vmm.h"
 
+#include "ward/host/linux/caps.h"
 #include "ward/host/linux/seccomp_filter.h"
 
 #include "vmm_internal.h"
@@ -231,6 +232,11 @@ static void lock_down(struct vmm *m, unsigned started)
 
 static int run(struct vmm *m)
 {
+        /* The VM is built: no capability is needed from here on. Dropped
+         * before the vCPU threads start, as capabilities are per thread. */
+        char err[160];
+        if (ward_caps_drop_all(err, sizeof(err)))
+                ward_vmm_request_stop(m, 1, "%s", err);
         ward_term_enter(&m->term);
         pthread_attr_t attr;
         pthread_attr_init(&attr);
