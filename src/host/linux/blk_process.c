@@ -30,21 +30,18 @@ static _Noreturn void exec_backend(struct ward_blk_process *bp)
         if (syscall(SYS_close_range, BACKEND_FD0 + 4, ~0u, 0) != 0)
                 for (int fd = BACKEND_FD0 + 4; fd < 4096; fd++)
                         close(fd);
-        char *argv[] = {bp->exe,
-                        "backend",
-                        "blk",
-                        "--seccomp",
-                        (char *)ward_seccomp_mode_names[bp->seccomp],
-                        "--disk",
-                        bp->path,
-                        bp->read_only ? "--read-only" : NULL,
-                        NULL,
-                        NULL};
+        char *argv[10] = {
+            bp->exe,  "backend", "blk", "--seccomp", (char *)ward_seccomp_mode_names[bp->seccomp],
+            "--disk", bp->path};
+        int n = 7;
+        if (bp->read_only)
+                argv[n++] = "--read-only";
         /* The first backend starts while its VMM still holds root's
          * capabilities, and drops them itself; later ones start from a VMM
          * that has none, under a list on which dropping is not. */
         if (!bp->restarts)
-                argv[bp->read_only ? 8 : 7] = "--drop-caps";
+                argv[n++] = "--drop-caps";
+        argv[n] = NULL;
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
