@@ -46,6 +46,10 @@ const char ward_run_usage[] =
     "  --seccomp on|log|off  the VMM's system-call allow-list: on (default) kills it\n"
     "                        with SIGSYS on any other call, log lets the call through\n"
     "                        and the kernel logs it, off installs none\n"
+    "  --jail UID[:GID]      once the VM is built, run it in a jail: namespaces of its\n"
+    "                        own (PID, mount, IPC, UTS, network), an empty read-only\n"
+    "                        root, no core dumps, as UID and GID (default GID = UID;\n"
+    "                        neither may be 0). Needs root\n"
     "  --shm FD:GPA:SIZE:ro|rw\n"
     "                        map the inherited memfd FD (at least SIZE bytes) at guest-\n"
     "                        physical GPA, outside RAM and the device windows; GPA and\n"
@@ -378,6 +382,7 @@ enum {
         O_SHM,
         O_HUGEPAGES,
         O_SECCOMP,
+        O_JAIL,
         O_DOORBELL
 };
 
@@ -405,6 +410,35 @@ static int parse_console(struct ward_vm_config *cfg, const char *a, char *err, s
                 snprintf(err, errlen, "--console %s: expected 'serial' or 'virtio'", a);
                 return -1;
         }
+        return 0;
+}
+
+/* --jail UID[:GID]: both unsigned 32-bit numbers but 0 and -1 (no id). */
+static int parse_id(const char *s, char **end, uint32_t *id)
+{
+        errno = 0;
+        unsigned long long v = strtoull(s, end, 10);
+        if (errno || *end == s || *s == '-' || v == 0 || v >= 0xffffffffull)
+                return -1;
+        *id = (uint32_t)v;
+        return 0;
+}
+
+static int parse_jail(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
+{
+        char *end;
+        bool ok = parse_id(a, &end, &cfg->jail.uid) == 0;
+        cfg->jail.gid = cfg->jail.uid;
+        if (ok && *end == ':')
+                ok = parse_id(end + 1, &end, &cfg->jail.gid) == 0;
+        if (!ok || *end) {
+                snprintf(err, errlen,
+                         "--jail %s: expected UID or UID:GID, numbers from 1 to 4294967294 "
+                         "(a jailed VMM runs as neither root nor root's group)",
+                         a);
+                return -1;
+        }
+        cfg->jail.on = true;
         return 0;
 }
 
@@ -487,6 +521,8 @@ static int apply_option(struct ward_vm_config *cfg, int c, const char *a, char *
                 cfg->seccomp = v < 0 ? cfg->seccomp : (enum ward_seccomp_mode)v;
                 return v < 0 ? -1 : 0;
         }
+        case O_JAIL:
+                return parse_jail(cfg, a, err, errlen);
         case O_DOORBELL:
                 return parse_doorbell(cfg, a, err, errlen);
         }
@@ -558,6 +594,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
             {"shm", required_argument, NULL, O_SHM},
             {"hugepages", required_argument, NULL, O_HUGEPAGES},
             {"seccomp", required_argument, NULL, O_SECCOMP},
+            {"jail", required_argument, NULL, O_JAIL},
             {"doorbell", required_argument, NULL, O_DOORBELL},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},

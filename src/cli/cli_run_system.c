@@ -167,7 +167,7 @@ int ward_cli_run_system(int argc, char *const argv[])
                         "with ward system up\n",
                         a.vm);
         else
-                rc = ward_vmm_run(&vc.cfg);
+                rc = ward_cli_run_vm(&vc.cfg);
         ward_sys_free(d);
         return rc;
 }

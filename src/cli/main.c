@@ -56,7 +56,7 @@ int main(int argc, char **argv)
                 case WARD_CLI_OK:
                         break;
                 }
-                return ward_vmm_run(&cfg);
+                return ward_cli_run_vm(&cfg);
         }
         if (strcmp(argv[1], "dtb") == 0) {
                 char err[512];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The checker's steps 5 and 6 (check.c): the linux and the sel4 sections. */
 #include "checker.h"
+#include "ward/desc/vm_config.h"
 
 #include <string.h>
 
@@ -57,6 +58,47 @@ void ward_sysc_linux_limits(struct checker *c)
         }
 }
 
+/*
+ * A jailed VMM's ids: not root's, and a uid of its own (two VMMs with one
+ * uid could signal and trace each other, were they ever to see each other).
+ */
+static void check_jails(struct checker *c)
+{
+        const struct ward_sys_desc *d = c->d;
+        char p[PATH_LEN];
+        size_t n = ward_sysc_upto(d->nvms, WARD_SYS_MAX_VMS);
+        struct ward_sys_jail j[WARD_SYS_MAX_VMS];
+        for (size_t i = 0; i < n; i++) {
+                j[i] = ward_sys_vm_jail(d, i);
+                const char *name = d->vms[i].name;
+                if (!j[i].on || !name)
+                        continue;
+                const char *field[2] = {"uid", "gid"};
+                int64_t id[2] = {j[i].uid, j[i].gid};
+                bool ok = true;
+                for (int k = 0; k < 2; k++) {
+                        /* A gid that only follows a bad uid is that uid's error. */
+                        if ((id[k] >= 1 && id[k] <= WARD_SYS_MAX_ID) ||
+                            (k && !ok && id[1] == id[0]))
+                                continue;
+                        ok = false;
+                        cerr(c, ward_sysc_kpath(p, "/linux/vms", name, "/%s", field[k]),
+                             "%lld: a jailed VMM's %s is from 1 to %lld (0 is root's; "
+                             "\"jail\": false runs the VMM without a jail)",
+                             (long long)id[k], field[k], WARD_SYS_MAX_ID);
+                }
+                for (size_t k = 0; ok && k < i; k++) {
+                        if (j[k].on && d->vms[k].name && j[k].uid == j[i].uid) {
+                                cerr(c, ward_sysc_kpath(p, "/linux/vms", name, "/uid"),
+                                     "%lld is also vm %s's: each jailed VMM runs as a uid of "
+                                     "its own",
+                                     (long long)j[i].uid, d->vms[k].name);
+                                break;
+                        }
+                }
+        }
+}
+
 void ward_sysc_linux(struct checker *c)
 {
         const struct ward_sys_desc *d = c->d;
@@ -86,6 +128,7 @@ void ward_sysc_linux(struct checker *c)
                                     c, ward_sysc_ipath(p, "/linux/%s/%zu", ids[k].field, i),
                                     ids[k].v[i].cpu, 0, WARD_SYS_MAX_ID);
         }
+        check_jails(c);
         if (l->nvms > WARD_SYS_MAX_VMS)
                 cerr(c, "/linux/vms", "%zu entries, at most %d (one per VM)", l->nvms,
                      WARD_SYS_MAX_VMS);

@@ -120,9 +120,9 @@ static void doorbell_elem(struct parser *p, size_t i, struct json_object *v, voi
 
 /* ---- linux ---- */
 
-enum { LV_HOST_CPUS, LV_CPU_MAX, LV_CPU_PERIOD, LV_SECCOMP, LV_N };
-static const char *const linux_vm_fields[LV_N] = {"host_cpus", "cpu_max_us", "cpu_period_us",
-                                                  "seccomp"};
+enum { LV_HOST_CPUS, LV_CPU_MAX, LV_CPU_PERIOD, LV_SECCOMP, LV_JAIL, LV_UID, LV_GID, LV_N };
+static const char *const linux_vm_fields[LV_N] = {
+    "host_cpus", "cpu_max_us", "cpu_period_us", "seccomp", "jail", "uid", "gid"};
 
 static void host_cpu_elem(struct parser *p, size_t i, struct json_object *v, void *target)
 {
@@ -166,6 +166,16 @@ static void linux_vm_field(struct parser *p, int f, struct json_object *v, void 
                 lv->seccomp = m < 0 ? WARD_SECCOMP_ON : m;
                 break;
         }
+        case LV_JAIL:
+                if (!ward_sysp_get_bool(p, v, &lv->jail))
+                        lv->jail = true;
+                break;
+        case LV_UID:
+                lv->uid_set = ward_sysp_get_int(p, v, &lv->uid);
+                break;
+        case LV_GID:
+                lv->gid_set = ward_sysp_get_int(p, v, &lv->gid);
+                break;
         }
 }
 
@@ -202,6 +212,7 @@ static void linux_field(struct parser *p, int f, struct json_object *v, void *ta
                         struct ward_sys_linux_vm *lv = &l->vms[l->nvms++];
                         lv->vm = json_object_iter_peek_name(&it);
                         lv->cpu_period_us = WARD_SYS_DEFAULT_PERIOD_US;
+                        lv->jail = true;
                         size_t m = ward_sysp_enter_key(p, lv->vm);
                         ward_sysp_walk(p, json_object_iter_peek_value(&it), "an object",
                                        linux_vm_fields, LV_N, linux_vm_field, lv);

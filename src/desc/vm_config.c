@@ -95,6 +95,21 @@ too_many:
         return -1;
 }
 
+struct ward_sys_jail ward_sys_vm_jail(const struct ward_sys_desc *d, size_t vm)
+{
+        struct ward_sys_jail j = {true, WARD_SYS_JAIL_ID_BASE + (int64_t)vm, 0};
+        j.gid = j.uid;
+        for (size_t i = 0; i < d->linux_opts.nvms; i++) {
+                const struct ward_sys_linux_vm *lv = &d->linux_opts.vms[i];
+                if (!lv->vm || !d->vms[vm].name || strcmp(lv->vm, d->vms[vm].name) != 0)
+                        continue;
+                j.on = lv->jail;
+                j.uid = lv->uid_set ? lv->uid : j.uid;
+                j.gid = lv->gid_set ? lv->gid : lv->uid_set ? lv->uid : j.gid;
+        }
+        return j;
+}
+
 int ward_sys_vm_config(const struct ward_sys_desc *d, const char *name, const char *desc_dir,
                        int first_fd, struct ward_sys_vm_config *out, char *err, size_t errlen)
 {
@@ -113,6 +128,9 @@ int ward_sys_vm_config(const struct ward_sys_desc *d, const char *name, const ch
         for (size_t i = 0; i < d->linux_opts.nvms; i++)
                 if (strcmp(d->linux_opts.vms[i].vm, vm->name) == 0)
                         c->seccomp = (enum ward_seccomp_mode)d->linux_opts.vms[i].seccomp;
+        c->name = vm->name;
+        struct ward_sys_jail j = ward_sys_vm_jail(d, (size_t)(vm - d->vms));
+        c->jail = (struct ward_jail_config){j.on, (uint32_t)j.uid, (uint32_t)j.gid};
         return paths(vm, desc_dir, out, err, errlen) || memory(vm, c, err, errlen) ||
                        channels(d, vm, first_fd, out, err, errlen)
                    ? -1

@@ -5,7 +5,8 @@
  * it down.
  */
 #include "supervisor_internal.h"
-#include "ward/host/linux/cgroup_cpu.h"
+#include "ward/desc/vm_config.h"
+#include "ward/host/linux/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,18 +149,50 @@ static int make_ipc(struct ward_sup *s, char *err, size_t errlen)
         return 0;
 }
 
+/* What VM v's cgroup holds it to: its cpu_max_us budget, and for a jailed
+ * VMM its memory (guest memory plus the overhead cgroup.h documents). */
+static struct ward_cgroup_limits vm_limits(struct ward_sup *s, struct vm_rt *v)
+{
+        struct ward_cgroup_limits lim = {0};
+        const struct ward_sys_linux_vm *lv = ward_sup_linux_vm(s, v->d->name);
+        if (lv && lv->cpu_max_set)
+                lim = (struct ward_cgroup_limits){true, lv->cpu_max_us, lv->cpu_period_us, 0};
+        static struct ward_sys_vm_config vc;
+        char why[256];
+        if (ward_sup_jailed(s, v) &&
+            !ward_sys_vm_config(s->d, v->d->name, s->desc_dir, 4, &vc, why, sizeof(why))) {
+                uint64_t guest = vc.cfg.mem_bytes;
+                for (unsigned k = 0; k < vc.cfg.nram; k++)
+                        guest += vc.cfg.ram[k].size;
+                for (unsigned k = 0; k < vc.cfg.nshm; k++)
+                        guest += vc.cfg.shm[k].size;
+                lim.memory_max = ward_cgroup_vmm_memory_max(guest);
+        }
+        return lim;
+}
+
 /*
- * cpu_max_us: one cgroup per budgeted VM under ROOT/ward/sup-PID
- * (include/ward/host/linux/cgroup_cpu.h); the VMM joins it between fork and exec.
+ * One cgroup per VM with a budget (cpu_max_us) or a jail (memory) under
+ * ROOT/ward/sup-PID (include/ward/host/linux/cgroup.h); the VMM joins it
+ * between fork and exec.
  */
 static int make_cgroups(struct ward_sup *s, char *err, size_t errlen)
 {
-        char root[PATH_MAX], why[768], name[32];
-        for (size_t i = 0; i < s->nvms; i++) {
+        char root[PATH_MAX], why[768], name[32], controllers[16] = "";
+        struct ward_cgroup_limits lim[WARD_SYS_MAX_VMS];
+        bool cpu = false, memory = false;
+        for (size_t i = 0; i < s->nvms && i < WARD_SYS_MAX_VMS; i++) {
+                lim[i] = vm_limits(s, &s->vms[i]);
+                cpu |= lim[i].cpu;
+                memory |= lim[i].memory_max != 0;
+        }
+        snprintf(controllers, sizeof(controllers), "%s%s%s", cpu ? "cpu" : "",
+                 cpu && memory ? " " : "", memory ? "memory" : "");
+        for (size_t i = 0; i < s->nvms && i < WARD_SYS_MAX_VMS; i++) {
                 struct vm_rt *v = &s->vms[i];
-                const struct ward_sys_linux_vm *lv = ward_sup_linux_vm(s, v->d->name);
-                if (!lv || !lv->cpu_max_set)
+                if (!lim[i].cpu && !lim[i].memory_max)
                         continue;
+                const char *what = lim[i].cpu ? "linux cpu_max_us" : "the jail's memory cgroup";
                 if (!s->cg_dir[0]) {
                         snprintf(name, sizeof(name), "sup-%d", (int)getpid());
                         if (s->cfg.cgroup_root)
@@ -167,18 +200,17 @@ static int make_cgroups(struct ward_sup *s, char *err, size_t errlen)
                         if ((!s->cfg.cgroup_root &&
                              ward_cgroup_find_root("/proc/self/mountinfo", root, sizeof(root), why,
                                                    sizeof(why))) ||
-                            ward_cgroup_make_system(root, name, s->cg_dir, sizeof(s->cg_dir), why,
-                                                    sizeof(why))) {
+                            ward_cgroup_make_system(root, name, controllers, s->cg_dir,
+                                                    sizeof(s->cg_dir), why, sizeof(why))) {
                                 s->cg_dir[0] = '\0';
-                                snprintf(err, errlen, "vm %s: linux cpu_max_us: %s", v->d->name,
-                                         why);
+                                snprintf(err, errlen, "vm %s: %s: %s", v->d->name, what, why);
                                 return -1;
                         }
                 }
-                if (ward_cgroup_make_vm(s->cg_dir, v->d->name, lv->cpu_max_us, lv->cpu_period_us,
-                                        v->cgroup, sizeof(v->cgroup), why, sizeof(why))) {
+                if (ward_cgroup_make_vm(s->cg_dir, v->d->name, &lim[i], v->cgroup,
+                                        sizeof(v->cgroup), why, sizeof(why))) {
                         v->cgroup[0] = '\0';
-                        snprintf(err, errlen, "vm %s: linux cpu_max_us: %s", v->d->name, why);
+                        snprintf(err, errlen, "vm %s: %s: %s", v->d->name, what, why);
                         return -1;
                 }
         }

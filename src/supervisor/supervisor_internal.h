@@ -40,7 +40,7 @@ struct vm_rt {
         bool stop_requested, start_after_stop;
         int64_t kill_at, restart_at;
         int in_fd;             /* the supervisor's end of the VMM's stdin (console input), -1 */
-        char cgroup[PATH_MAX]; /* the VM's cgroup (cpu_max_us), "" none */
+        char cgroup[PATH_MAX]; /* the VM's cgroup (cpu_max_us, the jail's memory cap), "" none */
         char log[PATH_MAX];
         char launch_error[256];
 };
@@ -84,6 +84,9 @@ int ward_sup_launch(struct ward_sup *s, struct vm_rt *v);
 void ward_sup_begin_stop(struct vm_rt *v, int64_t grace_ms);
 void ward_sup_close_input(struct vm_rt *v);
 /* The linux section's settings for the VM called name, or NULL. */
+/* True when v's VMM runs jailed (ward/host/linux/jail.h): a real one whose
+ * description does not say linux.vms.NAME.jail false. */
+bool ward_sup_jailed(const struct ward_sup *s, const struct vm_rt *v);
 const struct ward_sys_linux_vm *ward_sup_linux_vm(const struct ward_sup *s, const char *name);
 /* Reaps every VMM that exited and applies the restart policy. */
 void ward_sup_reap(struct ward_sup *s);

@@ -7,7 +7,8 @@
  * cgroup), stopping them, and the restart policy when they exit.
  */
 #include "supervisor_internal.h"
-#include "ward/host/linux/cgroup_cpu.h"
+#include "ward/host/linux/cgroup.h"
+#include "ward/host/linux/jail.h"
 #include "ward/desc/vm_config.h"
 
 #include <errno.h>
@@ -47,6 +48,12 @@ static void pass_fds(const int *src, size_t nsrc)
                 if (dup2(tmp[k], 3 + (int)k) < 0)
                         _exit(126);
         close_from(3 + (int)nsrc);
+}
+
+bool ward_sup_jailed(const struct ward_sup *s, const struct vm_rt *v)
+{
+        /* Tests' stand-in VMMs (fake_argv) are not jailed. */
+        return !s->cfg.fake_argv && s->d && ward_sys_vm_jail(s->d, (size_t)(v->d - s->d->vms)).on;
 }
 
 /* The VM's /linux/vms/NAME entry, or NULL. */
@@ -125,6 +132,8 @@ static _Noreturn void exec_child(struct ward_sup *s, struct vm_rt *v, pid_t pare
 {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* The supervisor may have died before that: then the child is
+         * another's. In a PID namespace of its own its parent is 0 (outside). */
         if (getppid() != parent)
                 _exit(1);
         int log = open(v->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -178,7 +187,9 @@ int ward_sup_launch(struct ward_sup *s, struct vm_rt *v)
         shutdown(in[0], SHUT_RD);
         shutdown(in[1], SHUT_WR);
         pid_t parent = getpid();
-        pid_t pid = fork();
+        bool jailed = ward_sup_jailed(s, v);
+        /* A jailed VMM is process 1 of a PID namespace of its own (jail.h). */
+        pid_t pid = jailed ? ward_jail_fork_pid_ns() : fork();
         if (pid < 0) {
                 snprintf(v->launch_error, sizeof(v->launch_error), "vm %s: fork: %s", v->d->name,
                          strerror(errno));
@@ -188,7 +199,7 @@ int ward_sup_launch(struct ward_sup *s, struct vm_rt *v)
                 return -1;
         }
         if (pid == 0)
-                exec_child(s, v, parent, in[1], src, nsrc, argv);
+                exec_child(s, v, jailed ? 0 : parent, in[1], src, nsrc, argv);
         setpgid(pid, pid);
         close(in[1]);
         v->in_fd = in[0];

@@ -219,6 +219,7 @@ if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 . /extra/hugepages.sh
 . /extra/seccomp.sh
 . /extra/crash-consistency.sh
+. /extra/jail.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

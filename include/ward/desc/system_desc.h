@@ -164,7 +164,10 @@ struct ward_sys_linux_vm {
         bool host_cpus_set;
         int64_t cpu_max_us, cpu_period_us; /* cgroup cpu.max */
         bool cpu_max_set, cpu_period_set;
-        int seccomp; /* enum ward_seccomp_mode: the VMM's allow-list (default on) */
+        int seccomp;      /* enum ward_seccomp_mode: the VMM's allow-list (default on) */
+        bool jail;        /* the VMM's jail (default true) */
+        int64_t uid, gid; /* the jailed VMM's ids (default: ward_sys_vm_jail()) */
+        bool uid_set, gid_set;
 };
 
 /* Settings that only the Linux supervisor uses (not part of an seL4 system). */

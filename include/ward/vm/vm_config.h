@@ -59,6 +59,18 @@ enum ward_seccomp_mode {
         WARD_SECCOMP_OFF,
 };
 
+/*
+ * The Linux runner's jail (src/host/linux/jail.c): once its VM is built, a
+ * VMM enters its own mount, IPC, UTS and network namespaces (and a PID
+ * namespace its starter made), a root of its own that holds none of the
+ * host's files, limits, and an unprivileged uid and gid. Off by default
+ * under `ward run` (--jail UID[:GID]), on under `ward system up`.
+ */
+struct ward_jail_config {
+        bool on;
+        uint32_t uid, gid; /* never 0 when on */
+};
+
 /* A RAM region besides the boot RAM: --ram GPA:SIZE. */
 struct ward_ram_config {
         uint64_t gpa, size;
@@ -74,6 +86,8 @@ struct ward_vm_config {
         unsigned nram;
         enum ward_ram_backing hugepages;
         enum ward_seccomp_mode seccomp;
+        struct ward_jail_config jail;
+        const char *name; /* the VM's name (the jail's host name); NULL: "ward" */
         unsigned cpus;
         enum ward_console_kind console;
         bool rng;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * `ward backend blk --disk PATH [--read-only]`: a disk backend in a process
- * of its own, started by a VMM (blk_process.c). It inherits the server end
- * of a block port: fd 3 the region (memfd), 4 the eventfd the VMM rings,
- * 5 the eventfd it rings, 6 its end of the socket pair whose EOF means the
- * VMM has gone. It serves the port from the disk file until then, through
- * the same io_uring file backend (blk_file.c) a VMM uses for a disk of its
- * own. It never sees guest memory: only the port's data buffers.
+ * `ward backend blk --disk PATH [--disk-fd FD] [--read-only]`: a disk
+ * backend in a process of its own, started by a VMM (blk_process.c). It
+ * inherits the server end of a block port: fd 3 the region (memfd), 4 the
+ * eventfd the VMM rings, 5 the eventfd it rings, 6 its end of the socket
+ * pair whose EOF means the VMM has gone; and the disk, open, as fd 7
+ * (`--disk-fd 7`; PATH then only names it). It serves the port from the disk file until then,
+ * through the same io_uring file backend (blk_file.c) a VMM uses for a disk of its own. It never
+ * sees guest memory: only the port's data buffers.
  */
 #include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/host_linux.h"
@@ -14,8 +15,10 @@
 #include "ward/host/linux/seccomp_filter.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -84,11 +87,16 @@ static int serve(struct ward_blk_file *f, enum ward_seccomp_mode mode)
 int ward_blk_backend_main(int argc, char *const argv[])
 {
         const char *path = NULL;
+        int disk_fd = -1;
         bool read_only = false, drop_caps = false;
         int mode = WARD_SECCOMP_ON;
         for (int i = 2; i < argc; i++) {
                 if (!strcmp(argv[i], "--disk") && i + 1 < argc) {
                         path = argv[++i];
+                } else if (!strcmp(argv[i], "--disk-fd") && i + 1 < argc) {
+                        char *end;
+                        long v = strtol(argv[++i], &end, 10);
+                        disk_fd = *end || v < 0 || v > INT_MAX ? -2 : (int)v;
                 } else if (!strcmp(argv[i], "--read-only")) {
                         read_only = true;
                 } else if (!strcmp(argv[i], "--drop-caps")) {
@@ -102,15 +110,17 @@ int ward_blk_backend_main(int argc, char *const argv[])
                         path = NULL, i = argc;
                 }
         }
-        if (argc < 2 || strcmp(argv[1], "blk") || !path || mode < 0) {
-                fprintf(stderr, "usage: ward backend blk --disk PATH [--read-only] "
+        if (argc < 2 || strcmp(argv[1], "blk") || !path || mode < 0 || disk_fd == -2) {
+                fprintf(stderr, "usage: ward backend blk --disk PATH [--disk-fd FD] [--read-only] "
                                 "[--seccomp on|log|off] [--drop-caps] (started by a VMM, with a "
                                 "block port on fds 3-6)\n");
                 return 2;
         }
         static struct ward_blk_file f;
         char err[256];
-        if (ward_blk_file_open(&f, path, read_only, err, sizeof(err))) {
+        /* A VMM hands its disk over open (a jailed one has no path to it). */
+        if (disk_fd >= 0 ? ward_blk_file_adopt(&f, disk_fd, path, read_only, err, sizeof(err))
+                         : ward_blk_file_open(&f, path, read_only, err, sizeof(err))) {
                 fprintf(stderr, "ward backend blk: %s\n", err);
                 return 1;
         }

@@ -24,11 +24,18 @@
 int ward_blk_file_open(struct ward_blk_file *f, const char *path, bool read_only, char *err,
                        size_t errlen)
 {
-        f->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-        if (f->fd < 0) {
+        int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (fd < 0) {
                 snprintf(err, errlen, "--disk %s: %s", path, strerror(errno));
                 return -1;
         }
+        return ward_blk_file_adopt(f, fd, path, read_only, err, errlen);
+}
+
+int ward_blk_file_adopt(struct ward_blk_file *f, int fd, const char *path, bool read_only,
+                        char *err, size_t errlen)
+{
+        f->fd = fd;
         struct stat st;
         if (fstat(f->fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
                 snprintf(err, errlen, "--disk %s: not a regular file or block device", path);

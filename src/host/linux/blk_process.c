@@ -12,28 +12,41 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The server's fds in the backend process: mem, to_server, to_client, ctl. */
+extern char **environ;
+
+/* The backend's fds: the port's mem, to_server, to_client, ctl; the disk;
+ * then the ward binary, only until exec. */
 #define BACKEND_FD0 3
+#define BACKEND_FDS 6
 
 static _Noreturn void exec_backend(struct ward_blk_process *bp)
 {
-        int src[4] = {bp->port.mem_fd, bp->port.to_server, bp->port.to_client,
-                      bp->port.ctl[WARD_PORT_SERVER]};
-        int tmp[4];
-        for (int k = 0; k < 4; k++)
-                if ((tmp[k] = fcntl(src[k], F_DUPFD_CLOEXEC, BACKEND_FD0 + 4)) < 0)
+        int src[BACKEND_FDS] = {bp->port.mem_fd,    bp->port.to_server,
+                                bp->port.to_client, bp->port.ctl[WARD_PORT_SERVER],
+                                bp->disk_fd,        bp->exe_fd};
+        int tmp[BACKEND_FDS];
+        for (int k = 0; k < BACKEND_FDS; k++)
+                if ((tmp[k] = fcntl(src[k], F_DUPFD_CLOEXEC, BACKEND_FD0 + BACKEND_FDS)) < 0)
                         _exit(126);
-        for (int k = 0; k < 4; k++)
-                if (dup2(tmp[k], BACKEND_FD0 + k) < 0)
+        for (int k = 0; k < BACKEND_FDS; k++)
+                if (dup3(tmp[k], BACKEND_FD0 + k, k == BACKEND_FDS - 1 ? O_CLOEXEC : 0) < 0)
                         _exit(126);
         /* Nothing else of the VMM's crosses over (its doorbells, other ports, the disk fds). */
-        if (syscall(SYS_close_range, BACKEND_FD0 + 4, ~0u, 0) != 0)
-                for (int fd = BACKEND_FD0 + 4; fd < 4096; fd++)
+        if (syscall(SYS_close_range, BACKEND_FD0 + BACKEND_FDS, ~0u, 0) != 0)
+                for (int fd = BACKEND_FD0 + BACKEND_FDS; fd < 4096; fd++)
                         close(fd);
-        char *argv[10] = {
-            bp->exe,  "backend", "blk", "--seccomp", (char *)ward_seccomp_mode_names[bp->seccomp],
-            "--disk", bp->path};
-        int n = 7;
+        char fd_arg[16];
+        snprintf(fd_arg, sizeof(fd_arg), "%d", BACKEND_FD0 + 4);
+        char *argv[12] = {"ward",
+                          "backend",
+                          "blk",
+                          "--seccomp",
+                          (char *)ward_seccomp_mode_names[bp->seccomp],
+                          "--disk",
+                          bp->path,
+                          "--disk-fd",
+                          fd_arg};
+        int n = 9;
         if (bp->read_only)
                 argv[n++] = "--read-only";
         /* The first backend starts while its VMM still holds root's
@@ -45,7 +58,8 @@ static _Noreturn void exec_backend(struct ward_blk_process *bp)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execv(bp->exe, argv);
+        /* By descriptor: in a jail the binary has no path. */
+        syscall(SYS_execveat, BACKEND_FD0 + BACKEND_FDS - 1, "", argv, environ, AT_EMPTY_PATH);
         _exit(127);
 }
 
@@ -81,16 +95,23 @@ int ward_blk_process_open(struct ward_blk_process *bp, const char *exe, const ch
         struct stat st;
         bp->pid = -1;
         bp->port = (struct ward_port_linux){.mem_fd = -1, .ctl = {-1, -1}};
+        bp->exe_fd = bp->disk_fd = -1;
+        if (snprintf(bp->path, sizeof(bp->path), "%s", path) >= (int)sizeof(bp->path)) {
+                snprintf(err, errlen, "--disk %s: path too long", path);
+                return -1;
+        }
         errno = 0;
-        if (stat(path, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
-            access(path, read_only ? R_OK : R_OK | W_OK) != 0) {
+        bp->disk_fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+        if (bp->disk_fd < 0 || fstat(bp->disk_fd, &st) != 0 ||
+            !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
                 snprintf(err, errlen, "--disk %s: %s", path,
                          errno ? strerror(errno) : "not a regular file or block device");
                 return -1;
         }
-        if (snprintf(bp->exe, sizeof(bp->exe), "%s", exe) >= (int)sizeof(bp->exe) ||
-            snprintf(bp->path, sizeof(bp->path), "%s", path) >= (int)sizeof(bp->path)) {
-                snprintf(err, errlen, "--disk %s: path too long", path);
+        bp->exe_fd = open(exe, O_PATH | O_CLOEXEC);
+        if (bp->exe_fd < 0) {
+                snprintf(err, errlen, "--disk %s: the ward binary %s: %s", path, exe,
+                         strerror(errno));
                 return -1;
         }
         bp->read_only = read_only;
@@ -157,4 +178,9 @@ void ward_blk_process_close(struct ward_blk_process *bp)
         if (bp->pid > 0)
                 waitpid(bp->pid, NULL, 0);
         bp->pid = -1;
+        if (bp->disk_fd >= 0)
+                close(bp->disk_fd);
+        if (bp->exe_fd >= 0)
+                close(bp->exe_fd);
+        bp->disk_fd = bp->exe_fd = -1;
 }

@@ -16,6 +16,7 @@
 #include "ward/host/linux/vmm.h"
 
 #include "ward/host/linux/caps.h"
+#include "ward/host/linux/jail.h"
 #include "ward/host/linux/seccomp_filter.h"
 
 #include "vmm_internal.h"
@@ -197,6 +198,16 @@ static void init(struct vmm *m, const struct ward_vm_config *cfg)
  */
 #define VCPU_STACK_BYTES (1u << 20)
 
+/* True when the VM's disks are served by backend processes, which this
+ * process may have to start again. */
+static bool spawns(const struct ward_vm_config *cfg)
+{
+        for (unsigned i = 0; i < cfg->ndisks; i++)
+                if (cfg->disks[i].process)
+                        return true;
+        return false;
+}
+
 /*
  * The allow-list goes in once every thread exists (TSYNC puts it on all of
  * them) and before any of them runs the guest: from here on, what a guest
@@ -213,11 +224,9 @@ static void lock_down(struct vmm *m, unsigned started)
         while (m->ready < started)
                 pthread_cond_wait(&m->start_cond, &m->lock);
         pthread_mutex_unlock(&m->lock);
-        bool spawns = false;
-        for (unsigned i = 0; i < m->cfg->ndisks; i++)
-                spawns |= m->cfg->disks[i].process;
         char err[160];
-        if (ward_seccomp_install(WARD_SECCOMP_VMM, m->cfg->seccomp, spawns, err, sizeof(err)))
+        if (ward_seccomp_install(WARD_SECCOMP_VMM, m->cfg->seccomp, spawns(m->cfg), err,
+                                 sizeof(err)))
                 ward_vmm_request_stop(m, 1, "%s", err);
 #ifdef WARD_TEST_HOOKS
         /* Test builds only: a call outside the list, on demand (docs/security.md). */
@@ -264,6 +273,11 @@ static int run(struct vmm *m)
         return m->exit_status;
 }
 
+static void on_signal(int sig)
+{
+        (void)sig; /* read from the signalfd instead */
+}
+
 int ward_vmm_run(const struct ward_vm_config *cfg)
 {
         struct vmm *m = calloc(1, sizeof(*m));
@@ -281,12 +295,24 @@ int ward_vmm_run(const struct ward_vm_config *cfg)
         sigaddset(&sigs, SIGTERM);
         sigaddset(&sigs, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &sigs, &old);
+        /* A VMM that is process 1 of its PID namespace (jailed) is sent only
+         * the signals it has a handler for; blocked, this one never runs. */
+        static const int handled[3] = {SIGINT, SIGTERM, SIGHUP};
+        struct sigaction sa, old_sa[3];
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        for (int k = 0; k < 3; k++)
+                sigaction(handled[k], &sa, &old_sa[k]);
         m->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 
         int status = 1;
         if (m->stop_fd < 0 || m->out_wake_fd < 0 || m->sig_fd < 0)
                 fprintf(stderr, "ward: cannot create event descriptors: %s\n", strerror(errno));
         else if (build(m, err, sizeof(err)))
+                fprintf(stderr, "ward: %s\n", err);
+        /* Built, with every file it needs open: the jail hides the rest. */
+        else if (cfg->jail.on && ward_jail_enter(&cfg->jail, cfg->name ? cfg->name : "ward",
+                                                 spawns(cfg), err, sizeof(err)))
                 fprintf(stderr, "ward: %s\n", err);
         else
                 status = run(m);
@@ -296,6 +322,10 @@ int ward_vmm_run(const struct ward_vm_config *cfg)
         teardown(m);
         if (m->sig_fd >= 0)
                 close(m->sig_fd);
+        /* Under the allow-list (on for good) the handlers stay: it has no rt_sigaction. */
+        if (cfg->seccomp != WARD_SECCOMP_ON)
+                for (int k = 0; k < 3; k++)
+                        sigaction(handled[k], &old_sa[k], NULL);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         free(m);
         return status;

@@ -27,8 +27,10 @@ struct ward_blk_process {
         struct ward_blk_port_client client;
         struct ward_blk_port_config cfg;
         pid_t pid;
-        char exe[PATH_MAX];  /* the ward binary that runs `backend blk` */
-        char path[PATH_MAX]; /* the disk image */
+        /* The ward binary that runs `backend blk` and the disk image, open
+         * from the start: a jailed VMM (jail.h) sees neither by its path. */
+        int exe_fd, disk_fd;
+        char path[PATH_MAX]; /* the disk image, for messages */
         bool read_only;
         uint64_t size;
         unsigned restarts;
@@ -37,7 +39,7 @@ struct ward_blk_process {
         enum ward_seccomp_mode seccomp;
 };
 
-/* Starts the backend for path; err gets one line on failure. */
+/* Starts the backend (the program exe) for path; err gets one line on failure. */
 int ward_blk_process_open(struct ward_blk_process *bp, const char *exe, const char *path,
                           bool read_only, char *err, size_t errlen);
 struct ward_blk_backend ward_blk_process_backend(struct ward_blk_process *bp);
@@ -56,7 +58,7 @@ int ward_blk_process_restart(struct ward_blk_process *bp, char *err, size_t errl
 /* Ends the backend (it sees its port close) and reaps it. */
 void ward_blk_process_close(struct ward_blk_process *bp);
 
-/* `ward backend blk --disk PATH [--read-only]`: the backend's own main (fds 3-6). */
+/* `ward backend blk --disk PATH [--read-only]`: the backend's own main (fds 3-7). */
 int ward_blk_backend_main(int argc, char *const argv[]);
 
 #endif

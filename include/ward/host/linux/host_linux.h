@@ -29,6 +29,10 @@ struct ward_blk_file {
 /* Opens path; err gets one line on failure. */
 int ward_blk_file_open(struct ward_blk_file *f, const char *path, bool read_only, char *err,
                        size_t errlen);
+/* The same for a disk already open as fd (named path in messages); the
+ * file takes fd over, and closes it on failure too. */
+int ward_blk_file_adopt(struct ward_blk_file *f, int fd, const char *path, bool read_only,
+                        char *err, size_t errlen);
 void ward_blk_file_close(struct ward_blk_file *f);
 /* The backend port for f: reads and writes go straight to guest memory. */
 struct ward_blk_backend ward_blk_file_backend(struct ward_blk_file *f);

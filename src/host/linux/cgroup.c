@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * cgroup v2 CPU budgets for VMM processes (include/ward/host/linux/cgroup_cpu.h). Every
+ * cgroup v2 CPU budgets and memory caps for VMM processes (include/ward/host/linux/cgroup.h). Every
  * step names the file it touched in its error: cgroup failures (a missing
  * controller, EBUSY, EACCES) are otherwise hard to place.
  */
-#include "ward/host/linux/cgroup_cpu.h"
+#include "ward/host/linux/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,18 +112,28 @@ static bool has_word(const char *list, const char *w)
         return false;
 }
 
-/* Hands the cpu controller to dir's children (idempotent). */
-static int enable_cpu(const char *dir, char *err, size_t errlen)
+/* Hands the controllers (space-separated) to dir's children, in one write
+ * of those it lacks (idempotent). */
+static int enable(const char *dir, const char *controllers, char *err, size_t errlen)
 {
-        char path[4096], cur[512];
+        char path[4096], cur[512], want[128] = "";
         if (path_of(path, sizeof(path), dir, "cgroup.subtree_control")) {
                 snprintf(err, errlen, "%s: path too long", dir);
                 return -1;
         }
-        if (read_line(path, cur, sizeof(cur)) == 0 && has_word(cur, "cpu"))
-                return 0;
-        if (write_str(path, "+cpu")) {
-                snprintf(err, errlen, "%s: +cpu: %s", path, strerror(errno));
+        read_line(path, cur, sizeof(cur));
+        for (const char *p = controllers; *p;) {
+                size_t k = strcspn(p, " ");
+                char word[32];
+                snprintf(word, sizeof(word), "%.*s", (int)k, p);
+                if (k && !has_word(cur, word))
+                        snprintf(want + strlen(want), sizeof(want) - strlen(want), "%s+%s",
+                                 want[0] ? " " : "", word);
+                p += k;
+                p += strspn(p, " ");
+        }
+        if (want[0] && write_str(path, want)) {
+                snprintf(err, errlen, "%s: %s: %s", path, want, strerror(errno));
                 return -1;
         }
         return 0;
@@ -138,8 +148,8 @@ static int make_dir(const char *path, char *err, size_t errlen)
         return 0;
 }
 
-int ward_cgroup_make_system(const char *root, const char *name, char *dir, size_t size, char *err,
-                            size_t errlen)
+int ward_cgroup_make_system(const char *root, const char *name, const char *controllers, char *dir,
+                            size_t size, char *err, size_t errlen)
 {
         char path[4096], ctrl[512], ward[4096];
         if (path_of(path, sizeof(path), root, "cgroup.controllers") ||
@@ -151,38 +161,73 @@ int ward_cgroup_make_system(const char *root, const char *name, char *dir, size_
                 snprintf(err, errlen, "%s: %s", path, strerror(errno));
                 return -1;
         }
-        if (!has_word(ctrl, "cpu")) {
-                snprintf(err, errlen, "the cgroup v2 cpu controller is not available (%s: \"%s\")",
-                         path, ctrl);
-                return -1;
+        for (const char *p = controllers; *p;) {
+                size_t k = strcspn(p, " ");
+                char word[32];
+                snprintf(word, sizeof(word), "%.*s", (int)k, p);
+                if (k && !has_word(ctrl, word)) {
+                        snprintf(err, errlen,
+                                 "the cgroup v2 %s controller is not available (%s: \"%s\")", word,
+                                 path, ctrl);
+                        return -1;
+                }
+                p += k;
+                p += strspn(p, " ");
         }
-        if (enable_cpu(root, err, errlen) || make_dir(ward, err, errlen) ||
-            enable_cpu(ward, err, errlen) || make_dir(dir, err, errlen))
+        if (enable(root, controllers, err, errlen) || make_dir(ward, err, errlen) ||
+            enable(ward, controllers, err, errlen) || make_dir(dir, err, errlen))
                 return -1;
-        if (enable_cpu(dir, err, errlen)) {
+        if (enable(dir, controllers, err, errlen)) {
                 rmdir(dir);
                 return -1;
         }
         return 0;
 }
 
-int ward_cgroup_make_vm(const char *dir, const char *vm, int64_t max_us, int64_t period_us,
+/* Writes val to DIR/file; on failure err names both and the cgroup goes. */
+static int set(const char *dir, const char *file, const char *val, char *err, size_t errlen)
+{
+        char path[4096];
+        if (path_of(path, sizeof(path), dir, file)) {
+                snprintf(err, errlen, "%s: path too long", dir);
+        } else if (write_str(path, val)) {
+                snprintf(err, errlen, "%s: \"%s\": %s", path, val, strerror(errno));
+        } else {
+                return 0;
+        }
+        rmdir(dir);
+        return -1;
+}
+
+int ward_cgroup_make_vm(const char *dir, const char *vm, const struct ward_cgroup_limits *lim,
                         char *out, size_t size, char *err, size_t errlen)
 {
-        char path[4096], val[64];
-        if (path_of(out, size, dir, vm) || path_of(path, sizeof(path), out, "cpu.max")) {
+        char val[64];
+        if (path_of(out, size, dir, vm)) {
                 snprintf(err, errlen, "%s: path too long", dir);
                 return -1;
         }
         if (make_dir(out, err, errlen))
                 return -1;
-        snprintf(val, sizeof(val), "%" PRId64 " %" PRId64, max_us, period_us);
-        if (write_str(path, val)) {
-                snprintf(err, errlen, "%s: \"%s\": %s", path, val, strerror(errno));
-                rmdir(out);
-                return -1;
+        if (lim->cpu) {
+                snprintf(val, sizeof(val), "%" PRId64 " %" PRId64, lim->cpu_max_us,
+                         lim->cpu_period_us);
+                if (set(out, "cpu.max", val, err, errlen))
+                        return -1;
+        }
+        if (lim->memory_max) {
+                snprintf(val, sizeof(val), "%" PRIu64, lim->memory_max);
+                /* No swap either: what is capped stays capped. */
+                if (set(out, "memory.max", val, err, errlen) ||
+                    set(out, "memory.swap.max", "0", err, errlen))
+                        return -1;
         }
         return 0;
+}
+
+uint64_t ward_cgroup_vmm_memory_max(uint64_t guest_bytes)
+{
+        return guest_bytes + guest_bytes / 64 + WARD_CGROUP_VMM_OVERHEAD;
 }
 
 int ward_cgroup_join(const char *dir)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "ward/host/linux/cgroup_cpu.h"
+#include "ward/host/linux/cgroup.h"
 #include "ward/supervisor/supervisor.h"
 
 #include <errno.h>
@@ -91,8 +91,8 @@ static void test_make_system_and_vm(void **state)
         /* No cpu controller in the root: refused, naming the file. */
         snprintf(p, sizeof(p), "%s/cgroup.controllers", tmp);
         put(p, "cpuset io memory pids\n");
-        assert_int_equal(ward_cgroup_make_system(tmp, "sup-7", dir, sizeof(dir), err, sizeof(err)),
-                         -1);
+        assert_int_equal(
+            ward_cgroup_make_system(tmp, "sup-7", "cpu", dir, sizeof(dir), err, sizeof(err)), -1);
         char want[1024];
         snprintf(want, sizeof(want),
                  "the cgroup v2 cpu controller is not available (%s: \"cpuset io memory pids\")",
@@ -100,8 +100,8 @@ static void test_make_system_and_vm(void **state)
         assert_string_equal(err, want);
 
         put(p, "cpuset cpu io memory pids\n");
-        assert_int_equal(ward_cgroup_make_system(tmp, "sup-7", dir, sizeof(dir), err, sizeof(err)),
-                         0);
+        assert_int_equal(
+            ward_cgroup_make_system(tmp, "sup-7", "cpu", dir, sizeof(dir), err, sizeof(err)), 0);
         snprintf(want, sizeof(want), "%s/ward/sup-7", tmp);
         assert_string_equal(dir, want);
         snprintf(p, sizeof(p), "%s/cgroup.subtree_control", tmp);
@@ -113,20 +113,66 @@ static void test_make_system_and_vm(void **state)
         /* Already handed down: left as it is. */
         snprintf(p, sizeof(p), "%s/cgroup.subtree_control", tmp);
         put(p, "cpuset cpu io\n");
-        assert_int_equal(ward_cgroup_make_system(tmp, "sup-8", dir, sizeof(dir), err, sizeof(err)),
-                         0);
+        assert_int_equal(
+            ward_cgroup_make_system(tmp, "sup-8", "cpu", dir, sizeof(dir), err, sizeof(err)), 0);
         assert_string_equal(get(p), "cpuset cpu io\n");
 
+        struct ward_cgroup_limits budget = {true, 20000, 100000, 0};
         assert_int_equal(
-            ward_cgroup_make_vm(dir, "vm_b", 20000, 100000, vm, sizeof(vm), err, sizeof(err)), 0);
+            ward_cgroup_make_vm(dir, "vm_b", &budget, vm, sizeof(vm), err, sizeof(err)), 0);
         snprintf(p, sizeof(p), "%s/cpu.max", vm);
         assert_string_equal(get(p), "20000 100000");
+        snprintf(p, sizeof(p), "%s/memory.max", vm);
+        assert_string_equal(get(p), "(missing)"); /* no cap asked for, none written */
         /* A cgroup that cannot be made: the path and the reason. */
         snprintf(p, sizeof(p), "%s/nodir", tmp);
-        assert_int_equal(
-            ward_cgroup_make_vm(p, "vm_c", 1000, 1000, vm, sizeof(vm), err, sizeof(err)), -1);
+        assert_int_equal(ward_cgroup_make_vm(p, "vm_c", &budget, vm, sizeof(vm), err, sizeof(err)),
+                         -1);
         snprintf(want, sizeof(want), "%s/nodir/vm_c: No such file or directory", tmp);
         assert_string_equal(err, want);
+}
+
+/* A jailed VMM's memory cap: both controllers in one write, memory.max and
+ * no swap; a root without the memory controller is refused by name. */
+static void test_memory_cap(void **state)
+{
+        (void)state;
+        char p[512], dir[256], vm[256], err[512], want[1024];
+        snprintf(p, sizeof(p), "%s/cgroup.controllers", tmp);
+        put(p, "cpuset cpu io pids\n");
+        assert_int_equal(
+            ward_cgroup_make_system(tmp, "sup-9", "cpu memory", dir, sizeof(dir), err, sizeof(err)),
+            -1);
+        snprintf(want, sizeof(want),
+                 "the cgroup v2 memory controller is not available (%s: \"cpuset cpu io pids\")",
+                 p);
+        assert_string_equal(err, want);
+        put(p, "cpuset cpu io memory pids\n");
+        assert_int_equal(
+            ward_cgroup_make_system(tmp, "sup-9", "cpu memory", dir, sizeof(dir), err, sizeof(err)),
+            0);
+        snprintf(p, sizeof(p), "%s/cgroup.subtree_control", dir);
+        assert_string_equal(get(p), "+cpu +memory");
+        /* Only what is missing is asked for. */
+        snprintf(p, sizeof(p), "%s/cgroup.subtree_control", tmp);
+        put(p, "cpu io\n");
+        assert_int_equal(ward_cgroup_make_system(tmp, "sup-10", "cpu memory", dir, sizeof(dir), err,
+                                                 sizeof(err)),
+                         0);
+        assert_string_equal(get(p), "+memory");
+
+        uint64_t cap = ward_cgroup_vmm_memory_max(512ull << 20);
+        assert_true(cap == (512ull << 20) + (8ull << 20) + WARD_CGROUP_VMM_OVERHEAD);
+        struct ward_cgroup_limits jail = {.memory_max = cap};
+        assert_int_equal(ward_cgroup_make_vm(dir, "vm_a", &jail, vm, sizeof(vm), err, sizeof(err)),
+                         0);
+        snprintf(p, sizeof(p), "%s/memory.max", vm);
+        snprintf(want, sizeof(want), "%llu", (unsigned long long)cap);
+        assert_string_equal(get(p), want);
+        snprintf(p, sizeof(p), "%s/memory.swap.max", vm);
+        assert_string_equal(get(p), "0");
+        snprintf(p, sizeof(p), "%s/cpu.max", vm);
+        assert_string_equal(get(p), "(missing)");
 }
 
 /* The supervisor: a budgeted VM's process writes itself into its cgroup. */
@@ -193,6 +239,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_find_root, setup, teardown),
             cmocka_unit_test_setup_teardown(test_make_system_and_vm, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_memory_cap, setup, teardown),
             cmocka_unit_test_setup_teardown(test_supervisor_cgroups, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

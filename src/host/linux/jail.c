@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The jail (see ward/host/linux/jail.h), without a helper library: a few
+ * system calls in an order that matters. Namespaces first (they need root),
+ * then the new root (built on a tmpfs mounted at /tmp, which only this
+ * mount namespace sees), limits, and the uid last, since changing it ends
+ * the privileges every step before it needs.
+ */
+#include "ward/host/linux/jail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+/* Where the new root is built: any directory of the host does, as the
+ * tmpfs mounted on it is private to the new mount namespace. */
+#define STAGE "/tmp"
+
+static int fail(char *err, size_t errlen, const char *what)
+{
+        snprintf(err, errlen, "jail: %s: %s", what, strerror(errno));
+        return -1;
+}
+
+pid_t ward_jail_fork_pid_ns(void)
+{
+        /* clone's other arguments are all zero, so their order (which
+         * differs between architectures) does not matter. */
+        return (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_NEWPID | SIGCHLD), 0UL, 0UL, 0UL,
+                              0UL);
+}
+
+static volatile pid_t init_pid;
+
+static void pass_on(int sig)
+{
+        if (init_pid > 0)
+                kill(init_pid, sig);
+}
+
+int ward_jail_become_init(char *err, size_t errlen)
+{
+        if (getpid() == 1)
+                return 0;
+        pid_t pid = ward_jail_fork_pid_ns();
+        if (pid < 0)
+                return fail(err, errlen, "cannot make a PID namespace (the jail needs root)");
+        if (pid == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                return 0;
+        }
+        init_pid = pid;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = pass_on;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        exit(1);
+        if (WIFEXITED(status))
+                exit(WEXITSTATUS(status));
+        /* Dies as it died, so whoever waits for this process sees the signal. */
+        signal(WTERMSIG(status), SIG_DFL);
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, WTERMSIG(status));
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
+        raise(WTERMSIG(status));
+        exit(128 + WTERMSIG(status));
+}
+
+/*
+ * The host's /usr and library directories, read-only, for the loader of
+ * a ward binary run again from the jail: a directory is bound, a link (as
+ * /lib is to usr/lib on Debian) is made again.
+ */
+static int share_binaries(char *err, size_t errlen)
+{
+        static const char *const dirs[] = {"usr", "bin", "sbin", "lib", "lib64", "lib32", "libx32"};
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+                char host[32], inside[64], link[PATH_MAX];
+                snprintf(host, sizeof(host), "/%s", dirs[i]);
+                snprintf(inside, sizeof(inside), STAGE "/%s", dirs[i]);
+                struct stat st;
+                if (lstat(host, &st) != 0)
+                        continue;
+                if (S_ISLNK(st.st_mode)) {
+                        ssize_t n = readlink(host, link, sizeof(link) - 1);
+                        if (n < 0)
+                                return fail(err, errlen, host);
+                        link[n] = '\0';
+                        if (symlink(link, inside))
+                                return fail(err, errlen, inside);
+                } else if (S_ISDIR(st.st_mode)) {
+                        if (mkdir(inside, 0755) ||
+                            mount(host, inside, NULL, MS_BIND | MS_REC, NULL) ||
+                            mount(NULL, inside, NULL,
+                                  MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL))
+                                return fail(err, errlen, host);
+                }
+        }
+        return 0;
+}
+
+/* Makes STAGE the root. pivot_root cannot move the initramfs (rootfs) a
+ * host may run from: then the new root goes over it, as switch_root does. */
+static int enter_root(char *err, size_t errlen)
+{
+        if (chdir(STAGE))
+                return fail(err, errlen, STAGE);
+        if (syscall(SYS_pivot_root, ".", ".") == 0) {
+                /* The old root is stacked on the new one: detach it. */
+                if (umount2(".", MNT_DETACH))
+                        return fail(err, errlen, "detaching the host's root");
+        } else if (errno == EINVAL) {
+                if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot("."))
+                        return fail(err, errlen, "moving the new root over the host's");
+        } else {
+                return fail(err, errlen, "pivot_root");
+        }
+        if (chdir("/") ||
+            mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+                return fail(err, errlen, "making the new root read-only");
+        return 0;
+}
+
+/* The highest descriptor open now (or -1). */
+static int highest_fd(void)
+{
+        int top = -1;
+        for (int fd = 0; fd < 65536; fd++)
+                if (fcntl(fd, F_GETFD) >= 0)
+                        top = fd;
+        return top;
+}
+
+/*
+ * No core dumps (they would hold guest memory), no locked memory, and room
+ * for a few descriptors besides those open now: a VMM opens nothing new
+ * once its VM is built, except the port of a disk backend it starts again.
+ */
+static int limit(char *err, size_t errlen)
+{
+        rlim_t files = (rlim_t)highest_fd() + 1 + 32;
+        struct rlimit zero = {0, 0}, nofile = {files, files};
+        if (setrlimit(RLIMIT_CORE, &zero) || setrlimit(RLIMIT_MEMLOCK, &zero) ||
+            setrlimit(RLIMIT_NOFILE, &nofile))
+                return fail(err, errlen, "setrlimit");
+        return 0;
+}
+
+/* The uid and gid, after the bounding set is emptied: that needs
+ * CAP_SETPCAP, which leaving uid 0 takes away. */
+static int become(const struct ward_jail_config *j, char *err, size_t errlen)
+{
+        for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+                        return fail(err, errlen, "emptying the capability bounding set");
+        if (setgroups(0, NULL) || setresgid(j->gid, j->gid, j->gid))
+                return fail(err, errlen, "setting the gid");
+        if (setresuid(j->uid, j->uid, j->uid))
+                return fail(err, errlen, "setting the uid");
+        return 0;
+}
+
+int ward_jail_enter(const struct ward_jail_config *j, const char *hostname, bool exec, char *err,
+                    size_t errlen)
+{
+        if (j->uid == 0 || j->gid == 0) {
+                snprintf(err, errlen,
+                         "jail: uid %u, gid %u: a jailed VMM runs as neither root "
+                         "nor root's group (0)",
+                         j->uid, j->gid);
+                return -1;
+        }
+        if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET))
+                return fail(err, errlen, "unshare (the jail needs root)");
+        /* Nothing mounted from here on reaches the host's namespace. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+                return fail(err, errlen, "making the mounts private");
+        if (mount("ward-jail", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=64k,nr_inodes=64,mode=0755"))
+                return fail(err, errlen, "a tmpfs for the new root on " STAGE);
+        if ((exec && share_binaries(err, errlen)) || enter_root(err, errlen))
+                return -1;
+        if (sethostname(hostname, strlen(hostname)))
+                return fail(err, errlen, "sethostname");
+        return limit(err, errlen) || become(j, err, errlen) ? -1 : 0;
+}
