@@ -62,10 +62,15 @@ run() {
 		disk=$DISK initrd=$disk_initrd
 	fi
 	logf=$W/$vmm-$kind-$i.log
-	if [ "$vmm" = ward ]; then
+	case $vmm in
+	ward*)
 		set -- /extra/ward run --kernel /guest/Image --initrd "$initrd" --mem ${MEM}M --cpus 1
 		[ -z "$disk" ] || set -- "$@" --disk "$disk"
-	else
+		# The hardening table: ward without its allow-list, and ward jailed.
+		[ "$vmm" != ward-open ] || set -- "$@" --seccomp off
+		[ "$vmm" != ward-jail ] || set -- "$@" --jail 64000
+		;;
+	*)
 		# QEMU starts through its root's own loader (the test host has no
 		# libc). virtio-rng matches ward's default set of devices.
 		set -- "$Q/lib/ld-linux-aarch64.so.1" --library-path "$Q/lib" \
@@ -75,7 +80,8 @@ run() {
 			-append "console=ttyAMA0 earlycon panic=-1"
 		[ -z "$disk" ] || set -- "$@" -drive "file=$disk,format=raw,if=none,id=d0" \
 			-device virtio-blk-device,drive=d0
-	fi
+		;;
+	esac
 	res=$(/extra/vmmstat --marker "$MARKER" --exclude-size $((MEM << 20)) --log "$logf" \
 		--stamp --smaps-copy "$W/$vmm-$kind.smaps" --timeout $T -- "$@")
 	echo "[$vmm $kind $i] $res"
@@ -247,16 +253,19 @@ order=$QUIET_VMMS
 rounds "$NQ" quiet_run
 rounds "$ND" density_run
 
-# ---- the default guest: ward against QEMU ----
+# ---- the default guest: ward against QEMU, and ward's hardening ----
+# ward-open is ward with --seccomp off, ward-jail ward with --jail: they
+# only enter the hardening table.
 i=1
+order="ward qemu ward-open ward-jail"
 while [ "$i" -le "$N" ]; do
-	# Alternate who goes first, so warm-up and drift hit both alike.
-	if [ $((i % 2)) = 1 ]; then order="ward qemu"; else order="qemu ward"; fi
+	# Rotate who goes first, so warm-up and drift hit all alike.
 	for kind in boot disk; do
 		for vmm in $order; do
 			run "$vmm" "$kind" "$i"
 		done
 	done
+	order=$(rotate "$order")
 	i=$((i + 1))
 done
 echo "bench: done"

@@ -5,6 +5,7 @@
  */
 #include "ward/cli/cli_system.h"
 #include "ward/cli/cli_util.h"
+#include "ward/host/linux/seccomp_filter.h"
 #include "ward/supervisor/control_api.h"
 #include "ward/supervisor/supervisor.h"
 
@@ -15,8 +16,19 @@
 #include <string.h>
 #include <unistd.h>
 
-static void foreground_loop(struct ward_sup *s)
+/*
+ * Set up (its socket, regions, cgroups, the first VMMs): from here on the
+ * supervisor only serves, under its allow-list (docs/security.md#seccomp).
+ */
+static void foreground_loop(struct ward_sup *s, const struct ward_sys_desc *d)
 {
+        char err[160];
+        if (ward_seccomp_install(WARD_SECCOMP_SUPERVISOR,
+                                 (enum ward_seccomp_mode)d->linux_opts.seccomp, false, err,
+                                 sizeof(err))) {
+                fprintf(stderr, "ward system up: %s\n", err);
+                return;
+        }
         while (!ward_sup_poll(s, 1000))
                 ;
 }
@@ -34,7 +46,7 @@ static int run_foreground(const struct ward_sys_desc *d, const struct ward_sup_c
         printf("ward system up: %s: %zu VMs, control socket %s, console logs in %s\n", file,
                d->nvms, cfg->socket_path, cfg->log_dir);
         fflush(stdout);
-        foreground_loop(s);
+        foreground_loop(s, d);
         ward_sup_free(s);
         return 0;
 }
@@ -62,7 +74,7 @@ static _Noreturn void daemon_child(struct ward_sys_desc *d, const struct ward_su
         dup2(lfd >= 0 ? lfd : null, 2);
         dprintf(report_fd, "ok %d\n", (int)getpid());
         close(report_fd);
-        foreground_loop(s);
+        foreground_loop(s, d);
         ward_sup_free(s);
         ward_sys_free(d);
         _exit(0);

@@ -179,9 +179,9 @@ static void linux_vm_field(struct parser *p, int f, struct json_object *v, void 
         }
 }
 
-enum { L_CONTROL_SOCKET, L_CONSOLE_LOG_DIR, L_VMS, L_CONTROL_UIDS, L_CONTROL_GIDS, L_N };
+enum { L_CONTROL_SOCKET, L_CONSOLE_LOG_DIR, L_VMS, L_CONTROL_UIDS, L_CONTROL_GIDS, L_SECCOMP, L_N };
 static const char *const linux_fields[L_N] = {"control_socket", "console_log_dir", "vms",
-                                              "control_uids", "control_gids"};
+                                              "control_uids",   "control_gids",    "seccomp"};
 
 static void linux_field(struct parser *p, int f, struct json_object *v, void *target)
 {
@@ -199,6 +199,11 @@ static void linux_field(struct parser *p, int f, struct json_object *v, void *ta
         case L_CONTROL_GIDS:
                 int_array(p, v, "an array of group ids", &l->control_gids, &l->ncontrol_gids);
                 break;
+        case L_SECCOMP: {
+                int m = ward_sysp_get_enum(p, v, "seccomp", ward_seccomp_mode_names, 3);
+                l->seccomp = m < 0 ? WARD_SECCOMP_ON : m;
+                break;
+        }
         case L_VMS: {
                 if (!ward_sysp_want(p, v, json_type_object, "an object keyed by VM name"))
                         break;

@@ -4,9 +4,9 @@
 # scenario runs its VMMs jailed (the default); here two VMs show what the
 # jail is, from the test host's side: each VMM is process 1 of a PID
 # namespace of its own and has mount, IPC, UTS and network namespaces of
-# its own, an unprivileged uid, a root with none of the host's files (vm_a,
-# whose disk has a backend process, sees the host's programs read-only for
-# it), and a memory cgroup. vm_a's backend, killed, is started again from
+# its own, an unprivileged uid, a root with none of the host's files (the
+# starter of vm_a's disk backend sees the host's programs read-only), and a
+# memory cgroup. vm_a's backend, killed, is started again from
 # inside the jail and its guest reads its disk again. `ward run --jail`
 # does the same for one VM. Sourced by run-all.sh (uses lib.sh and
 # note_fail).
@@ -53,6 +53,18 @@ jl_pid() {
 ns_of() {
 	readlink "/proc/$1/ns/$2" 2>/dev/null
 }
+# backend_of PID / starter_of PID: the host pid of the disk backend or of
+# the backend starter in VMM PID's PID namespace.
+backend_of() {
+	for p in $(in_pid_ns "$(ns_of "$1" pid)"); do
+		grep -q "backend" "/proc/$p/cmdline" 2>/dev/null && echo "$p"
+	done
+}
+starter_of() {
+	for p in $(in_pid_ns "$(ns_of "$1" pid)"); do
+		[ "$p" != "$1" ] && ! grep -q "backend" "/proc/$p/cmdline" 2>/dev/null && echo "$p"
+	done
+}
 # in_pid_ns NS: the host pids of the processes in PID namespace NS.
 in_pid_ns() {
 	for p in /proc/[0-9]*; do
@@ -86,24 +98,28 @@ else
 	[ "$gb" = "5001 5001 5001 5001" ] || why="$why vm_b's gids: $gb;"
 	nsa=$(sed -n 's/^NSpid:[[:space:]]*//p' "/proc/$pa/status" | tr -s '\t ' ' ')
 	[ "$nsa" = "$pa 1" ] || why="$why vm_a's NSpid: $nsa;"
-	# In vm_a's PID namespace: its VMM and its disk backend, nothing else.
+	# In vm_a's PID namespace: its VMM, its disk backend and the backend's
+	# starter, nothing else; in vm_b's, its VMM.
 	procs_a=$(in_pid_ns "$(ns_of "$pa" pid)" | wc -l)
 	procs_b=$(in_pid_ns "$(ns_of "$pb" pid)" | wc -l)
-	[ "$procs_a" = 2 ] && [ "$procs_b" = 1 ] ||
+	[ "$procs_a" = 3 ] && [ "$procs_b" = 1 ] ||
 		why="$why processes in the PID namespaces: vm_a $procs_a, vm_b $procs_b;"
-	# The roots: vm_b's is empty; vm_a's has the host's programs (for its
-	# backend's loader) but none of its files, nor vm_b's disk.
+	# The roots: both VMMs' are empty. vm_a's starter's has the host's
+	# programs (for its backends' loader) but none of its files, nor vm_b's.
 	ra=$(ls -A "/proc/$pa/root/" | tr '\n' ' ')
 	rb=$(ls -A "/proc/$pb/root/" | tr '\n' ' ')
-	[ -z "$rb" ] || why="$why vm_b's root has: $rb;"
-	case " $ra" in
+	[ -z "$ra" ] && [ -z "$rb" ] || why="$why the VMMs' roots have: vm_a [$ra], vm_b [$rb];"
+	sa=$(starter_of "$pa")
+	rs=$(ls -A "/proc/$sa/root/" 2>/dev/null | tr '\n' ' ')
+	case " $rs" in
 	*" usr "*) ;;
-	*) why="$why vm_a's root has no usr: $ra;" ;;
+	*) why="$why vm_a's starter ($sa) has no usr: [$rs];" ;;
 	esac
 	for f in guest tmp etc proc sys dev root; do
-		[ ! -e "/proc/$pa/root/$f" ] || why="$why vm_a's root has $f;"
+		[ ! -e "/proc/$sa/root/$f" ] || why="$why vm_a's starter's root has $f;"
 	done
-	[ ! -e "/proc/$pa/root$JL/disk_b.img" ] || why="$why vm_a sees vm_b's disk;"
+	[ ! -e "/proc/$sa/root$JL/disk_b.img" ] || why="$why vm_a's starter sees vm_b's disk;"
+	[ "$(ns_of "$sa" mnt)" != "$(ns_of "$pa" mnt)" ] || why="$why the starter shares vm_a's mounts;"
 	# The memory cap: 128M of guest RAM + 1/64 + 64M, no swap.
 	cg=$(sed -n 's/^0:://p' "/proc/$pa/cgroup")
 	mmax=$(cat "/sys/fs/cgroup$cg/memory.max" 2>/dev/null)
@@ -114,10 +130,11 @@ fi
 if [ -n "$why" ]; then note_fail "$name" "$why"; else pass "$name"; fi
 
 # The backend of vm_a's disk, killed: its VMM (jailed, under seccomp)
-# starts a new one, by descriptor, in its jail; the guest reads again.
+# makes a new port, and its starter starts a new backend, by descriptor, in
+# its jail; the guest reads again.
 name=jail_backend_restart
 before=$(grep -c "disk-md5" "$JA")
-bpid=$(in_pid_ns "$(ns_of "$(jl_pid vm_a)" pid)" | grep -v -x "$(jl_pid vm_a)")
+bpid=$(backend_of "$(jl_pid vm_a)")
 if [ -z "$bpid" ]; then
 	note_fail "$name" "no backend process in vm_a's PID namespace"
 else
@@ -130,7 +147,7 @@ else
 		fi
 		usleep 100000
 	done
-	nbpid=$(in_pid_ns "$(ns_of "$(jl_pid vm_a)" pid)" | grep -v -x "$(jl_pid vm_a)")
+	nbpid=$(backend_of "$(jl_pid vm_a)")
 	if [ -z "$ok" ]; then
 		note_fail "$name" "the guest did not read its disk again: $(tail -3 "$JA" | tr '\n' ' ')"
 	elif [ -z "$nbpid" ] || [ "$nbpid" = "$bpid" ]; then

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -607,6 +608,197 @@ static void test_supervisor_loop(void **state)
         assert_int_equal(system(cmd), 0);
 }
 
+/* ---- 10,000 hostile requests (docs/security.md#the-control-socket) ---- */
+
+#define STRESS_WORKERS 4
+#define STRESS_EACH 2500 /* requests per worker: 10,000 in all */
+#define STRESS_SLOW 24   /* connections that trickle a byte at a time meanwhile */
+
+/* One whole request on a blocking socket; the reply's first line in out
+ * ("" when the supervisor closed without one). -1 on a socket error. */
+static int stress_call(const char *text, size_t len, bool whole, char *out, size_t outlen)
+{
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        strcpy(a.sun_path, sockp);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct timeval tv = {15, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        size_t off = 0;
+        while (off < len) {
+                ssize_t w = send(fd, text + off, len - off, MSG_NOSIGNAL);
+                if (w <= 0)
+                        break; /* refused while sending (oversized): read the reply */
+                off += (size_t)w;
+        }
+        out[0] = '\0';
+        if (!whole) { /* truncated: gone before the end */
+                close(fd);
+                return 0;
+        }
+        shutdown(fd, SHUT_WR);
+        size_t n = 0;
+        ssize_t r;
+        while (n + 1 < outlen && (r = read(fd, out + n, outlen - 1 - n)) > 0) {
+                n += (size_t)r;
+                if (memchr(out, '\n', n))
+                        break;
+        }
+        out[n] = '\0';
+        close(fd);
+        return 0;
+}
+
+/* A worker: a mix of malformed, truncated, oversized and valid requests,
+ * each checked. Its exit status is the number of wrong answers (capped). */
+static int stress_worker(unsigned seed)
+{
+        static const char *const bad[] = {
+            "not json\n",
+            "{\"api\":1\n",
+            "{\"api\":2,\"op\":\"list\"}\n",
+            "{\"api\":1,\"op\":\"stop\",\"vm\":\"b\"}\n",
+            "{\"api\":1,\"op\":\"explode\"}\n",
+            "[1,2,3]\n",
+            "{\"api\":1,\"op\":\"status\",\"vm\":\"\\u0000\"}\n",
+            "{\"api\":1,\"op\":\"start\",\"vm\":\"a\",\"grace_ms\":-5}\n",
+            "\n",
+            "{\"api\":1,\"op\":\"console\",\"vm\":\"a\",\"from\":\"x\"}\n",
+        };
+        static char big[WARD_CTL_MAX_REQUEST + 4096];
+        memset(big, '{', sizeof(big));
+        char out[4096], junk[256];
+        unsigned wrong = 0;
+        for (unsigned i = 0; i < STRESS_EACH; i++) {
+                seed = seed * 1103515245u + 12345u;
+                unsigned kind = (seed >> 16) % 10;
+                int rc;
+                if (kind < 4) { /* malformed or refused */
+                        const char *t = bad[(seed >> 8) % (sizeof(bad) / sizeof(bad[0]))];
+                        rc = stress_call(t, strlen(t), true, out, sizeof(out));
+                        wrong += rc || !strstr(out, "\"ok\":false");
+                } else if (kind < 6) { /* random bytes */
+                        for (size_t k = 0; k < sizeof(junk); k++)
+                                junk[k] = (char)(seed >> (k % 24));
+                        rc = stress_call(junk, 1 + (seed >> 4) % sizeof(junk), true, out,
+                                         sizeof(out));
+                        wrong += rc || (out[0] && !strstr(out, "\"ok\":false"));
+                } else if (kind < 8) { /* truncated: the client goes away mid-request */
+                        const char *t = "{\"api\":1,\"op\":\"stat";
+                        wrong += stress_call(t, strlen(t), false, out, sizeof(out)) != 0;
+                } else if (kind < 9 && i % 50 == 0) { /* oversized, now and then */
+                        rc = stress_call(big, sizeof(big), true, out, sizeof(out));
+                        wrong += rc || !strstr(out, "larger than");
+                } else { /* valid */
+                        const char *t = (seed >> 9) & 1
+                                            ? "{\"api\":1,\"op\":\"list\"}\n"
+                                            : "{\"api\":1,\"op\":\"status\",\"vm\":\"a\"}\n";
+                        rc = stress_call(t, strlen(t), true, out, sizeof(out));
+                        wrong += rc || !strstr(out, "\"ok\":true");
+                }
+        }
+        return wrong > 100 ? 100 : (int)wrong;
+}
+
+/* Connections that send a valid request one byte every 20 ms while the
+ * workers run: the supervisor serves everyone else meanwhile. */
+static int stress_slow(void)
+{
+        const char *t = "{\"api\":1,\"op\":\"list\"}\n";
+        int fd[STRESS_SLOW];
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        strcpy(a.sun_path, sockp);
+        for (int k = 0; k < STRESS_SLOW; k++) {
+                fd[k] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd[k] < 0 || connect(fd[k], (struct sockaddr *)&a, sizeof(a)))
+                        return 1;
+        }
+        for (size_t off = 0; off < strlen(t); off++) {
+                for (int k = 0; k < STRESS_SLOW; k++)
+                        if (send(fd[k], t + off, 1, MSG_NOSIGNAL) != 1)
+                                return 2;
+                usleep(20000);
+        }
+        int wrong = 0;
+        char out[4096];
+        for (int k = 0; k < STRESS_SLOW; k++) {
+                ssize_t r = read(fd[k], out, sizeof(out) - 1);
+                out[r > 0 ? r : 0] = '\0';
+                wrong += !strstr(out, "\"ok\":true");
+                close(fd[k]);
+        }
+        return wrong;
+}
+
+static void test_control_stress(void **state)
+{
+        (void)state;
+        snprintf(dir, sizeof(dir), "/tmp/ward-sup-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        snprintf(sockp, sizeof(sockp), "%s/ctl.sock", dir);
+        char logs[128];
+        snprintf(logs, sizeof(logs), "%s/logs", dir);
+        struct ward_sys_desc *d = desc();
+        crash_vm = "";
+        off_vm = "";
+        struct ward_sup_config cfg = {
+            .socket_path = sockp, .log_dir = logs, .desc_dir = dir, .fake_argv = fake};
+        char err[256];
+        struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
+        if (!s)
+                fail_msg("%s", err);
+        int pa, pb, ra, rb;
+        assert_string_equal(state_of(s, "a", &pa, &ra), "running");
+        assert_string_equal(state_of(s, "b", &pb, &rb), "running");
+        struct json_object *before = req(s, "{\"api\":1,\"op\":\"list\"}");
+
+        pid_t kids[STRESS_WORKERS + 1];
+        for (int k = 0; k <= STRESS_WORKERS; k++) {
+                kids[k] = fork();
+                assert_true(kids[k] >= 0);
+                if (kids[k] == 0)
+                        _exit(k < STRESS_WORKERS ? stress_worker(0x9e3779b9u * (unsigned)(k + 1))
+                                                 : stress_slow());
+        }
+        /* The supervisor's loop, as ward system up runs it, until all are done. */
+        int running = STRESS_WORKERS + 1, status[STRESS_WORKERS + 1];
+        for (int turn = 0; running && turn < 200000; turn++) {
+                ward_sup_poll(s, 10);
+                for (int k = 0; k <= STRESS_WORKERS; k++)
+                        if (kids[k] > 0 && waitpid(kids[k], &status[k], WNOHANG) == kids[k]) {
+                                kids[k] = 0;
+                                running--;
+                        }
+        }
+        assert_int_equal(running, 0);
+        for (int k = 0; k <= STRESS_WORKERS; k++) {
+                assert_true(WIFEXITED(status[k]));
+                assert_int_equal(WEXITSTATUS(status[k]), 0); /* wrong answers */
+        }
+
+        /* Nothing changed: same VMs, same pids, no restarts, same list. */
+        int pa2, pb2, ra2, rb2;
+        assert_string_equal(state_of(s, "a", &pa2, &ra2), "running");
+        assert_string_equal(state_of(s, "b", &pb2, &rb2), "running");
+        assert_int_equal(pa2, pa);
+        assert_int_equal(pb2, pb);
+        assert_int_equal(ra2, ra);
+        assert_int_equal(rb2, rb);
+        struct json_object *after = req(s, "{\"api\":1,\"op\":\"list\"}");
+        assert_string_equal(json_object_to_json_string(before), json_object_to_json_string(after));
+        json_object_put(before);
+        json_object_put(after);
+        ward_sup_free(s);
+        ward_sys_free(d);
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 /* The reply a client running as uid (and gid) id gets to a list request;
  * the supervisor is pumped meanwhile. */
 static char *as_user(struct ward_sup *s, unsigned id)
@@ -716,6 +908,7 @@ int main(void)
             cmocka_unit_test(test_peer_credentials),   cmocka_unit_test(test_parse_table),
             cmocka_unit_test(test_validate_table),     cmocka_unit_test(test_vm_config),
             cmocka_unit_test(test_vm_config_channels), cmocka_unit_test(test_supervisor_loop),
+            cmocka_unit_test(test_control_stress),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,7 +28,7 @@
 #include "ward/host/linux/seccomp_filter.h"
 
 /* Runs fn in a child under the profile; returns its wait status and its stderr in err. */
-static int in_child(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode, bool spawns,
+static int in_child(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode, bool with_ports,
                     int (*fn)(void), char *err, size_t errlen)
 {
         int p[2];
@@ -38,7 +39,7 @@ static int in_child(enum ward_seccomp_profile profile, enum ward_seccomp_mode mo
                 dup2(p[1], STDERR_FILENO);
                 close(p[0]);
                 char why[160];
-                if (ward_seccomp_install(profile, mode, spawns, why, sizeof(why))) {
+                if (ward_seccomp_install(profile, mode, with_ports, why, sizeof(why))) {
                         fprintf(stderr, "install: %s\n", why);
                         _exit(100);
                 }
@@ -95,6 +96,40 @@ static int open_a_file(void)
         return open("/dev/null", O_RDONLY) >= 0 ? 0 : 7;
 }
 
+/* What the supervisor does: start a program and reap it. */
+static int start_a_program(void)
+{
+        pid_t pid = fork();
+        if (pid == 0) {
+                execl("/bin/true", "true", (char *)NULL);
+                _exit(9);
+        }
+        int st;
+        return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 8;
+}
+
+/* What no ward process does: trace another. */
+static int trace_a_process(void)
+{
+        syscall(SYS_ptrace, PTRACE_PEEKDATA, getpid(), NULL, NULL);
+        return 0; /* not reached */
+}
+
+static void supervisor_starts_programs_but_does_not_trace(void **state)
+{
+        (void)state;
+        char err[512];
+        int st = in_child(WARD_SECCOMP_SUPERVISOR, WARD_SECCOMP_ON, false, start_a_program, err,
+                          sizeof(err));
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        st = in_child(WARD_SECCOMP_SUPERVISOR, WARD_SECCOMP_ON, false, trace_a_process, err,
+                      sizeof(err));
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGSYS);
+        assert_non_null(strstr(err, "system call ptrace ("));
+}
+
 static int executable_memory(void)
 {
         mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -126,8 +161,12 @@ static void forbidden_call_is_named_and_kills(void **state)
         st = in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_ON, false, open_a_file, err, sizeof(err));
         assert_true(WIFSIGNALED(st));
         assert_non_null(strstr(err, "system call openat ("));
-        /* ... but it is while the VMM may start a disk backend again. */
+        /* Nor when it makes ports for disk backends: its starter starts them ... */
         st = in_child(WARD_SECCOMP_VMM, WARD_SECCOMP_ON, true, open_a_file, err, sizeof(err));
+        assert_true(WIFSIGNALED(st));
+        assert_non_null(strstr(err, "system call openat ("));
+        /* ... whose list lets the new ward's loader open its libraries. */
+        st = in_child(WARD_SECCOMP_STARTER, WARD_SECCOMP_ON, false, open_a_file, err, sizeof(err));
         assert_true(WIFEXITED(st));
         assert_int_equal(WEXITSTATUS(st), 0);
         /* The backend's list has no ioctl at all. */
@@ -165,11 +204,17 @@ static void lists_are_short(void **state)
 {
         (void)state;
         unsigned vmm = ward_seccomp_count(WARD_SECCOMP_VMM, false);
+        unsigned ports = ward_seccomp_count(WARD_SECCOMP_VMM, true);
         unsigned backend = ward_seccomp_count(WARD_SECCOMP_BACKEND, false);
-        print_message("allow-lists: VMM %u calls, VMM with backend processes %u, backend %u\n", vmm,
-                      ward_seccomp_count(WARD_SECCOMP_VMM, true), backend);
+        unsigned starter = ward_seccomp_count(WARD_SECCOMP_STARTER, false);
+        print_message("allow-lists: VMM %u calls, VMM with backend processes %u, backend %u, "
+                      "starter %u, supervisor %u\n",
+                      vmm, ports, backend, starter,
+                      ward_seccomp_count(WARD_SECCOMP_SUPERVISOR, false));
         assert_true(vmm <= 40);
+        assert_true(ports <= 40); /* a VMM never forks, executes or opens */
         assert_true(backend < vmm);
+        assert_true(ports > vmm && starter > backend);
 }
 
 /* The hex value of field (CapEff, CapPrm, CapBnd ...) in /proc/self/status. */
@@ -219,6 +264,7 @@ int main(void)
             cmocka_unit_test(log_and_off_let_it_through),
             cmocka_unit_test(lists_are_short),
             cmocka_unit_test(caps_dropped),
+            cmocka_unit_test(supervisor_starts_programs_but_does_not_trace),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

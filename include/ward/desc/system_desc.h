@@ -180,6 +180,7 @@ struct ward_sys_linux {
          * (SO_PEERCRED: the client's uid, or its primary gid). */
         struct ward_sys_host_cpu *control_uids, *control_gids; /* value + parsed-ok */
         size_t ncontrol_uids, ncontrol_gids;
+        int seccomp; /* enum ward_seccomp_mode: the supervisor's allow-list (default on) */
 };
 
 /* seL4-only settings for one VM: /sel4/vms/NAME. */

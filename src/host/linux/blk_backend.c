@@ -88,7 +88,7 @@ int ward_blk_backend_main(int argc, char *const argv[])
 {
         const char *path = NULL;
         int disk_fd = -1;
-        bool read_only = false, drop_caps = false;
+        bool read_only = false;
         int mode = WARD_SECCOMP_ON;
         for (int i = 2; i < argc; i++) {
                 if (!strcmp(argv[i], "--disk") && i + 1 < argc) {
@@ -99,8 +99,6 @@ int ward_blk_backend_main(int argc, char *const argv[])
                         disk_fd = *end || v < 0 || v > INT_MAX ? -2 : (int)v;
                 } else if (!strcmp(argv[i], "--read-only")) {
                         read_only = true;
-                } else if (!strcmp(argv[i], "--drop-caps")) {
-                        drop_caps = true;
                 } else if (!strcmp(argv[i], "--seccomp") && i + 1 < argc) {
                         for (mode = 2; mode >= 0; mode--)
                                 if (!strcmp(argv[i + 1], ward_seccomp_mode_names[mode]))
@@ -112,7 +110,7 @@ int ward_blk_backend_main(int argc, char *const argv[])
         }
         if (argc < 2 || strcmp(argv[1], "blk") || !path || mode < 0 || disk_fd == -2) {
                 fprintf(stderr, "usage: ward backend blk --disk PATH [--disk-fd FD] [--read-only] "
-                                "[--seccomp on|log|off] [--drop-caps] (started by a VMM, with a "
+                                "[--seccomp on|log|off] (started for a VMM, with a "
                                 "block port on fds 3-6)\n");
                 return 2;
         }
@@ -124,7 +122,8 @@ int ward_blk_backend_main(int argc, char *const argv[])
                 fprintf(stderr, "ward backend blk: %s\n", err);
                 return 1;
         }
-        if (drop_caps && ward_caps_drop_all(err, sizeof(err))) {
+        /* Started without any already (blk_starter.c); whoever else starts it gets the same. */
+        if (ward_caps_drop_all(err, sizeof(err))) {
                 fprintf(stderr, "ward backend blk: %s\n", err);
                 ward_blk_file_close(&f);
                 return 1;

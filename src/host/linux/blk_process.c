@@ -12,57 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
-/* The backend's fds: the port's mem, to_server, to_client, ctl; the disk;
- * then the ward binary, only until exec. */
-#define BACKEND_FD0 3
-#define BACKEND_FDS 6
-
-static _Noreturn void exec_backend(struct ward_blk_process *bp)
-{
-        int src[BACKEND_FDS] = {bp->port.mem_fd,    bp->port.to_server,
-                                bp->port.to_client, bp->port.ctl[WARD_PORT_SERVER],
-                                bp->disk_fd,        bp->exe_fd};
-        int tmp[BACKEND_FDS];
-        for (int k = 0; k < BACKEND_FDS; k++)
-                if ((tmp[k] = fcntl(src[k], F_DUPFD_CLOEXEC, BACKEND_FD0 + BACKEND_FDS)) < 0)
-                        _exit(126);
-        for (int k = 0; k < BACKEND_FDS; k++)
-                if (dup3(tmp[k], BACKEND_FD0 + k, k == BACKEND_FDS - 1 ? O_CLOEXEC : 0) < 0)
-                        _exit(126);
-        /* Nothing else of the VMM's crosses over (its doorbells, other ports, the disk fds). */
-        if (syscall(SYS_close_range, BACKEND_FD0 + BACKEND_FDS, ~0u, 0) != 0)
-                for (int fd = BACKEND_FD0 + BACKEND_FDS; fd < 4096; fd++)
-                        close(fd);
-        char fd_arg[16];
-        snprintf(fd_arg, sizeof(fd_arg), "%d", BACKEND_FD0 + 4);
-        char *argv[12] = {"ward",
-                          "backend",
-                          "blk",
-                          "--seccomp",
-                          (char *)ward_seccomp_mode_names[bp->seccomp],
-                          "--disk",
-                          bp->path,
-                          "--disk-fd",
-                          fd_arg};
-        int n = 9;
-        if (bp->read_only)
-                argv[n++] = "--read-only";
-        /* The first backend starts while its VMM still holds root's
-         * capabilities, and drops them itself; later ones start from a VMM
-         * that has none, under a list on which dropping is not. */
-        if (!bp->restarts)
-                argv[n++] = "--drop-caps";
-        argv[n] = NULL;
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        /* By descriptor: in a jail the binary has no path. */
-        syscall(SYS_execveat, BACKEND_FD0 + BACKEND_FDS - 1, "", argv, environ, AT_EMPTY_PATH);
-        _exit(127);
-}
-
 /* A new port and a backend process serving it; the client attaches to it. */
 static int start(struct ward_blk_process *bp, char *err, size_t errlen)
 {
@@ -75,27 +24,28 @@ static int start(struct ward_blk_process *bp, char *err, size_t errlen)
                 ward_port_linux_close(&bp->port);
                 return -1;
         }
-        bp->pid = fork();
+        const int fds[5] = {bp->port.mem_fd, bp->port.to_server, bp->port.to_client,
+                            bp->port.ctl[WARD_PORT_SERVER], bp->disk_fd};
+        bp->pid = ward_blk_starter_start(bp->starter, fds, bp->read_only, bp->path, bp->seccomp,
+                                         err, errlen);
         if (bp->pid < 0) {
-                snprintf(err, errlen, "--disk %s: fork: %s", bp->path, strerror(errno));
                 ward_port_linux_close(&bp->port);
                 return -1;
         }
-        if (bp->pid == 0)
-                exec_backend(bp);
         ward_port_linux_take_side(&bp->port, WARD_PORT_CLIENT);
         struct ward_port_notify n = ward_port_linux_notifier(&bp->port, WARD_PORT_CLIENT);
         ward_blk_port_client_init(&bp->client, bp->port.mem, bp->port.size, &bp->cfg, &n);
         return 0;
 }
 
-int ward_blk_process_open(struct ward_blk_process *bp, const char *exe, const char *path,
-                          bool read_only, char *err, size_t errlen)
+int ward_blk_process_open(struct ward_blk_process *bp, struct ward_blk_starter *starter,
+                          const char *path, bool read_only, char *err, size_t errlen)
 {
         struct stat st;
         bp->pid = -1;
         bp->port = (struct ward_port_linux){.mem_fd = -1, .ctl = {-1, -1}};
-        bp->exe_fd = bp->disk_fd = -1;
+        bp->starter = starter;
+        bp->disk_fd = -1;
         if (snprintf(bp->path, sizeof(bp->path), "%s", path) >= (int)sizeof(bp->path)) {
                 snprintf(err, errlen, "--disk %s: path too long", path);
                 return -1;
@@ -106,12 +56,6 @@ int ward_blk_process_open(struct ward_blk_process *bp, const char *exe, const ch
             !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
                 snprintf(err, errlen, "--disk %s: %s", path,
                          errno ? strerror(errno) : "not a regular file or block device");
-                return -1;
-        }
-        bp->exe_fd = open(exe, O_PATH | O_CLOEXEC);
-        if (bp->exe_fd < 0) {
-                snprintf(err, errlen, "--disk %s: the ward binary %s: %s", path, exe,
-                         strerror(errno));
                 return -1;
         }
         bp->read_only = read_only;
@@ -144,20 +88,12 @@ void ward_blk_process_poll(struct ward_blk_process *bp)
         ward_blk_port_client_poll(&bp->client);
 }
 
-static void reap(struct ward_blk_process *bp)
-{
-        if (bp->pid > 0) {
-                kill(bp->pid, SIGKILL); /* usually dead already */
-                waitpid(bp->pid, NULL, 0);
-        }
-        bp->pid = -1;
-}
-
 int ward_blk_process_restart(struct ward_blk_process *bp, char *err, size_t errlen)
 {
         ward_blk_port_client_fail_all(&bp->client);
+        /* The backend has gone (its socket end closed); its starter reaps it. */
         ward_port_linux_close(&bp->port);
-        reap(bp);
+        bp->pid = -1;
         if (bp->restarts >= WARD_BLK_PROCESS_MAX_RESTARTS) {
                 snprintf(err, errlen,
                          "--disk %s: the backend failed %u times; the disk stays failed", bp->path,
@@ -175,12 +111,8 @@ int ward_blk_process_restart(struct ward_blk_process *bp, char *err, size_t errl
 void ward_blk_process_close(struct ward_blk_process *bp)
 {
         ward_port_linux_close(&bp->port); /* the backend reads EOF and exits */
-        if (bp->pid > 0)
-                waitpid(bp->pid, NULL, 0);
         bp->pid = -1;
         if (bp->disk_fd >= 0)
                 close(bp->disk_fd);
-        if (bp->exe_fd >= 0)
-                close(bp->exe_fd);
-        bp->disk_fd = bp->exe_fd = -1;
+        bp->disk_fd = -1;
 }

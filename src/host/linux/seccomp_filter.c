@@ -63,42 +63,138 @@ static const char *const common[] = {
     "exit_group",
 };
 
-/* Starting a disk backend process again (src/host/linux/blk_process.c):
- * its port (memfd, eventfds, a socket pair), fork and exec; and what the
- * new ward needs before it installs its own list (it inherits this one):
- * the C library's start-up, and opening its disk. */
-static const char *const spawns[] = {
-    "memfd_create",
-    "ftruncate",
-    "eventfd2",
-    "socketpair", /* the port */
+/* A VMM whose disks are served by backend processes: making a new port
+ * for one (src/host/linux/port_linux.c), handing its server end to the
+ * starter (src/host/linux/blk_starter.c), and reaping the starter. */
+static const char *const ports[] = {
+    "memfd_create", "ftruncate", "eventfd2",
+    "socketpair",   "sendmsg", /* a new port, to the starter */
+    "wait4",                   /* the starter, at the end */
+};
+
+/* The backend starter, which no guest reaches: receiving a port, fork and
+ * exec; and what the new ward does before it installs its own list (it
+ * inherits this one): the loader and the C library's start-up, its disk's
+ * io_uring, and installing its list. */
+static const char *const starter[] = {
+    "recvmsg", /* a port to serve */
+    "clone",           "clone3",          "execveat",       "dup3",
+    "close_range",     "rt_sigaction", /* the backend's process */
+    "set_tid_address", "set_robust_list", "rseq",           "prlimit64",
+    "uname",           "readlinkat",      "arch_prctl",     "openat",
+    "access",          "faccessat",       "pread64",        "statx",
+    "sysinfo", /* the loader and the C library's start-up in the new ward */
+    "lseek",           "eventfd2",        "io_uring_setup", "io_uring_register", /* its disk */
+    "capset",          "seccomp", /* dropping capabilities; its own list, on top of this one */
+};
+
+/*
+ * The supervisor (`ward system up`). It starts VMMs, which inherit its list
+ * (a list can only narrow) until they install their own: so besides its
+ * own calls (accepting control clients, reading console logs, forking,
+ * signalling and reaping VMMs, cgroups) it has what a VMM does before its
+ * list goes in: open its files, set up KVM, build its jail, start its
+ * threads and its backend starter. What it keeps out is the rest of the
+ * kernel's interface: ptrace, bpf, module loading, kexec, reboot, keyrings,
+ * perf, userfaultfd, process_vm_*, the new mount API, and the like.
+ */
+static const char *const supervisor[] = {
+    "accept4",
+    "getsockopt", /* control clients (SO_PEERCRED) */
+    "openat",
+    "open",
+    "lseek",
+    "pread64",
+    "getdents64",
+    "unlinkat",
+    "unlink",
+    "rmdir",
+    "mkdirat",
+    "mkdir",
+    "symlinkat",
+    "readlinkat",
+    "readlink",
+    "faccessat",
+    "faccessat2",
+    "access",
+    "statx",
+    "stat",
+    "lstat",
+    "getcwd",
+    "chdir",
+    "fchdir", /* files: console logs, cgroups, a VMM's images */
     "clone",
     "clone3",
+    "fork",
+    "vfork",
+    "execve",
     "execveat",
+    "wait4",
+    "waitid",
+    "kill",
+    "setpgid",
+    "getpgid",
+    "setsid",
+    "getppid",
+    "prctl",
+    "sched_setaffinity",
+    "sched_getaffinity",
+    "sched_yield", /* VMM processes */
+    "dup",
+    "dup2",
     "dup3",
     "close_range",
-    "kill",
-    "wait4", /* the process */
+    "pipe2",
+    "socketpair",
+    "sendmsg",
+    "recvmsg",
+    "shutdown",
+    "eventfd2",
+    "signalfd4",
+    "memfd_create",
+    "ftruncate",
+    "fallocate",
+    "ioctl",
+    "io_uring_setup",
+    "io_uring_register",
+    "rt_sigaction",
+    "sigaltstack",
     "set_tid_address",
     "set_robust_list",
     "rseq",
     "prlimit64",
+    "setrlimit",
+    "getrlimit",
     "uname",
-    "readlinkat",
+    "sysinfo",
     "arch_prctl",
-    "openat",
-    "statx",
-    "sysinfo", /* the new ward's start-up */
-    "lseek",
-    "io_uring_setup",
-    "io_uring_register", /* its disk */
-    "rt_sigaction",
-    "seccomp", /* its own list, on top of this one */
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "getresuid",
+    "getresgid",
+    "getgroups",
+    "setgroups",
+    "setresuid",
+    "setresgid",
+    "capget",
+    "capset",
+    "seccomp",
+    "unshare",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "sethostname",
+    "mbind",
+    "membarrier", /* a VMM's set-up: KVM, its jail, its threads */
 };
 
-/* fcntl commands (argument 1) and, with spawns, those of the set-up. */
+/* fcntl commands (argument 1): everyone's, a port's sealing, a starter's dups. */
 static const int fcntl_cmds[] = {F_GETFL, F_SETFL, F_GETFD, F_SETFD};
-static const int fcntl_spawn_cmds[] = {F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GET_SEALS};
+static const int fcntl_port_cmds[] = {F_ADD_SEALS, F_GET_SEALS};
+static const int fcntl_starter_cmds[] = {F_DUPFD_CLOEXEC};
 
 /* ioctl requests (argument 1) a running VMM makes: the vCPU's run and
  * registers (PSCI CPU_ON and resets), interrupt lines, the terminal. */
@@ -163,9 +259,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
         /* SA_RESETHAND made SIGSYS's action the default again: die by it. */
         syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
         /* Process 1 of a PID namespace (a jailed VMM) ignores a signal it
-         * sends itself; a call outside the list (getppid is on none) gets a
+         * sends itself; a call outside the list (getcpu is on none) gets a
          * SIGSYS from the kernel, which no process ignores. */
-        syscall(SYS_getppid);
+        syscall(SYS_getcpu, NULL, NULL, NULL);
         _exit(128 + sig);
 }
 
@@ -190,59 +286,83 @@ static int allow_if(scmp_filter_ctx ctx, int nr, unsigned arg, enum scmp_compare
         return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &c);
 }
 
-static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, bool spawn)
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static int allow_cmds(scmp_filter_ctx ctx, const int *cmds, size_t n)
 {
         int rc = 0;
-        /* No executable memory: mmap and mprotect only without PROT_EXEC. */
-        rc |= allow_if(ctx, SCMP_SYS(mmap), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-        rc |= allow_if(ctx, SCMP_SYS(mprotect), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-        for (size_t i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++)
-                rc |=
-                    allow_if(ctx, SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, (scmp_datum_t)fcntl_cmds[i], 0);
-        for (size_t i = 0; spawn && i < sizeof(fcntl_spawn_cmds) / sizeof(fcntl_spawn_cmds[0]); i++)
-                rc |= allow_if(ctx, SCMP_SYS(fcntl), 1, SCMP_CMP_EQ,
-                               (scmp_datum_t)fcntl_spawn_cmds[i], 0);
-        /* A new backend's libseccomp sets no_new_privs before it loads its list. */
-        if (spawn)
+        for (size_t i = 0; i < n; i++)
+                rc |= allow_if(ctx, SCMP_SYS(fcntl), 1, SCMP_CMP_EQ, (scmp_datum_t)cmds[i], 0);
+        return rc;
+}
+
+static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, bool with_ports)
+{
+        int rc = 0;
+        if (profile == WARD_SECCOMP_SUPERVISOR) {
+                /* A VMM's loader and set-up: any mmap, mprotect and fcntl. */
+                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0);
+                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 0);
+                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 0);
+                return rc ? -1 : 0;
+        }
+        if (profile == WARD_SECCOMP_STARTER) {
+                /* The loader of the ward it starts maps code. */
+                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 0);
+                rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 0);
+                rc |= allow_cmds(ctx, fcntl_starter_cmds, LEN(fcntl_starter_cmds));
+                /* The new ward empties its bounding set; its libseccomp sets
+                 * no_new_privs before it loads its list. */
+                rc |= allow_if(ctx, SCMP_SYS(prctl), 0, SCMP_CMP_EQ, PR_CAPBSET_DROP, 0);
                 rc |= allow_if(ctx, SCMP_SYS(prctl), 0, SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS, 0);
-        for (size_t i = 0;
-             profile == WARD_SECCOMP_VMM && i < sizeof(vmm_ioctls) / sizeof(vmm_ioctls[0]); i++)
+        } else {
+                /* No executable memory: mmap and mprotect only without PROT_EXEC. */
+                rc |= allow_if(ctx, SCMP_SYS(mmap), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+                rc |= allow_if(ctx, SCMP_SYS(mprotect), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+        }
+        rc |= allow_cmds(ctx, fcntl_cmds, LEN(fcntl_cmds));
+        if (with_ports)
+                rc |= allow_cmds(ctx, fcntl_port_cmds, LEN(fcntl_port_cmds));
+        for (size_t i = 0; profile == WARD_SECCOMP_VMM && i < LEN(vmm_ioctls); i++)
                 rc |=
                     allow_if(ctx, SCMP_SYS(ioctl), 1, SCMP_CMP_EQ, (scmp_datum_t)vmm_ioctls[i], 0);
         return rc ? -1 : 0;
 }
 
 /* The profile's filter (not loaded); NULL on failure. */
-static scmp_filter_ctx build(enum ward_seccomp_profile profile, uint32_t def, bool spawn)
+static scmp_filter_ctx build(enum ward_seccomp_profile profile, uint32_t def, bool with_ports)
 {
         scmp_filter_ctx ctx = seccomp_init(def);
         if (!ctx)
                 return NULL;
         if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
-            add_names(ctx, common, sizeof(common) / sizeof(common[0])) ||
-            (spawn && add_names(ctx, spawns, sizeof(spawns) / sizeof(spawns[0]))) ||
-            add_args(ctx, profile, spawn)) {
+            add_names(ctx, common, LEN(common)) ||
+            (with_ports && add_names(ctx, ports, LEN(ports))) ||
+            (profile == WARD_SECCOMP_STARTER && add_names(ctx, starter, LEN(starter))) ||
+            (profile == WARD_SECCOMP_SUPERVISOR && add_names(ctx, supervisor, LEN(supervisor))) ||
+            add_args(ctx, profile, with_ports)) {
                 seccomp_release(ctx);
                 return NULL;
         }
         return ctx;
 }
 
-unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool spawn)
+unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool with_ports)
 {
-        /* mmap, mprotect, fcntl, ioctl (VMM), prctl (spawns) */
-        unsigned n = 3 + (profile == WARD_SECCOMP_VMM) + spawn;
-        const char *const *lists[2] = {common, spawns};
-        const size_t lens[2] = {sizeof(common) / sizeof(common[0]),
-                                spawn ? sizeof(spawns) / sizeof(spawns[0]) : 0};
-        for (int l = 0; l < 2; l++)
+        /* mmap, mprotect, fcntl; ioctl (VMM); prctl (starter) */
+        unsigned n = 3 + (profile == WARD_SECCOMP_VMM) + (profile == WARD_SECCOMP_STARTER);
+        const char *const *lists[4] = {common, ports, starter, supervisor};
+        const size_t lens[4] = {LEN(common), with_ports ? LEN(ports) : 0,
+                                profile == WARD_SECCOMP_STARTER ? LEN(starter) : 0,
+                                profile == WARD_SECCOMP_SUPERVISOR ? LEN(supervisor) : 0};
+        for (int l = 0; l < 4; l++)
                 for (size_t i = 0; i < lens[l]; i++)
                         n += seccomp_syscall_resolve_name(lists[l][i]) != __NR_SCMP_ERROR;
         return n;
 }
 
-int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode, bool spawn,
-                         char *err, size_t errlen)
+int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode,
+                         bool with_ports, char *err, size_t errlen)
 {
         if (mode == WARD_SECCOMP_OFF)
                 return 0;
@@ -259,7 +379,7 @@ int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mo
                         return -1;
                 }
         }
-        scmp_filter_ctx ctx = build(profile, def, spawn);
+        scmp_filter_ctx ctx = build(profile, def, with_ports);
         if (!ctx) {
                 snprintf(err, errlen, "seccomp: cannot build the allow-list");
                 return -1;

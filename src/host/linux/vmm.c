@@ -163,6 +163,7 @@ static void teardown(struct vmm *m)
                         if (vm->shm[i])
                                 munmap(vm->shm[i], cfg->shm[i].size);
         }
+        ward_blk_starter_close(&m->starter); /* after its backends' ports closed */
         if (m->stop_fd >= 0)
                 close(m->stop_fd);
         if (m->out_wake_fd >= 0)
@@ -174,6 +175,7 @@ static void teardown(struct vmm *m)
 static void init(struct vmm *m, const struct ward_vm_config *cfg)
 {
         m->cfg = cfg;
+        m->starter = (struct ward_blk_starter){.sock = -1, .pid = -1};
         for (unsigned i = 0; i < WARD_MAX_DISKS; i++)
                 m->disk[i].fd = m->disk[i].event_fd = -1;
         for (unsigned i = 0; i < WARD_MAX_DOORBELLS; i++)
@@ -198,9 +200,9 @@ static void init(struct vmm *m, const struct ward_vm_config *cfg)
  */
 #define VCPU_STACK_BYTES (1u << 20)
 
-/* True when the VM's disks are served by backend processes, which this
- * process may have to start again. */
-static bool spawns(const struct ward_vm_config *cfg)
+/* True when the VM's disks are served by backend processes, for which this
+ * process makes ports and has a starter start them. */
+static bool process_disks(const struct ward_vm_config *cfg)
 {
         for (unsigned i = 0; i < cfg->ndisks; i++)
                 if (cfg->disks[i].process)
@@ -225,7 +227,7 @@ static void lock_down(struct vmm *m, unsigned started)
                 pthread_cond_wait(&m->start_cond, &m->lock);
         pthread_mutex_unlock(&m->lock);
         char err[160];
-        if (ward_seccomp_install(WARD_SECCOMP_VMM, m->cfg->seccomp, spawns(m->cfg), err,
+        if (ward_seccomp_install(WARD_SECCOMP_VMM, m->cfg->seccomp, process_disks(m->cfg), err,
                                  sizeof(err)))
                 ward_vmm_request_stop(m, 1, "%s", err);
 #ifdef WARD_TEST_HOOKS
@@ -308,11 +310,15 @@ int ward_vmm_run(const struct ward_vm_config *cfg)
         int status = 1;
         if (m->stop_fd < 0 || m->out_wake_fd < 0 || m->sig_fd < 0)
                 fprintf(stderr, "ward: cannot create event descriptors: %s\n", strerror(errno));
+        /* Before guest memory or any file of the VM's exists in this process. */
+        else if (process_disks(cfg) &&
+                 ward_blk_starter_fork(&m->starter, "/proc/self/exe", cfg, err, sizeof(err)))
+                fprintf(stderr, "ward: %s\n", err);
         else if (build(m, err, sizeof(err)))
                 fprintf(stderr, "ward: %s\n", err);
         /* Built, with every file it needs open: the jail hides the rest. */
-        else if (cfg->jail.on && ward_jail_enter(&cfg->jail, cfg->name ? cfg->name : "ward",
-                                                 spawns(cfg), err, sizeof(err)))
+        else if (cfg->jail.on && ward_jail_enter(&cfg->jail, cfg->name ? cfg->name : "ward", false,
+                                                 err, sizeof(err)))
                 fprintf(stderr, "ward: %s\n", err);
         else
                 status = run(m);

@@ -136,8 +136,8 @@ static int host_backend(void *host, const struct ward_device_type *t, unsigned i
                         m->bproc[index] = bp;
                         if (bp)
                                 bp->seccomp = m->cfg->seccomp;
-                        if (!bp || ward_blk_process_open(bp, "/proc/self/exe", dc->path,
-                                                         dc->read_only, err, errlen))
+                        if (!bp || ward_blk_process_open(bp, &m->starter, dc->path, dc->read_only,
+                                                         err, errlen))
                                 return -1;
                         be->blk = ward_blk_process_backend(bp);
                         *p = (struct ward_device_params){bp->size, dc->read_only, id};

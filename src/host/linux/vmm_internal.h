@@ -38,7 +38,8 @@ struct vmm {
         bool start_open;
 
         struct ward_blk_file disk[WARD_MAX_DISKS];
-        struct ward_blk_process *bproc[WARD_MAX_DISKS];        /* a backend process, or NULL */
+        struct ward_blk_process *bproc[WARD_MAX_DISKS]; /* a backend process, or NULL */
+        struct ward_blk_starter starter;                /* starts them (sock -1: no disk has one) */
         struct ward_loop_source *bproc_src[WARD_MAX_DISKS][2]; /* its answers, its going */
         char disk_id[WARD_MAX_DISKS][WARD_BLK_ID_BYTES + 1];
         int doorbell_fd[WARD_MAX_DOORBELLS]; /* -1 after the peer hung up */

@@ -2,8 +2,9 @@
 /*
  * A disk whose backend runs in a process of its own: the Linux analogue of
  * a driver VM (seL4's block PD). The VMM creates a block port (a memfd and
- * eventfds, port_linux.h), starts `ward backend blk` on the server side and
- * keeps the client side as the virtio-blk device's backend. The backend
+ * eventfds, port_linux.h), has its starter (blk_starter.h) start `ward
+ * backend blk` on the server side and keeps the client side as the
+ * virtio-blk device's backend. The backend
  * never sees guest memory, only the port's data buffers.
  *
  * When the backend dies, every request in flight or waiting fails (the
@@ -13,6 +14,7 @@
 #ifndef WARD_HOST_LINUX_BLK_PROCESS_H
 #define WARD_HOST_LINUX_BLK_PROCESS_H
 
+#include "ward/host/linux/blk_starter.h"
 #include "ward/host/linux/port_linux.h"
 #include "ward/port/port_blk.h"
 #include "ward/vm/vm_config.h"
@@ -26,10 +28,11 @@ struct ward_blk_process {
         struct ward_port_linux port;
         struct ward_blk_port_client client;
         struct ward_blk_port_config cfg;
-        pid_t pid;
-        /* The ward binary that runs `backend blk` and the disk image, open
-         * from the start: a jailed VMM (jail.h) sees neither by its path. */
-        int exe_fd, disk_fd;
+        pid_t pid; /* the backend, as its starter answered; -1: none */
+        /* Who starts the backend (blk_starter.h), and the disk image, open
+         * from the start: a jailed VMM (jail.h) has no path to it. */
+        struct ward_blk_starter *starter;
+        int disk_fd;
         char path[PATH_MAX]; /* the disk image, for messages */
         bool read_only;
         uint64_t size;
@@ -39,9 +42,9 @@ struct ward_blk_process {
         enum ward_seccomp_mode seccomp;
 };
 
-/* Starts the backend (the program exe) for path; err gets one line on failure. */
-int ward_blk_process_open(struct ward_blk_process *bp, const char *exe, const char *path,
-                          bool read_only, char *err, size_t errlen);
+/* Opens path and has starter start its backend; err gets one line on failure. */
+int ward_blk_process_open(struct ward_blk_process *bp, struct ward_blk_starter *starter,
+                          const char *path, bool read_only, char *err, size_t errlen);
 struct ward_blk_backend ward_blk_process_backend(struct ward_blk_process *bp);
 /* Readable when the backend has answered: then call ward_blk_process_poll(). */
 int ward_blk_process_event_fd(const struct ward_blk_process *bp);

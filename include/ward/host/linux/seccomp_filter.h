@@ -15,19 +15,22 @@
 #include <stddef.h>
 
 enum ward_seccomp_profile {
-        WARD_SECCOMP_VMM,     /* ward run: vCPU threads and the main loop */
-        WARD_SECCOMP_BACKEND, /* ward backend blk */
+        WARD_SECCOMP_VMM,        /* ward run: vCPU threads and the main loop */
+        WARD_SECCOMP_BACKEND,    /* ward backend blk */
+        WARD_SECCOMP_STARTER,    /* a VMM's disk backend starter (blk_starter.h) */
+        WARD_SECCOMP_SUPERVISOR, /* ward system up's supervisor, and what its VMMs inherit */
 };
 
 /*
- * Installs the profile's list on every thread of the process. spawns: the
- * VMM starts disk backend processes (fork, exec and the port's set-up stay
- * allowed). Returns 0, or -1 with the reason in err (nothing installed).
+ * Installs the profile's list on every thread of the process. with_ports:
+ * the VMM makes block ports for backend processes (a memfd, eventfds, a
+ * socket pair, sealing, and sending the server end to its starter).
+ * Returns 0, or -1 with the reason in err (nothing installed).
  */
 int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode,
-                         bool spawns, char *err, size_t errlen);
+                         bool with_ports, char *err, size_t errlen);
 
 /* The number of distinct system calls the profile allows on this architecture. */
-unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool spawns);
+unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool with_ports);
 
 #endif
