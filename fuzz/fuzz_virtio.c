@@ -68,8 +68,7 @@ static uint32_t rng_fill(void *opaque, void *buf, uint32_t len)
 
 static struct ward_virtio *bring_up(uint8_t which)
 {
-        fg_free(&g);
-        fg_init(&g);
+        fg_reset(&g);
         npending = 0;
         /* The devices assume zeroed memory at setup (as the VM gives them). */
         memset(&blk, 0, sizeof(blk));

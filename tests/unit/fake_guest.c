@@ -15,6 +15,21 @@ void fg_init(struct fake_guest *g)
         g->data_next = FG_DATA_BASE;
 }
 
+void fg_reset(struct fake_guest *g)
+{
+        if (!g->ram) {
+                fg_init(g);
+                return;
+        }
+        uint8_t *ram = g->ram;
+        memset(ram, 0, FG_RAM_SIZE);
+        memset(g, 0, sizeof(*g));
+        g->ram = ram;
+        ward_gmem_init(&g->gm);
+        ward_gmem_add(&g->gm, FG_RAM_BASE, FG_RAM_SIZE, g->ram);
+        g->data_next = FG_DATA_BASE;
+}
+
 void fg_free(struct fake_guest *g)
 {
         free(g->ram);
