@@ -145,6 +145,13 @@ static void int_array(struct parser *p, struct json_object *v, const char *what,
         ward_sysp_each(p, v, host_cpu_elem, *out);
 }
 
+/* An allow-list mode ("on", "log", "off"); on when it is not one. */
+static int get_seccomp(struct parser *p, struct json_object *v)
+{
+        int m = ward_sysp_get_enum(p, v, "seccomp", ward_seccomp_mode_names, 3);
+        return m < 0 ? WARD_SECCOMP_ON : m;
+}
+
 static void linux_vm_field(struct parser *p, int f, struct json_object *v, void *target)
 {
         struct ward_sys_linux_vm *lv = target;
@@ -161,11 +168,9 @@ static void linux_vm_field(struct parser *p, int f, struct json_object *v, void 
                 if (!lv->cpu_period_set)
                         lv->cpu_period_us = WARD_SYS_DEFAULT_PERIOD_US;
                 break;
-        case LV_SECCOMP: {
-                int m = ward_sysp_get_enum(p, v, "seccomp", ward_seccomp_mode_names, 3);
-                lv->seccomp = m < 0 ? WARD_SECCOMP_ON : m;
+        case LV_SECCOMP:
+                lv->seccomp = get_seccomp(p, v);
                 break;
-        }
         case LV_JAIL:
                 if (!ward_sysp_get_bool(p, v, &lv->jail))
                         lv->jail = true;
@@ -199,11 +204,9 @@ static void linux_field(struct parser *p, int f, struct json_object *v, void *ta
         case L_CONTROL_GIDS:
                 int_array(p, v, "an array of group ids", &l->control_gids, &l->ncontrol_gids);
                 break;
-        case L_SECCOMP: {
-                int m = ward_sysp_get_enum(p, v, "seccomp", ward_seccomp_mode_names, 3);
-                l->seccomp = m < 0 ? WARD_SECCOMP_ON : m;
+        case L_SECCOMP:
+                l->seccomp = get_seccomp(p, v);
                 break;
-        }
         case L_VMS: {
                 if (!ward_sysp_want(p, v, json_type_object, "an object keyed by VM name"))
                         break;

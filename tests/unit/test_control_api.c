@@ -440,23 +440,31 @@ static void expect_error(struct ward_sup *s, const char *text, const char *error
         json_object_put(o);
 }
 
-static void test_supervisor_loop(void **state)
+/* A supervisor of desc()'s VMs (fake ones) with its socket in a new scratch dir. */
+static struct ward_sup *start_supervisor(struct ward_sys_desc **d)
 {
-        (void)state;
         snprintf(dir, sizeof(dir), "/tmp/ward-sup-XXXXXX");
         assert_non_null(mkdtemp(dir));
         snprintf(sockp, sizeof(sockp), "%s/ctl.sock", dir);
-        char logs[128];
+        static char logs[128];
         snprintf(logs, sizeof(logs), "%s/logs", dir);
-        struct ward_sys_desc *d = desc();
+        *d = desc();
         crash_vm = "";
         off_vm = "";
         struct ward_sup_config cfg = {
             .socket_path = sockp, .log_dir = logs, .desc_dir = dir, .fake_argv = fake};
         char err[256];
-        struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
+        struct ward_sup *s = ward_sup_new(*d, &cfg, err, sizeof(err));
         if (!s)
                 fail_msg("%s", err);
+        return s;
+}
+
+static void test_supervisor_loop(void **state)
+{
+        (void)state;
+        struct ward_sys_desc *d;
+        struct ward_sup *s = start_supervisor(&d);
 
         /* a and b autostart, c does not. */
         int pa, pb, r;
@@ -737,20 +745,8 @@ static int stress_slow(void)
 static void test_control_stress(void **state)
 {
         (void)state;
-        snprintf(dir, sizeof(dir), "/tmp/ward-sup-XXXXXX");
-        assert_non_null(mkdtemp(dir));
-        snprintf(sockp, sizeof(sockp), "%s/ctl.sock", dir);
-        char logs[128];
-        snprintf(logs, sizeof(logs), "%s/logs", dir);
-        struct ward_sys_desc *d = desc();
-        crash_vm = "";
-        off_vm = "";
-        struct ward_sup_config cfg = {
-            .socket_path = sockp, .log_dir = logs, .desc_dir = dir, .fake_argv = fake};
-        char err[256];
-        struct ward_sup *s = ward_sup_new(d, &cfg, err, sizeof(err));
-        if (!s)
-                fail_msg("%s", err);
+        struct ward_sys_desc *d;
+        struct ward_sup *s = start_supervisor(&d);
         int pa, pb, ra, rb;
         assert_string_equal(state_of(s, "a", &pa, &ra), "running");
         assert_string_equal(state_of(s, "b", &pb, &rb), "running");
