@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The checker's steps 5 and 6 (check.c): the linux and the sel4 sections. */
 #include "checker.h"
-#include "ward/desc/vm_config.h"
 
 #include <string.h>
 

@@ -95,21 +95,6 @@ too_many:
         return -1;
 }
 
-struct ward_sys_jail ward_sys_vm_jail(const struct ward_sys_desc *d, size_t vm)
-{
-        struct ward_sys_jail j = {true, WARD_SYS_JAIL_ID_BASE + (int64_t)vm, 0};
-        j.gid = j.uid;
-        for (size_t i = 0; i < d->linux_opts.nvms; i++) {
-                const struct ward_sys_linux_vm *lv = &d->linux_opts.vms[i];
-                if (!lv->vm || !d->vms[vm].name || strcmp(lv->vm, d->vms[vm].name) != 0)
-                        continue;
-                j.on = lv->jail;
-                j.uid = lv->uid_set ? lv->uid : j.uid;
-                j.gid = lv->gid_set ? lv->gid : lv->uid_set ? lv->uid : j.gid;
-        }
-        return j;
-}
-
 int ward_sys_vm_config(const struct ward_sys_desc *d, const char *name, const char *desc_dir,
                        int first_fd, struct ward_sys_vm_config *out, char *err, size_t errlen)
 {

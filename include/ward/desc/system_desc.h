@@ -352,4 +352,20 @@ int ward_sys_path_join(const char *dir, const char *path, char *out, size_t size
  * which its relative paths are taken) to out. -1: it cannot be resolved. */
 int ward_sys_desc_dir(const char *file, char *out, size_t size);
 
+/*
+ * The jail of VM number vm (an index into d->vms) under `ward system up`:
+ * on unless linux.vms.NAME.jail is false; uid and gid from linux.vms.NAME,
+ * each by default WARD_SYS_JAIL_ID_BASE plus vm. Values out of range
+ * come out as they are: the checker reports them.
+ */
+struct ward_sys_jail {
+        bool on;
+        int64_t uid, gid;
+};
+struct ward_sys_jail ward_sys_vm_jail(const struct ward_sys_desc *d, size_t vm);
+
+/* The first default jail uid and gid: above Debian's system and user ids
+ * (up to 59999), below nobody (65534). */
+#define WARD_SYS_JAIL_ID_BASE 64000
+
 #endif

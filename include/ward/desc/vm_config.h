@@ -36,20 +36,4 @@ struct ward_sys_vm_config {
 int ward_sys_vm_config(const struct ward_sys_desc *d, const char *name, const char *desc_dir,
                        int first_fd, struct ward_sys_vm_config *out, char *err, size_t errlen);
 
-/*
- * The jail of VM number vm (an index into d->vms) under `ward system up`:
- * on unless linux.vms.NAME.jail is false; uid and gid from linux.vms.NAME,
- * each by default WARD_SYS_JAIL_ID_BASE plus vm. Values out of range
- * come out as they are: the checker reports them.
- */
-struct ward_sys_jail {
-        bool on;
-        int64_t uid, gid;
-};
-struct ward_sys_jail ward_sys_vm_jail(const struct ward_sys_desc *d, size_t vm);
-
-/* The first default jail uid and gid: above Debian's system and user ids
- * (up to 59999), below nobody (65534). */
-#define WARD_SYS_JAIL_ID_BASE 64000
-
 #endif
