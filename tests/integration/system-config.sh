@@ -53,6 +53,20 @@ type_into() {
 	grep -v '^#' "/extra/example-scenario/$2.typed" |
 		ward ctl "$1" console "$2" --attach >/dev/null 2>&1
 }
+# The jail, looked at with docs/user-guide.md's commands as written there:
+# uid 64000, process 1 of its PID namespace, an empty root, a memory cap.
+jail_as_documented() {
+	pid=$(ward ctl /examples/two-vms-shared.json status vm_a | tr ' ' '\n' | sed -n 's/^pid=//p')
+	ids=$(grep -E '^(Uid|NSpid)' /proc/$pid/status | tr -s '\t ' ' ')
+	root=$(ls -A /proc/$pid/root/)
+	max=$(cat /sys/fs/cgroup$(sed -n 's/^0:://p' /proc/$pid/cgroup)/memory.max)
+	case "$ids" in
+	*"Uid: 64000 64000 64000 64000"*"NSpid: $pid 1"*) ;;
+	*) echo "ids: $ids" && return 1 ;;
+	esac
+	[ -z "$root" ] || { echo "root: $root" && return 1; }
+	[ "$max" -gt 0 ] 2>/dev/null || { echo "memory.max: $max" && return 1; }
+}
 # example_scenario NAME FILE LOGDIR: prints nothing when NAME passes, else why.
 example_scenario() {
 	local ex=$2 log=$3
@@ -73,6 +87,8 @@ example_scenario() {
 	elif [ "$1" = system_example ] &&
 		[ -z "$(cat /sys/fs/cgroup/ward/sup-*/vm_b/cpu.max 2>/dev/null)" ]; then
 		echo "vm_b has no cpu.max"
+	elif [ "$1" = system_example ] && ! jail_as_documented >"$WORK/$1.jail"; then
+		echo "the user guide's jail commands: $(cat "$WORK/$1.jail")"
 	elif ! ward system down "$ex" >>"$WORK/$1.out" 2>&1; then
 		echo "ward system down: $(cat "$WORK/$1.out")"
 	fi
