@@ -15,10 +15,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -184,6 +186,70 @@ static void restart_under_the_vmm_list(void **state)
         unlink(path);
 }
 
+/* Sends len bytes of buf with nfds copies of fd to the starter; its answer. */
+static int32_t raw_request(struct ward_blk_starter *st, const void *buf, size_t len, int fd,
+                           int nfds)
+{
+        union {
+                char b[CMSG_SPACE(sizeof(int) * 8)];
+                struct cmsghdr align;
+        } ctl;
+        memset(&ctl, 0, sizeof(ctl));
+        struct iovec iov = {(void *)buf, len};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (nfds) {
+                msg.msg_control = ctl.b;
+                msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+                for (int k = 0; k < nfds; k++)
+                        memcpy(CMSG_DATA(c) + k * sizeof(int), &fd, sizeof(int));
+        }
+        assert_int_equal(sendmsg(st->sock, &msg, 0), (ssize_t)len);
+        int32_t answer = 0;
+        assert_int_equal(recv(st->sock, &answer, sizeof(answer), 0), sizeof(answer));
+        return answer;
+}
+
+/* A compromised VMM against its starter: requests of the wrong size, with
+ * too few descriptors, or a name without its end are refused one by one,
+ * and the starter goes on serving. */
+static void starter_refuses_malformed_requests(void **state)
+{
+        (void)state;
+        char path[] = "/tmp/ward-blk-process-XXXXXX";
+        uint8_t *pattern;
+        make_disk(path, &pattern);
+        struct ward_blk_starter st;
+        struct ward_vm_config cfg = {.seccomp = STARTER_SECCOMP};
+        char err[256];
+        assert_int_equal(ward_blk_starter_fork(&st, WARD_BIN, &cfg, err, sizeof(err)), 0);
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        char req[256];
+        memset(req, 0, sizeof(req));
+        assert_int_equal(raw_request(&st, req, 10, fd, 0), -EINVAL);          /* short */
+        assert_int_equal(raw_request(&st, req, sizeof(req), fd, 3), -EINVAL); /* 3 fds */
+        assert_int_equal(raw_request(&st, req, sizeof(req), fd, 7), -EINVAL); /* 7 fds */
+        memset(req, 'x', sizeof(req));
+        req[0] = 0;
+        req[1] = 0;
+        assert_int_equal(raw_request(&st, req, sizeof(req), fd, 5), -EINVAL); /* no NUL */
+        req[1] = 9;
+        req[2] = 0;
+        assert_int_equal(raw_request(&st, req, sizeof(req), fd, 5), -EINVAL); /* mode 9 */
+        close(fd);
+        /* Still serving: a real start works. */
+        struct ward_blk_process bp = {.seccomp = WARD_SECCOMP_ON};
+        assert_int_equal(ward_blk_process_open(&bp, &st, path, false, err, sizeof(err)), 0);
+        assert_true(bp.pid > 0);
+        ward_blk_process_close(&bp);
+        ward_blk_starter_close(&st);
+        free(pattern);
+        unlink(path);
+}
+
 static void refuses_a_missing_disk(void **state)
 {
         (void)state;
@@ -222,6 +288,7 @@ int main(void)
             cmocka_unit_test(restart_under_the_vmm_list),
             cmocka_unit_test(refuses_a_missing_disk),
             cmocka_unit_test(a_gone_starter_is_an_error),
+            cmocka_unit_test(starter_refuses_malformed_requests),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
