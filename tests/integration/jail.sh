@@ -158,7 +158,37 @@ else
 		pass "$name"
 	fi
 fi
+# The supervisor killed: its jailed VMMs (whose new uid cleared the
+# parent-death signal, which the jail sets again) go with it, and their
+# backends and starters with them.
+name=jail_dies_with_supervisor
+pa=$(jl_pid vm_a)
+pb=$(jl_pid vm_b)
+others=$(in_pid_ns "$(ns_of "$pa" pid)" | tr '\n' ' ')
+sup=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$pa/status")
+kill -9 "$sup"
+left=
+for _ in $(seq 1 100); do
+	left=
+	for p in $pa $pb $others; do
+		[ -d "/proc/$p" ] && [ "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$p/status")" != Z ] &&
+			left="$left $p"
+	done
+	[ -z "$left" ] && break
+	usleep 100000
+done
+if [ -z "$pa" ] || [ -z "$pb" ] || [ -z "$sup" ]; then
+	note_fail "$name" "no pids: vm_a [$pa], vm_b [$pb], supervisor [$sup]"
+elif [ -n "$left" ]; then
+	note_fail "$name" "still running after the supervisor died:$left"
+else
+	pass "$name"
+fi
 ward system down "$JL/sys.json" >/dev/null 2>&1 || true
+rm -f "$JL/ctl.sock"
+for d in /sys/fs/cgroup/ward/sup-*/vm_a /sys/fs/cgroup/ward/sup-*/vm_b /sys/fs/cgroup/ward/sup-*; do
+	rmdir "$d" 2>/dev/null || true
+done
 
 # One VM under `ward run --jail`: it boots and reads its process-served
 # disk, as uid 64500; a uid of 0 is refused before anything runs.

@@ -85,7 +85,12 @@ static int jailed_view(void)
         getrlimit(RLIMIT_MEMLOCK, &lock);
         if (core.rlim_max != 0 || lock.rlim_max != 0)
                 bad |= 32;
-        if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) != 0 || prctl(PR_CAPBSET_READ, CAP_SETUID) != 0)
+        /* No capability left to gain; still dies with its parent (changing
+         * the uid cleared the parent-death signal: the jail sets it again). */
+        int pdeath = 0;
+        prctl(PR_GET_PDEATHSIG, &pdeath);
+        if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN) != 0 || prctl(PR_CAPBSET_READ, CAP_SETUID) != 0 ||
+            pdeath != SIGKILL)
                 bad |= 64;
         /* A network namespace of its own: only a loopback device, down. */
         struct if_nameindex *ifs = if_nameindex();

@@ -177,6 +177,10 @@ static int become(const struct ward_jail_config *j, char *err, size_t errlen)
                 return fail(err, errlen, "setting the gid");
         if (setresuid(j->uid, j->uid, j->uid))
                 return fail(err, errlen, "setting the uid");
+        /* A new uid clears the parent-death signal: a jailed VMM still goes
+         * with its supervisor (or `ward run --jail`'s waiting parent). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+                return fail(err, errlen, "the parent-death signal");
         return 0;
 }
 
