@@ -6,7 +6,8 @@
 # reading one byte from its /dev/hvc0, then reads the words. After `ward ctl
 # restart vm_a`, the restarted guest finds the words still there and rings
 # again. vm_b maps the region read-only and checks that its own write does
-# not land. Sourced by run-all.sh (uses lib.sh and note_fail).
+# not land. vm_a is jailed (the default), vm_b not ("jail": false). Sourced
+# by run-all.sh (uses lib.sh and note_fail).
 
 SD=$WORK/shared
 rm -rf "$SD"
@@ -70,7 +71,8 @@ cat >"$SD/sys.json" <<J
               {"vm": "vm_b", "gpa": "0x80000000", "access": "ro"}]}
   ],
   "doorbells": [{"name": "ab_ring", "from": "vm_a", "to": "vm_b"}],
-  "linux": {"control_socket": "$SD/ctl.sock", "console_log_dir": "$SD/logs"}
+  "linux": {"control_socket": "$SD/ctl.sock", "console_log_dir": "$SD/logs",
+            "vms": {"vm_b": {"jail": false}}}
 }
 J
 SA=$SD/logs/vm_a.log
@@ -93,6 +95,11 @@ else
 		note_fail "$name" "vm_a did not write the region"
 	elif [ "$order" != "B-WAITING|B-RANG 1|B-WORDS 1: $WORDS|" ]; then
 		note_fail "$name" "vm_b's view: $order"
+	# A jailed VMM and one without a jail ("jail": false) share the region
+	# and the doorbell as two jailed ones do.
+	elif pb=$(ward ctl "$SD/sys.json" status vm_b | tr ' ' '\n' | sed -n 's/^pid=//p') &&
+		! grep -q "^Uid:[[:space:]]*0[[:space:]]" "/proc/$pb/status"; then
+		note_fail "$name" "vm_b (\"jail\": false) runs as $(grep Uid "/proc/$pb/status")"
 	else
 		pass "$name"
 	fi
