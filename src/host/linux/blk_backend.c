@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * `ward backend blk --disk PATH [--disk-fd FD] [--read-only]`: a disk
- * backend in a process of its own, started by a VMM (blk_process.c). It
+ * backend in a process of its own, started for a VMM (blk_starter.c). It
  * inherits the server end of a block port: fd 3 the region (memfd), 4 the
  * eventfd the VMM rings, 5 the eventfd it rings, 6 its end of the socket
  * pair whose EOF means the VMM has gone; and the disk, open, as fd 7
- * (`--disk-fd 7`; PATH then only names it). It serves the port from the disk file until then,
- * through the same io_uring file backend (blk_file.c) a VMM uses for a disk of its own. It never
- * sees guest memory: only the port's data buffers.
+ * (`--disk-fd 7`; PATH then only names it). It serves the port from the
+ * disk until then, through the same io_uring file backend (blk_file.c) a
+ * VMM uses for a disk of its own. It never sees guest memory: only the
+ * port's data buffers.
  */
 #include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/host_linux.h"

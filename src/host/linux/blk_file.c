@@ -21,6 +21,23 @@
 
 #define RING_ENTRIES WARD_BLK_QUEUE_SIZE
 
+int ward_blk_disk_size(int fd, const char *path, uint64_t *size, char *err, size_t errlen)
+{
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+                snprintf(err, errlen, "--disk %s: not a regular file or block device", path);
+                return -1;
+        }
+        /* Not st_size: a block device's is 0. */
+        off_t end = lseek(fd, 0, SEEK_END);
+        if (end < 0) {
+                snprintf(err, errlen, "--disk %s: cannot find its size: %s", path, strerror(errno));
+                return -1;
+        }
+        *size = (uint64_t)end;
+        return 0;
+}
+
 int ward_blk_file_open(struct ward_blk_file *f, const char *path, bool read_only, char *err,
                        size_t errlen)
 {
@@ -36,19 +53,10 @@ int ward_blk_file_adopt(struct ward_blk_file *f, int fd, const char *path, bool 
                         char *err, size_t errlen)
 {
         f->fd = fd;
-        struct stat st;
-        if (fstat(f->fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-                snprintf(err, errlen, "--disk %s: not a regular file or block device", path);
+        if (ward_blk_disk_size(fd, path, &f->size, err, errlen)) {
                 close(f->fd);
                 return -1;
         }
-        off_t end = lseek(f->fd, 0, SEEK_END);
-        if (end < 0) {
-                snprintf(err, errlen, "--disk %s: cannot find its size: %s", path, strerror(errno));
-                close(f->fd);
-                return -1;
-        }
-        f->size = (uint64_t)end;
         f->read_only = read_only;
         f->event_fd = -1;
         f->uring_ok = false;

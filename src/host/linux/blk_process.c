@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The VMM's side of a disk backend process (see ward/host/linux/blk_process.h). */
 #include "ward/host/linux/blk_process.h"
+#include "ward/host/linux/host_linux.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* A new port and a backend process serving it; the client attaches to it. */
@@ -41,7 +38,6 @@ static int start(struct ward_blk_process *bp, char *err, size_t errlen)
 int ward_blk_process_open(struct ward_blk_process *bp, struct ward_blk_starter *starter,
                           const char *path, bool read_only, char *err, size_t errlen)
 {
-        struct stat st;
         bp->pid = -1;
         bp->port = (struct ward_port_linux){.mem_fd = -1, .ctl = {-1, -1}};
         bp->starter = starter;
@@ -50,16 +46,14 @@ int ward_blk_process_open(struct ward_blk_process *bp, struct ward_blk_starter *
                 snprintf(err, errlen, "--disk %s: path too long", path);
                 return -1;
         }
-        errno = 0;
         bp->disk_fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-        if (bp->disk_fd < 0 || fstat(bp->disk_fd, &st) != 0 ||
-            !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-                snprintf(err, errlen, "--disk %s: %s", path,
-                         errno ? strerror(errno) : "not a regular file or block device");
+        if (bp->disk_fd < 0) {
+                snprintf(err, errlen, "--disk %s: %s", path, strerror(errno));
                 return -1;
         }
+        if (ward_blk_disk_size(bp->disk_fd, path, &bp->size, err, errlen))
+                return -1;
         bp->read_only = read_only;
-        bp->size = (uint64_t)st.st_size;
         bp->cfg = WARD_BLK_PORT_CONFIG_DEFAULT;
         return start(bp, err, errlen);
 }

@@ -8,6 +8,7 @@
  */
 #include "ward/host/linux/jail.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -141,25 +142,35 @@ static int enter_root(char *err, size_t errlen)
         return 0;
 }
 
-/* The highest descriptor open now (or -1). */
+/* The highest descriptor open now, read from /proc/self/fd (one directory
+ * read, not a probe of every number); -1 when /proc cannot tell. */
 static int highest_fd(void)
 {
+        DIR *d = opendir("/proc/self/fd");
+        if (!d)
+                return -1;
         int top = -1;
-        for (int fd = 0; fd < 65536; fd++)
-                if (fcntl(fd, F_GETFD) >= 0)
-                        top = fd;
+        struct dirent *e;
+        while ((e = readdir(d)))
+                if (e->d_name[0] != '.' && atoi(e->d_name) > top)
+                        top = atoi(e->d_name);
+        closedir(d);
         return top;
 }
 
 /*
  * No core dumps (they would hold guest memory), no locked memory, and room
- * for a few descriptors besides those open now: a VMM opens nothing new
- * once its VM is built, except the port of a disk backend it starts again.
+ * for a few descriptors besides those open when the jail began (top): a
+ * VMM opens nothing new once its VM is built, except the ports of the disk
+ * backends it has started again.
  */
-static int limit(char *err, size_t errlen)
+static int limit(int top, char *err, size_t errlen)
 {
-        rlim_t files = (rlim_t)highest_fd() + 1 + 32;
-        struct rlimit zero = {0, 0}, nofile = {files, files};
+        struct rlimit zero = {0, 0}, nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile))
+                return fail(err, errlen, "getrlimit");
+        if (top >= 0 && (rlim_t)top + 1 + 32 < nofile.rlim_max)
+                nofile.rlim_cur = nofile.rlim_max = (rlim_t)top + 1 + 32;
         if (setrlimit(RLIMIT_CORE, &zero) || setrlimit(RLIMIT_MEMLOCK, &zero) ||
             setrlimit(RLIMIT_NOFILE, &nofile))
                 return fail(err, errlen, "setrlimit");
@@ -194,6 +205,8 @@ int ward_jail_enter(const struct ward_jail_config *j, const char *hostname, bool
                          j->uid, j->gid);
                 return -1;
         }
+        /* Read while the host's /proc is still in view. */
+        int top = highest_fd();
         if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET))
                 return fail(err, errlen, "unshare (the jail needs root)");
         /* Nothing mounted from here on reaches the host's namespace. */
@@ -206,5 +219,5 @@ int ward_jail_enter(const struct ward_jail_config *j, const char *hostname, bool
                 return -1;
         if (sethostname(hostname, strlen(hostname)))
                 return fail(err, errlen, "sethostname");
-        return limit(err, errlen) || become(j, err, errlen) ? -1 : 0;
+        return limit(top, err, errlen) || become(j, err, errlen) ? -1 : 0;
 }

@@ -26,6 +26,9 @@ struct ward_blk_file {
         struct iovec (*iov)[WARD_BLK_SEG_MAX];
 };
 
+/* Checks that fd (the disk path) is a regular file or a block device and
+ * writes its size to size; err gets one line on failure. */
+int ward_blk_disk_size(int fd, const char *path, uint64_t *size, char *err, size_t errlen);
 /* Opens path; err gets one line on failure. */
 int ward_blk_file_open(struct ward_blk_file *f, const char *path, bool read_only, char *err,
                        size_t errlen);
