@@ -72,7 +72,7 @@ static int backend(void *h, const struct ward_device_type *t, unsigned index,
                 return -1;
         }
         be->blk = ward_blk_file_backend(&m->disk);
-        *p = (struct ward_device_params){m->disk.size, false, "custom-disk"};
+        *p = (struct ward_device_params){.size_bytes = m->disk.size, .id = "custom-disk"};
         return 0;
 }
 

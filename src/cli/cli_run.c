@@ -59,6 +59,15 @@ const char ward_run_usage[] =
     "                        output goes to the socket, socket input to the guest\n"
     "                        (repeatable, up to 16; numbered after the main console:\n"
     "                        hvc0 first with the serial console, hvc1 with virtio)\n"
+    "  --net user[,hostfwd=tcp|udp:[ADDR]:HOST-:GUEST][,mac=MAC]\n"
+    "                        a virtio-net NIC on a user-mode network (Debian's passt,\n"
+    "                        run as a process of its own): DHCP, DNS, outbound TCP\n"
+    "                        and UDP; hostfwd forwards host port HOST to guest port\n"
+    "                        GUEST (repeatable, up to 8)\n"
+    "  --net tap=NAME[,mac=MAC]\n"
+    "                        a virtio-net NIC on the host's tap interface NAME, with\n"
+    "                        checksum and TSO offloads (repeatable: up to 4 NICs;\n"
+    "                        default MACs 02:77:61:72:64:00, :01, ...)\n"
     "  --system FILE --vm NAME\n"
     "                        run VM NAME of a system description, with its config\n"
     "                        (no other options; see ward system --help)\n"
@@ -383,7 +392,8 @@ enum {
         O_HUGEPAGES,
         O_SECCOMP,
         O_JAIL,
-        O_DOORBELL
+        O_DOORBELL,
+        O_NET
 };
 
 static int parse_cpus(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
@@ -525,6 +535,8 @@ static int apply_option(struct ward_vm_config *cfg, int c, const char *a, char *
                 return parse_jail(cfg, a, err, errlen);
         case O_DOORBELL:
                 return parse_doorbell(cfg, a, err, errlen);
+        case O_NET:
+                return ward_cli_parse_net(cfg, a, err, errlen);
         }
         return -1;
 }
@@ -596,6 +608,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
             {"seccomp", required_argument, NULL, O_SECCOMP},
             {"jail", required_argument, NULL, O_JAIL},
             {"doorbell", required_argument, NULL, O_DOORBELL},
+            {"net", required_argument, NULL, O_NET},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -612,7 +625,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
         while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 if (c == 'h')
                         return WARD_CLI_HELP;
-                if (c < O_KERNEL || c > O_DOORBELL) {
+                if (c < O_KERNEL || c > O_NET) {
                         option_error(c, argv, err, errlen);
                         return WARD_CLI_ERROR;
                 }

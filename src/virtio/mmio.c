@@ -109,6 +109,8 @@ static void write_status(struct ward_virtio *v, uint32_t val)
                 uint64_t extra = v->driver_features & ~v->device_features;
                 if (extra || !ward_virtio_has_feature(v, WARD_VIRTIO_F_VERSION_1))
                         val &= ~(uint32_t)WARD_VIRTIO_S_FEATURES_OK; /* refuse */
+                else if (v->ops && v->ops->features_ok)
+                        v->ops->features_ok(v);
         }
         /* ...and only a reset clears it. */
         v->status = val | (v->status & WARD_VIRTIO_S_NEEDS_RESET);

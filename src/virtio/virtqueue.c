@@ -183,6 +183,11 @@ int ward_vq_pop(struct ward_vq *vq, const struct ward_gmem *gm, struct ward_chai
         return rc ? rc : 1;
 }
 
+void ward_vq_unpop(struct ward_vq *vq, uint16_t n)
+{
+        vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
 void ward_vq_push(struct ward_vq *vq, uint16_t head, uint32_t written)
 {
         if (!vq->ready)

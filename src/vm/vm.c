@@ -18,6 +18,13 @@ const char *ward_default_cmdline(enum ward_console_kind console)
                                               : "console=ttyS0 earlycon panic=-1";
 }
 
+void ward_net_default_mac(unsigned index, uint8_t mac[6])
+{
+        static const uint8_t base[5] = {0x02, 0x77, 0x61, 0x72, 0x64};
+        memcpy(mac, base, sizeof(base));
+        mac[5] = (uint8_t)index;
+}
+
 /* ---- memory ---- */
 
 static int map(struct ward_vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva,
@@ -179,7 +186,7 @@ static int add_device(struct ward_vm *vm, const struct ward_device_type *t, unsi
 /*
  * The devices a config asks for, in the order of their windows: the main
  * virtio console, the doorbells (so their hvc numbers are predictable),
- * the disks, then entropy.
+ * the disks, entropy, then the NICs.
  */
 static int add_devices(struct ward_vm *vm, char *err, size_t errlen)
 {
@@ -201,6 +208,9 @@ static int add_devices(struct ward_vm *vm, char *err, size_t errlen)
                         return -1;
         if (cfg->rng && add_device(vm, &ward_virtio_rng_type, 0, err, errlen))
                 return -1;
+        for (unsigned i = 0; i < cfg->nnets; i++)
+                if (add_device(vm, &ward_virtio_net_type, i, err, errlen))
+                        return -1;
         return 0;
 }
 
@@ -224,11 +234,13 @@ static int add_vcpus(struct ward_vm *vm, char *err, size_t errlen)
 static int check_counts(const struct ward_vm_config *cfg, char *err, size_t errlen)
 {
         if (cfg->ndisks > WARD_MAX_DISKS || cfg->ndoorbells > WARD_MAX_DOORBELLS ||
-            cfg->nshm > WARD_MAX_SHM || cfg->nram > WARD_MAX_RAM_EXTRA) {
+            cfg->nshm > WARD_MAX_SHM || cfg->nram > WARD_MAX_RAM_EXTRA ||
+            cfg->nnets > WARD_MAX_NETS) {
                 ward_fmt(err, errlen,
-                         "config: at most %d disks, %d doorbells, %d shared regions and %d more "
-                         "RAM regions",
-                         WARD_MAX_DISKS, WARD_MAX_DOORBELLS, WARD_MAX_SHM, WARD_MAX_RAM_EXTRA);
+                         "config: at most %d disks, %d doorbells, %d shared regions, %d more "
+                         "RAM regions and %d NICs",
+                         WARD_MAX_DISKS, WARD_MAX_DOORBELLS, WARD_MAX_SHM, WARD_MAX_RAM_EXTRA,
+                         WARD_MAX_NETS);
                 return -1;
         }
         return 0;

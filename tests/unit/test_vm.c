@@ -224,7 +224,8 @@ static int r_backend(void *host, const struct ward_device_type *t, unsigned inde
                         return -1;
                 }
                 be->blk = (struct ward_blk_backend){r_submit, NULL};
-                *p = (struct ward_device_params){(index + 1) * MiB, index == 1, "fake"};
+                *p = (struct ward_device_params){
+                    .size_bytes = (index + 1) * MiB, .read_only = index == 1, .id = "fake"};
         } else {
                 be->rng = (struct ward_rng_backend){r_fill, NULL};
         }
@@ -397,8 +398,8 @@ static void errors_name_the_problem(void **state)
         CFG = base_config();
         CFG.ndoorbells = WARD_MAX_DOORBELLS + 1; /* an integrator's config is checked too */
         assert_int_not_equal(create(err), 0);
-        assert_string_equal(err, "config: at most 8 disks, 16 doorbells, 16 shared regions and 7 "
-                                 "more RAM regions");
+        assert_string_equal(err, "config: at most 8 disks, 16 doorbells, 16 shared regions, 7 "
+                                 "more RAM regions and 4 NICs");
         assert_null(VM.hvm); /* nothing was created */
         ward_vm_destroy(&VM);
 
@@ -433,7 +434,8 @@ static void registry_finds_every_type(void **state)
         for (; ward_device_types[n]; n++)
                 assert_ptr_equal(ward_device_type_find(ward_device_types[n]->name),
                                  ward_device_types[n]);
-        assert_int_equal(n, 3);
+        assert_int_equal(n, 4);
+        assert_ptr_equal(ward_device_type_find("net"), &ward_virtio_net_type);
         assert_ptr_equal(ward_device_type_find("rng"), &ward_virtio_rng_type);
         assert_null(ward_device_type_find("rn"));
         assert_null(ward_device_type_find("rngx"));

@@ -12,18 +12,21 @@
 
 #include "ward/virtio/virtio_blk.h"
 #include "ward/virtio/virtio_console.h"
+#include "ward/virtio/virtio_net.h"
 #include "ward/virtio/virtio_rng.h"
 
 enum ward_device_class {
         WARD_DEVICE_CONSOLE, /* struct ward_console_backend */
         WARD_DEVICE_BLOCK,   /* struct ward_blk_backend */
         WARD_DEVICE_ENTROPY, /* struct ward_rng_backend */
+        WARD_DEVICE_NET,     /* struct ward_net_backend */
 };
 
 union ward_backend {
         struct ward_console_backend console;
         struct ward_blk_backend blk;
         struct ward_rng_backend rng;
+        struct ward_net_backend net;
 };
 
 /* What a runner tells a device besides its backend. */
@@ -31,6 +34,7 @@ struct ward_device_params {
         uint64_t size_bytes; /* block: the disk's size */
         bool read_only;      /* block */
         const char *id;      /* block: the serial the guest reads (at most 20 bytes) */
+        uint8_t mac[6];      /* net: the NIC's address */
 };
 
 struct ward_device_type {
@@ -45,6 +49,7 @@ struct ward_device_type {
 extern const struct ward_device_type ward_virtio_console_type;
 extern const struct ward_device_type ward_virtio_blk_type;
 extern const struct ward_device_type ward_virtio_rng_type;
+extern const struct ward_device_type ward_virtio_net_type;
 
 /* Every registered device type, NULL-terminated. */
 extern const struct ward_device_type *const ward_device_types[];

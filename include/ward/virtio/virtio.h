@@ -44,6 +44,8 @@ struct ward_virtio_ops {
         /* Optional: the driver took queue q down (QueueReady 0): drop what is in
          * flight on it, as a reset does, before the queue is set up again. */
         void (*queue_reset)(struct ward_virtio *v, unsigned q);
+        /* Optional: the driver's features are settled (FEATURES_OK accepted). */
+        void (*features_ok)(struct ward_virtio *v);
         /* Optional: a write to the device config space (bounds already checked). */
         void (*config_write)(struct ward_virtio *v, uint32_t off, const void *data, unsigned len);
 };

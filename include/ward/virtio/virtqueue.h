@@ -79,6 +79,8 @@ int ward_vq_enable(struct ward_vq *vq, const struct ward_gmem *gm, uint16_t max_
  *  WARD_EBROKEN the queue cannot go on until the driver resets the device
  */
 int ward_vq_pop(struct ward_vq *vq, const struct ward_gmem *gm, struct ward_chain *c);
+/* Gives back the last n chains popped and not pushed: the next pops return them again. */
+void ward_vq_unpop(struct ward_vq *vq, uint16_t n);
 /* Returns a chain to the driver with `written` bytes written into it. */
 void ward_vq_push(struct ward_vq *vq, uint16_t head, uint32_t written);
 /* True when the driver wants an interrupt for what was pushed since last asked. */

@@ -16,6 +16,8 @@
 #define WARD_MAX_DOORBELLS 16           /* --doorbell consoles per VM */
 #define WARD_SHM_GPA_LIMIT (1ull << 40) /* 40-bit guest-physical space */
 #define WARD_MAX_RAM_EXTRA 7            /* --ram regions besides the boot RAM */
+#define WARD_MAX_NETS 4                 /* --net NICs per VM */
+#define WARD_MAX_NET_FWDS 8             /* host ports forwarded into the guest, per --net user */
 
 enum ward_console_kind {
         WARD_CONSOLE_SERIAL,
@@ -71,6 +73,33 @@ struct ward_jail_config {
         uint32_t uid, gid; /* never 0 when on */
 };
 
+/*
+ * A NIC (virtio-net) and what is behind it. USER: a user-mode network
+ * stack in a process of its own (passt: DHCP, DNS, outbound TCP and UDP
+ * through the host's sockets, and host ports forwarded into the guest).
+ * TAP: a host tap interface, opened with the virtio-net header so the
+ * offloads pass through.
+ */
+enum ward_net_kind {
+        WARD_NET_USER,
+        WARD_NET_TAP,
+};
+
+/* A host port forwarded into the guest: hostfwd=tcp:ADDR:HOST-:GUEST. */
+struct ward_net_fwd {
+        bool udp;
+        char addr[16]; /* an IPv4 address to bind on the host; "": every address */
+        uint16_t host, guest;
+};
+
+struct ward_net_config {
+        enum ward_net_kind kind;
+        uint8_t mac[6];
+        char tap[16]; /* TAP: the interface's name */
+        struct ward_net_fwd fwd[WARD_MAX_NET_FWDS];
+        unsigned nfwd;
+};
+
 /* A RAM region besides the boot RAM: --ram GPA:SIZE. */
 struct ward_ram_config {
         uint64_t gpa, size;
@@ -98,12 +127,17 @@ struct ward_vm_config {
         unsigned nshm;
         int doorbell_fd[WARD_MAX_DOORBELLS]; /* inherited sockets, one virtio console each */
         unsigned ndoorbells;
+        struct ward_net_config nets[WARD_MAX_NETS];
+        unsigned nnets;
 };
 
 /* The names of enum ward_ram_backing's values, by value: "thp", "off", "hugetlb". */
 extern const char *const ward_ram_backing_names[3];
 /* The names of enum ward_seccomp_mode's values, by value: "on", "log", "off". */
 extern const char *const ward_seccomp_mode_names[3];
+
+/* The MAC a NIC gets when its config has none: 02:77:61:72:64:NN ("ward", locally administered). */
+void ward_net_default_mac(unsigned index, uint8_t mac[6]);
 
 /* The kernel command line used when cfg->cmdline is NULL. */
 const char *ward_default_cmdline(enum ward_console_kind console);

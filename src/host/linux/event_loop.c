@@ -18,7 +18,7 @@ struct ward_loop_source *ward_loop_add(struct ward_loop *l, int fd, ward_loop_re
         if (l->n == l->cap || fd < 0)
                 return NULL;
         struct ward_loop_source *s = &l->src[l->n++];
-        *s = (struct ward_loop_source){fd, ready, wanted, arg, index, false};
+        *s = (struct ward_loop_source){fd, ready, wanted, arg, index, false, POLLIN};
         return s;
 }
 
@@ -37,7 +37,7 @@ int ward_loop_run_once(struct ward_loop *l, void *ctx, int timeout_ms)
                         continue;
                 }
                 of[n] = s;
-                pfd[n++] = (struct pollfd){s->fd, POLLIN, 0};
+                pfd[n++] = (struct pollfd){s->fd, s->events, 0};
         }
         if (held_back && (timeout_ms < 0 || timeout_ms > WARD_LOOP_RETRY_MS))
                 timeout_ms = WARD_LOOP_RETRY_MS;
@@ -45,7 +45,7 @@ int ward_loop_run_once(struct ward_loop *l, void *ctx, int timeout_ms)
         if (rc < 0)
                 return errno == EINTR ? 0 : -1;
         for (nfds_t i = 0; i < n && rc > 0; i++)
-                if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+                if (pfd[i].revents & (of[i]->events | POLLHUP | POLLERR))
                         of[i]->ready(ctx, of[i], pfd[i].revents);
         return 0;
 }

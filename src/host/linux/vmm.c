@@ -151,6 +151,11 @@ static void teardown(struct vmm *m)
         for (unsigned i = 0; i < cfg->ndoorbells; i++)
                 if (m->doorbell_fd[i] >= 0)
                         close(m->doorbell_fd[i]);
+        for (unsigned i = 0; i < cfg->nnets; i++) {
+                if (m->net[i])
+                        ward_net_link_close(m->net[i]);
+                free(m->net[i]);
+        }
         if (m->vm_created) {
                 struct ward_vm *vm = &m->vm;
                 ward_vm_destroy(vm);
@@ -313,6 +318,8 @@ int ward_vmm_run(const struct ward_vm_config *cfg)
         /* Before guest memory or any file of the VM's exists in this process. */
         else if (process_disks(cfg) &&
                  ward_blk_starter_fork(&m->starter, "/proc/self/exe", cfg, err, sizeof(err)))
+                fprintf(stderr, "ward: %s\n", err);
+        else if (ward_vmm_open_nets(m, err, sizeof(err)))
                 fprintf(stderr, "ward: %s\n", err);
         else if (build(m, err, sizeof(err)))
                 fprintf(stderr, "ward: %s\n", err);

@@ -140,17 +140,23 @@ static int host_backend(void *host, const struct ward_device_type *t, unsigned i
                                                          err, errlen))
                                 return -1;
                         be->blk = ward_blk_process_backend(bp);
-                        *p = (struct ward_device_params){bp->size, dc->read_only, id};
+                        *p = (struct ward_device_params){
+                            .size_bytes = bp->size, .read_only = dc->read_only, .id = id};
                         return 0;
                 }
                 if (ward_blk_file_open(&m->disk[index], dc->path, dc->read_only, err, errlen))
                         return -1;
                 be->blk = ward_blk_file_backend(&m->disk[index]);
-                *p = (struct ward_device_params){m->disk[index].size, dc->read_only, id};
+                *p = (struct ward_device_params){
+                    .size_bytes = m->disk[index].size, .read_only = dc->read_only, .id = id};
                 return 0;
         }
         case WARD_DEVICE_ENTROPY:
                 be->rng = ward_rng_getrandom_backend();
+                return 0;
+        case WARD_DEVICE_NET:
+                be->net = ward_net_link_backend(m->net[index]);
+                memcpy(p->mac, m->cfg->nets[index].mac, sizeof(p->mac));
                 return 0;
         default:
                 snprintf(err, errlen, "internal: no Linux backend for device %s", t->name);

@@ -10,13 +10,15 @@
 #include "ward/host/linux/event_loop.h"
 #include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/host_linux.h"
+#include "ward/host/linux/net_link.h"
 #include "ward/vm/vm.h"
 
 #include <pthread.h>
 
 #define OUT_FLUSH_MS 20 /* longest a partial console line waits */
 #define MAX_SOURCES                                                                                \
-        (4 + WARD_MAX_DISKS + WARD_VM_MAX_DEVICES * WARD_VIRTIO_MAX_QUEUES + WARD_MAX_DOORBELLS)
+        (4 + 2 * WARD_MAX_DISKS + WARD_VM_MAX_DEVICES * WARD_VIRTIO_MAX_QUEUES +                   \
+         WARD_MAX_DOORBELLS + 2 * WARD_MAX_NETS)
 #define MAX_LINES (WARD_ARM64_VIRTIO_SPI_BASE + WARD_VM_MAX_DEVICES)
 
 struct vcpu {
@@ -42,8 +44,9 @@ struct vmm {
         struct ward_blk_starter starter;                /* starts them (sock -1: no disk has one) */
         struct ward_loop_source *bproc_src[WARD_MAX_DISKS][2]; /* its answers, its going */
         char disk_id[WARD_MAX_DISKS][WARD_BLK_ID_BYTES + 1];
-        int doorbell_fd[WARD_MAX_DOORBELLS]; /* -1 after the peer hung up */
-        int irqfd[MAX_LINES];                /* by interrupt line; -1: none */
+        int doorbell_fd[WARD_MAX_DOORBELLS];      /* -1 after the peer hung up */
+        struct ward_net_link *net[WARD_MAX_NETS]; /* what is behind each NIC */
+        int irqfd[MAX_LINES];                     /* by interrupt line; -1: none */
         int notify_fd[WARD_VM_MAX_DEVICES][WARD_VIRTIO_MAX_QUEUES];
         struct ward_loop loop;
         struct ward_loop_source sources[MAX_SOURCES];
@@ -79,6 +82,8 @@ void ward_vmm_console_flush(struct vmm *m);
 int ward_vmm_boot(struct vmm *m, char *err, size_t errlen);
 
 /* vmm_sources.c */
+/* Opens what is behind each NIC (tap, or passt started); before guest memory exists. */
+int ward_vmm_open_nets(struct vmm *m, char *err, size_t errlen);
 /* Submits the disk requests that device work prepared; device lock held. */
 void ward_vmm_flush_disks(struct vmm *m);
 /* The event loop's sources: stop, signals, output, disks, queues, stdin, doorbells. */

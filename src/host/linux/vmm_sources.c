@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -179,6 +181,76 @@ static void on_doorbell(void *ctx, struct ward_loop_source *s, short revents)
         }
 }
 
+/* ---- NICs ---- */
+
+int ward_vmm_open_nets(struct vmm *m, char *err, size_t errlen)
+{
+        for (unsigned i = 0; i < m->cfg->nnets; i++) {
+                m->net[i] = calloc(1, sizeof(*m->net[i]));
+                if (!m->net[i]) {
+                        snprintf(err, errlen, "out of memory");
+                        return -1;
+                }
+                if (ward_net_link_open(m->net[i], &m->cfg->nets[i], i, err, errlen))
+                        return -1;
+        }
+        return 0;
+}
+
+static bool net_wants_input(void *ctx, struct ward_loop_source *s)
+{
+        struct vmm *m = ctx;
+        pthread_mutex_lock(&m->lock);
+        bool r = ward_net_link_wants_input(s->arg);
+        pthread_mutex_unlock(&m->lock);
+        return r;
+}
+
+static bool net_wants_output(void *ctx, struct ward_loop_source *s)
+{
+        struct vmm *m = ctx;
+        pthread_mutex_lock(&m->lock);
+        bool r = ward_net_link_wants_output(s->arg);
+        pthread_mutex_unlock(&m->lock);
+        return r;
+}
+
+static void on_net_input(void *ctx, struct ward_loop_source *s, short revents)
+{
+        (void)revents;
+        struct vmm *m = ctx;
+        pthread_mutex_lock(&m->lock);
+        ward_net_link_input(s->arg);
+        pthread_mutex_unlock(&m->lock);
+}
+
+static void on_net_output(void *ctx, struct ward_loop_source *s, short revents)
+{
+        (void)revents;
+        struct vmm *m = ctx;
+        pthread_mutex_lock(&m->lock);
+        ward_net_link_output(s->arg);
+        pthread_mutex_unlock(&m->lock);
+}
+
+/* Each NIC's link learns its device, then is read while the guest can take
+ * frames and written while part of one waits. */
+static void add_nets(struct vmm *m)
+{
+        for (unsigned i = 0; i < m->vm.ndev; i++) {
+                struct ward_vm_dev *d = &m->vm.dev[i];
+                if (d->type != &ward_virtio_net_type || d->index >= m->cfg->nnets)
+                        continue;
+                struct ward_net_link *l = m->net[d->index];
+                l->dev = d->state;
+                ward_loop_add(&m->loop, l->fd, on_net_input, net_wants_input, l, d->index);
+                struct ward_loop_source *out =
+                    ward_loop_add(&m->loop, l->fd, on_net_output, net_wants_output, l, d->index);
+                if (out)
+                        out->events = POLLOUT;
+        }
+}
+
 /* Binds eventfds so that notifications and interrupts bypass the vCPU threads. */
 static void bind_notifiers(struct vmm *m)
 {
@@ -223,6 +295,7 @@ int ward_vmm_add_sources(struct vmm *m, char *err, size_t errlen)
                 }
         }
         bind_notifiers(m);
+        add_nets(m);
         ward_loop_add(l, STDIN_FILENO, on_stdin, console_wanted, NULL, 0);
         for (unsigned i = 0; i < m->cfg->ndoorbells; i++) {
                 int fd = m->cfg->doorbell_fd[i];

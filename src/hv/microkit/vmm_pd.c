@@ -212,7 +212,8 @@ static int backend(void *host, const struct ward_device_type *t, unsigned index,
                 ward_blk_port_client_init(&blk_port, (void *)blk_port_vaddr, BLK_PORT_BYTES, &cfg,
                                           &bn);
                 be->blk = ward_blk_port_client_backend(&blk_port);
-                *p = (struct ward_device_params){BLK_DISK_BYTES, false, "ward-sel4-disk0"};
+                *p = (struct ward_device_params){.size_bytes = BLK_DISK_BYTES,
+                                                 .id = "ward-sel4-disk0"};
                 return 0;
         }
         if (t->cls == WARD_DEVICE_ENTROPY) {

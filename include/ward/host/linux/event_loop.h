@@ -23,7 +23,8 @@ struct ward_loop_source {
         ward_loop_wanted_fn wanted; /* NULL: always */
         void *arg;
         unsigned index;
-        bool off; /* set by ready() when the source is gone for good */
+        bool off;     /* set by ready() when the source is gone for good */
+        short events; /* what to wait for: POLLIN, as ward_loop_add() sets, or POLLOUT */
 };
 
 struct ward_loop {
@@ -37,7 +38,7 @@ struct ward_loop_source *ward_loop_add(struct ward_loop *l, int fd, ward_loop_re
                                        ward_loop_wanted_fn wanted, void *arg, unsigned index);
 /*
  * Waits up to timeout_ms (-1: no limit) and calls ready() for each source
- * with events (POLLIN, POLLHUP or POLLERR). Returns 0, or -1 with errno
+ * with events (its own, POLLHUP or POLLERR). Returns 0, or -1 with errno
  * when poll fails other than by EINTR.
  */
 int ward_loop_run_once(struct ward_loop *l, void *ctx, int timeout_ms);
