@@ -220,6 +220,7 @@ if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 . /extra/seccomp.sh
 . /extra/crash-consistency.sh
 . /extra/jail.sh
+. /extra/net.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

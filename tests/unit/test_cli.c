@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "ward/cli/run_config.h"
+#include "ward/host/linux/net_link.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
@@ -290,6 +291,60 @@ static const struct cli_case cases[] = {
     {{"--kernel", "@K", "--doorbell", "2x"}, 0, ERR("--doorbell 2x: not a file descriptor number")},
     {{"--kernel", "@K", "--doorbell", "200"}, 0, ERR("--doorbell 200: not a socket")},
     {{"--kernel", "@K", "--doorbell", "203"}, 0, ERR("--doorbell 203: Bad file descriptor")},
+    /* --net. */
+    {{"--kernel", "@K", "--net", "user", "--net", "tap=wtap0"}, 0, OK_DEFAULTS},
+    {{"--kernel", "@K", "--net", "slirp"}, 0, ERR("--net slirp: expected user or tap=NAME first")},
+    {{"--kernel", "@K", "--net", "tap="},
+     0,
+     ERR("--net tap=: a tap interface's name is 1 to 15 characters, no '/'")},
+    {{"--kernel", "@K", "--net", "tap=a234567890123456"},
+     0,
+     ERR("--net tap=a234567890123456: a tap interface's name is 1 to 15 characters, no '/'")},
+    {{"--kernel", "@K", "--net", "user,mtu=9000"},
+     0,
+     ERR("--net: unknown option 'mtu=9000' (expected mac= or hostfwd=)")},
+    {{"--kernel", "@K", "--net", "user,mac=01:00:5e:00:00:01"},
+     0,
+     ERR("--net: mac=01:00:5e:00:00:01: a multicast address cannot be a NIC's")},
+    {{"--kernel", "@K", "--net", "user,mac=52:54:00:12:34"},
+     0,
+     ERR("--net: mac=52:54:00:12:34: expected six hex bytes (52:54:00:12:34:56)")},
+    {{"--kernel", "@K", "--net", "user,mac=52:54:00:12:34:5g"},
+     0,
+     ERR("--net: mac=52:54:00:12:34:5g: expected six hex bytes (52:54:00:12:34:56)")},
+    {{"--kernel", "@K", "--net", "tap=t0,hostfwd=tcp::1-:2"},
+     0,
+     ERR("--net: hostfwd= is for --net user only")},
+    {{"--kernel", "@K", "--net", "user,hostfwd=sctp::1-:2"},
+     0,
+     ERR("--net: hostfwd=sctp::1-:2: expected tcp: or udp: first (hostfwd=tcp::8022-:22)")},
+    {{"--kernel", "@K", "--net", "user,hostfwd=tcp:8022:22"},
+     0,
+     ERR("--net: hostfwd=tcp:8022:22: expected PROTO:[ADDR]:HOSTPORT-:GUESTPORT "
+         "(hostfwd=tcp::8022-:22)")},
+    {{"--kernel", "@K", "--net", "user,hostfwd=tcp::0-:22"},
+     0,
+     ERR("--net: hostfwd=tcp::0-:22: ports are 1 to 65535")},
+    {{"--kernel", "@K", "--net", "user,hostfwd=tcp::8022-:65536"},
+     0,
+     ERR("--net: hostfwd=tcp::8022-:65536: ports are 1 to 65535")},
+    {{"--kernel", "@K", "--net", "user,hostfwd=tcp:256.0.0.1:8022-:22"},
+     0,
+     ERR("--net: hostfwd=tcp:256.0.0.1:8022-:22: '256.0.0.1' is not an IPv4 address")},
+    {{"--kernel", "@K", "--net", "user,hostfwd=tcp::8022-10.0.2.15:22"},
+     0,
+     ERR("--net: hostfwd=tcp::8022-10.0.2.15:22: a guest address cannot be given (passt "
+         "forwards to the guest's one address)")},
+    {{"--kernel", "@K", "--net", "user,hostfwd=tcp::8022-:22,hostfwd=tcp::8022-:23"},
+     0,
+     ERR("--net: hostfwd=tcp::8022-:23: host port 8022 is forwarded twice")},
+    {{"--kernel", "@K", "--net", "user", "--net", "user,mac=02:77:61:72:64:00"},
+     0,
+     ERR("--net user,mac=02:77:61:72:64:00: NIC 0 has the same MAC")},
+    {{"--kernel", "@K", "--net", "user", "--net", "user", "--net", "user", "--net", "user", "--net",
+      "user"},
+     0,
+     ERR("--net user: at most 4 NICs")},
     /* Everything at once. */
     {{"--kernel", "@K", "--initrd", "@I", "--mem", "2GiB", "--cpus", "8", "--disk", "@D,ro",
       "--console", "virtio", "--cmdline", "console=hvc0", "--no-rng"},
@@ -435,6 +490,48 @@ static void parse_run_seccomp(void **state)
         char *argv[] = {"run", "--kernel", k, NULL};
         assert_int_equal(ward_cli_parse_run(3, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
         assert_int_equal(cfg.seccomp, WARD_SECCOMP_ON);
+}
+
+static void parse_run_net_fields(void **state)
+{
+        (void)state;
+        static struct ward_vm_config cfg;
+        char err[256], k[64], n0[128], n1[64];
+        strcpy(k, kernel_path);
+        strcpy(n0, "user,hostfwd=tcp::8022-:22,hostfwd=udp:127.0.0.1:5353-:53");
+        strcpy(n1, "tap=wtap0,mac=52:54:00:AB:cd:01");
+        char *argv[] = {"run", "--kernel", k, "--net", n0, "--net", n1, NULL};
+        assert_int_equal(ward_cli_parse_run(7, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(cfg.nnets, 2);
+        const struct ward_net_config *u = &cfg.nets[0], *t = &cfg.nets[1];
+        assert_int_equal(u->kind, WARD_NET_USER);
+        static const uint8_t mac0[6] = {0x02, 0x77, 0x61, 0x72, 0x64, 0x00};
+        static const uint8_t mac1[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0x01};
+        assert_memory_equal(u->mac, mac0, 6);
+        assert_int_equal(u->nfwd, 2);
+        assert_false(u->fwd[0].udp);
+        assert_string_equal(u->fwd[0].addr, "");
+        assert_int_equal(u->fwd[0].host, 8022);
+        assert_int_equal(u->fwd[0].guest, 22);
+        assert_true(u->fwd[1].udp);
+        assert_string_equal(u->fwd[1].addr, "127.0.0.1");
+        assert_int_equal(u->fwd[1].host, 5353);
+        assert_int_equal(u->fwd[1].guest, 53);
+        assert_int_equal(t->kind, WARD_NET_TAP);
+        assert_string_equal(t->tap, "wtap0");
+        assert_memory_equal(t->mac, mac1, 6);
+
+        /* What passt is given for the first. */
+        const char *pargv[16];
+        char buf[256];
+        int n = ward_net_user_argv(u, 3, pargv, 16, buf, sizeof(buf));
+        assert_int_equal(n, 10);
+        const char *want[] = {"passt", "-f", "-q",      "-e", "--fd",
+                              "3",     "-t", "8022:22", "-u", "127.0.0.1/5353:53"};
+        for (int i = 0; i < n; i++)
+                assert_string_equal(pargv[i], want[i]);
+        assert_null(pargv[n]);
+        assert_int_equal(ward_net_user_argv(u, 3, pargv, 8, buf, sizeof(buf)), -1);
 }
 
 static void parse_run_error_is_truncated_to_errlen(void **state)
@@ -584,6 +681,7 @@ int main(void)
             cmocka_unit_test(parse_run_fields),
             cmocka_unit_test(parse_run_hugepages),
             cmocka_unit_test(parse_run_seccomp),
+            cmocka_unit_test(parse_run_net_fields),
             cmocka_unit_test(parse_shm_doorbell_fields),
             cmocka_unit_test(parse_run_error_is_truncated_to_errlen),
             cmocka_unit_test(parse_size_table),

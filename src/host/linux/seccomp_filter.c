@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <linux/if_tun.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <linux/kvm.h>
@@ -211,6 +212,7 @@ static const unsigned long vmm_ioctls[] = {
     TCGETS,
     TCSETS,
     TIOCGWINSZ,
+    TUNSETOFFLOAD, /* a tap NIC's offloads, once the guest's driver has chosen */
 };
 
 #define NAMES 512
