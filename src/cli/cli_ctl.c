@@ -15,14 +15,14 @@
 #include <unistd.h>
 
 static const char ctl_usage[] =
-    "usage: ward ctl [--socket PATH | FILE] OP [VM] [options]\n"
+    "usage: ward ctl [--socket PATH | FILE] OP [VM|NETWORK] [options]\n"
     "\n"
     "Talks to the supervisor of `ward system up` (docs/control-api.md). FILE is the\n"
     "system description (its linux.control_socket is used); default socket " WARD_SYS_DEFAULT_SOCKET
     ".\n"
     "\n"
     "ops: list, status [VM], start VM, stop VM, pause VM, resume VM, restart VM,\n"
-    "     console VM, shutdown\n"
+    "     console VM, shutdown, net NETWORK (its switch and per-port counters)\n"
     "\n"
     "  --grace S      stop, restart, shutdown: seconds between SIGTERM and SIGKILL\n"
     "                 (default 10)\n"
@@ -60,6 +60,37 @@ static void print_vm(struct json_object *vm)
         printf("%s state=%s pid=%s restarts=%lld last_exit=%s\n", name, state, pid, restarts, last);
 }
 
+/* One line for the switch, one per port: counters, then the drops that happened. */
+static void print_network(struct json_object *n)
+{
+        struct json_object *v, *ports;
+        json_object_object_get_ex(n, "switch_pid", &v);
+        printf("%s switch_pid=%s restarts=",
+               json_object_object_get_ex(n, "name", &ports) ? json_object_get_string(ports) : "?",
+               v ? json_object_get_string(v) : "-");
+        json_object_object_get_ex(n, "restarts", &v);
+        printf("%s\n", v ? json_object_get_string(v) : "0");
+        if (!json_object_object_get_ex(n, "ports", &ports))
+                return;
+        for (size_t i = 0; i < json_object_array_length(ports); i++) {
+                struct json_object *p = json_object_array_get_idx(ports, i), *d;
+                static const char *const f[] = {"vm",       "mac",       "rx_frames",
+                                                "rx_bytes", "tx_frames", "tx_bytes"};
+                for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+                        printf("%s%s=%s", k ? " " : "  ", f[k],
+                               json_object_object_get_ex(p, f[k], &v) ? json_object_get_string(v)
+                                                                      : "?");
+                if (json_object_object_get_ex(p, "drops", &d)) {
+                        json_object_object_foreach(d, key, val)
+                        {
+                                if (json_object_get_int64(val))
+                                        printf(" drop_%s=%s", key, json_object_get_string(val));
+                        }
+                }
+                printf("\n");
+        }
+}
+
 static int reply_out(const char *reply, bool json)
 {
         struct json_object *o = json_tokener_parse(reply);
@@ -78,6 +109,8 @@ static int reply_out(const char *reply, bool json)
         } else if (json_object_object_get_ex(o, "vms", &v)) {
                 for (size_t i = 0; i < json_object_array_length(v); i++)
                         print_vm(json_object_array_get_idx(v, i));
+        } else if (json_object_object_get_ex(o, "network", &v)) {
+                print_network(v);
         } else if (json_object_object_get_ex(o, "data", &v)) {
                 struct json_object *p;
                 if (json_object_object_get_ex(o, "console_log", &p))
@@ -232,7 +265,8 @@ int ward_cli_ctl(int argc, char *const argv[])
         json_object_object_add(r, "api", json_object_new_int(WARD_CTL_API));
         json_object_object_add(r, "op", json_object_new_string(op));
         if (vm)
-                json_object_object_add(r, "vm", json_object_new_string(vm));
+                json_object_object_add(r, strcmp(op, "net") ? "vm" : "network",
+                                       json_object_new_string(vm));
         if (grace >= 0)
                 json_object_object_add(r, "grace_ms", json_object_new_int64(grace));
         if (bytes >= 0)

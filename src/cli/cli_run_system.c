@@ -91,7 +91,7 @@ static int parse_args(int argc, char *const argv[], struct system_args *a)
  * ward_sys_read(): every VMM the supervisor starts shares this open file,
  * and with it one file offset, so it is read with pread from 0.
  */
-static char *read_fd(int fd, size_t *len)
+char *ward_cli_read_desc_fd(int fd, size_t *len)
 {
         size_t cap = WARD_SYS_MAX_FILE + 1, n = 0;
         char *buf = malloc(cap);
@@ -118,7 +118,7 @@ static struct ward_sys_desc *from_fd(const struct system_args *a,
         size_t len;
         char path[PATH_MAX];
         struct ward_sys_desc *d = NULL;
-        char *text = read_fd(a->fd, &len);
+        char *text = ward_cli_read_desc_fd(a->fd, &len);
         close(a->fd);
         if (snprintf(path, sizeof(path), "%s/description", a->dir) >= (int)sizeof(path))
                 ward_sys_error_add(errs, "/", "--system-dir: too long");

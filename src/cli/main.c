@@ -28,6 +28,8 @@ static const char usage[] =
     "  ctl        talk to a running system's supervisor (ward ctl --help)\n"
     "  backend    a device backend in a process of its own (started by a VMM:\n"
     "             ward backend blk)\n"
+    "  switch     a network's switch in a process of its own (started by ward\n"
+    "             system up)\n"
     "  version    print the version\n";
 
 int main(int argc, char **argv)
@@ -67,6 +69,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[1], "backend") == 0)
                 return ward_blk_backend_main(argc - 1, argv + 1);
+        if (strcmp(argv[1], "switch") == 0)
+                return ward_cli_switch(argc - 1, argv + 1);
         if (strcmp(argv[1], "ctl") == 0)
                 return ward_cli_ctl(argc - 1, argv + 1);
         if (strcmp(argv[1], "system") == 0 && argc > 2 && strcmp(argv[2], "up") == 0)

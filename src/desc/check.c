@@ -254,6 +254,7 @@ size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts
         check_disk_sharing(&c);
         check_shared(&c);
         check_doorbells(&c);
+        ward_sysc_networks(&c);
         ward_sysc_linux(&c);
         ward_sysc_linux_limits(&c);
         ward_sysc_sel4(&c);

@@ -68,6 +68,8 @@ bool ward_sysc_ram_region(struct checker *c, const char *rpath, uint64_t gpa, ui
 void ward_sysc_linux_limits(struct checker *c);
 void ward_sysc_linux(struct checker *c);
 void ward_sysc_sel4(struct checker *c);
+/* check_net.c: /networks. */
+void ward_sysc_networks(struct checker *c);
 
 /* check_memory.c: steps 7 and 8. */
 void ward_sysc_address_space(struct checker *c, const struct ward_sys_vm *vm);

@@ -300,9 +300,9 @@ static void sel4_field(struct parser *p, int f, struct json_object *v, void *tar
 
 /* ---- the document ---- */
 
-enum { T_VERSION, T_DESCRIPTION, T_VMS, T_SHARED, T_DOORBELLS, T_LINUX, T_SEL4, T_N };
-static const char *const top_fields[T_N] = {"ward_system", "description", "vms", "shared_regions",
-                                            "doorbells",   "linux",       "sel4"};
+enum { T_VERSION, T_DESCRIPTION, T_VMS, T_SHARED, T_DOORBELLS, T_NETWORKS, T_LINUX, T_SEL4, T_N };
+static const char *const top_fields[T_N] = {"ward_system", "description", "vms",   "shared_regions",
+                                            "doorbells",   "networks",    "linux", "sel4"};
 
 static void top_field(struct parser *p, int f, struct json_object *v, void *target)
 {
@@ -353,6 +353,9 @@ static void top_field(struct parser *p, int f, struct json_object *v, void *targ
                 d->ndoorbells = json_object_array_length(v);
                 ward_sysp_each(p, v, doorbell_elem, d->doorbells);
                 break;
+        case T_NETWORKS:
+                ward_sysp_networks(p, v, d);
+                break;
         case T_LINUX:
                 ward_sysp_walk(p, v, "an object", linux_fields, L_N, linux_field, &d->linux_opts);
                 break;
@@ -375,6 +378,12 @@ void ward_sys_free(struct ward_sys_desc *d)
                 free(d->shared[i].maps);
         free(d->shared);
         free(d->doorbells);
+        for (size_t i = 0; i < d->nnetworks; i++) {
+                for (size_t j = 0; j < d->networks[i].nports; j++)
+                        free(d->networks[i].ports[j].reach);
+                free(d->networks[i].ports);
+        }
+        free(d->networks);
         for (size_t i = 0; i < d->linux_opts.nvms; i++)
                 free(d->linux_opts.vms[i].host_cpus);
         free(d->linux_opts.vms);

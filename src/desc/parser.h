@@ -67,6 +67,9 @@ void ward_sysp_require(struct parser *p, unsigned seen, int f, const char *const
 typedef void (*elem_fn)(struct parser *p, size_t i, struct json_object *v, void *target);
 bool ward_sysp_each(struct parser *p, struct json_object *v, elem_fn fn, void *target);
 
+/* parse_net.c: /networks (the path is at it). */
+void ward_sysp_networks(struct parser *p, struct json_object *v, struct ward_sys_desc *d);
+
 /* parse_vm.c: one VM, /vms/NAME (the path is at it). */
 void ward_sysp_vm(struct parser *p, struct json_object *v, struct ward_sys_vm *vm);
 

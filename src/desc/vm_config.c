@@ -60,7 +60,8 @@ static int memory(const struct ward_sys_vm *vm, struct ward_vm_config *c, char *
         return 0;
 }
 
-/* The shared regions the VM maps and the doorbells it is an end of, in fd order. */
+/* The shared regions the VM maps, the doorbells it is an end of and its
+ * NICs' ports, in fd order. */
 static int channels(const struct ward_sys_desc *d, const struct ward_sys_vm *vm, int first_fd,
                     struct ward_sys_vm_config *out, char *err, size_t errlen)
 {
@@ -88,10 +89,27 @@ static int channels(const struct ward_sys_desc *d, const struct ward_sys_vm *vm,
                         out->db_end[c->ndoorbells] = end;
                         c->doorbell_fd[c->ndoorbells++] = fd++;
                 }
+        for (size_t i = 0; i < d->nnetworks; i++)
+                for (size_t j = 0; j < d->networks[i].nports; j++) {
+                        const struct ward_sys_net_port *np = &d->networks[i].ports[j];
+                        if (!np->vm || strcmp(np->vm, vm->name) != 0)
+                                continue;
+                        if (c->nnets == WARD_MAX_NETS)
+                                goto too_many;
+                        out->net_src[c->nnets] = i;
+                        out->net_port[c->nnets] = j;
+                        struct ward_net_config *nc = &c->nets[c->nnets++];
+                        memset(nc, 0, sizeof(*nc));
+                        nc->kind = WARD_NET_PORT;
+                        memcpy(nc->mac, np->mac, sizeof(nc->mac));
+                        nc->port_fd = fd;
+                        fd += 3;
+                }
         return 0;
 too_many:
-        snprintf(err, errlen, "vm %s: a VMM takes at most %d shared regions and %d doorbells",
-                 vm->name, WARD_MAX_SHM, WARD_MAX_DOORBELLS);
+        snprintf(err, errlen,
+                 "vm %s: a VMM takes at most %d shared regions, %d doorbells and %d NICs", vm->name,
+                 WARD_MAX_SHM, WARD_MAX_DOORBELLS, WARD_MAX_NETS);
         return -1;
 }
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 static const char *const op_names[WARD_CTL_NOPS] = {
-    "list", "status", "start", "stop", "pause", "resume", "restart", "console", "shutdown",
+    "list", "status", "start", "stop", "pause", "resume", "restart", "console", "shutdown", "net",
 };
 
 static const char *const sys_op_names[WARD_SYS_NOPS] = {
@@ -59,7 +59,7 @@ static void shown(char *out, size_t size, const char *s, size_t n)
 
 static bool takes_vm(enum ward_ctl_op op)
 {
-        return op != WARD_CTL_LIST && op != WARD_CTL_SHUTDOWN;
+        return op != WARD_CTL_LIST && op != WARD_CTL_SHUTDOWN && op != WARD_CTL_NET;
 }
 
 static bool needs_vm(enum ward_ctl_op op)
@@ -136,12 +136,12 @@ static int known_fields(struct json_object *root, char *err, size_t errlen)
                 (void)val;
                 if (strcmp(key, "api") && strcmp(key, "op") && strcmp(key, "vm") &&
                     strcmp(key, "grace_ms") && strcmp(key, "bytes") && strcmp(key, "from") &&
-                    strcmp(key, "input")) {
+                    strcmp(key, "input") && strcmp(key, "network")) {
                         char k[200];
                         shown(k, sizeof(k), key, strlen(key));
                         return fail(err, errlen,
-                                    "unknown field '%s' (a request has api, op, vm, grace_ms, "
-                                    "bytes, from, input)%s",
+                                    "unknown field '%s' (a request has api, op, vm, network, "
+                                    "grace_ms, bytes, from, input)%s",
                                     k, "");
                 }
         }
@@ -170,7 +170,7 @@ static int parse_op(struct json_object *root, struct ward_ctl_request *req, char
                 shown(s, sizeof(s), op, oplen);
                 return fail(err, errlen,
                             "unknown op '%s' (expected list, status, start, stop, pause, resume, "
-                            "restart, console or shutdown)%s",
+                            "restart, console, shutdown or net)%s",
                             s, "");
         }
         req->op = (enum ward_ctl_op)o;
@@ -199,6 +199,31 @@ static int parse_vm(struct json_object *root, struct ward_ctl_request *req, char
                 return fail(err, errlen, "unknown vm '%s'%s", s, "");
         }
         memcpy(req->vm, name, n + 1);
+        return 0;
+}
+
+/* "network": the net op's, and only its. */
+static int parse_network(struct json_object *root, struct ward_ctl_request *req, char *err,
+                         size_t errlen)
+{
+        struct json_object *v;
+        if (!json_object_object_get_ex(root, "network", &v)) {
+                if (req->op == WARD_CTL_NET)
+                        return fail(err, errlen, "op 'net' needs 'network'%s%s", "", "");
+                return 0;
+        }
+        if (req->op != WARD_CTL_NET)
+                return fail(err, errlen, "op '%s' takes no 'network'%s", op_names[req->op], "");
+        if (!json_object_is_type(v, json_type_string))
+                return fail(err, errlen, "'network' must be a string%s%s", "", "");
+        const char *name = json_object_get_string(v);
+        size_t n = (size_t)json_object_get_string_len(v);
+        if (n == 0 || n > WARD_SYS_MAX_NAME || n != strlen(name)) {
+                char s[200];
+                shown(s, sizeof(s), name, n);
+                return fail(err, errlen, "unknown network '%s'%s", s, "");
+        }
+        memcpy(req->network, name, n + 1);
         return 0;
 }
 
@@ -263,7 +288,7 @@ int ward_ctl_parse_request(const char *text, size_t len, struct ward_ctl_request
         int rc = -1;
         if (!known_fields(root, err, errlen) && !parse_op(root, req, err, errlen) &&
             !parse_vm(root, req, err, errlen) && !parse_numbers(root, req, err, errlen) &&
-            !parse_input(root, req, err, errlen))
+            !parse_input(root, req, err, errlen) && !parse_network(root, req, err, errlen))
                 rc = 0;
         json_object_put(root);
         return rc;
@@ -288,6 +313,14 @@ int ward_ctl_policy_check(const struct ward_sys_vm *vm, enum ward_sys_op op, cha
 int ward_ctl_validate(const struct ward_ctl_request *req, const struct ward_sys_desc *d, char *err,
                       size_t errlen)
 {
+        if (req->op == WARD_CTL_NET) {
+                for (size_t k = 0; k < d->nnetworks; k++)
+                        if (d->networks[k].name && !strcmp(d->networks[k].name, req->network))
+                                return 0;
+                char s[200];
+                shown(s, sizeof(s), req->network, strlen(req->network));
+                return fail(err, errlen, "unknown network '%s'%s", s, "");
+        }
         if (!req->vm[0])
                 return 0;
         long i = ward_sys_find_vm(d, req->vm);
@@ -306,6 +339,7 @@ int ward_ctl_validate(const struct ward_ctl_request *req, const struct ward_sys_
             [WARD_CTL_RESTART] = WARD_SYS_OP_RESTART,
             [WARD_CTL_CONSOLE] = -1,
             [WARD_CTL_SHUTDOWN] = -1,
+            [WARD_CTL_NET] = -1,
         };
         int sop = map[req->op];
         if (sop < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The supervisor's side of the control API (docs/control-api.md): requests and replies. */
 #include "supervisor_internal.h"
+#include "ward/host/linux/switch_process.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -226,6 +227,49 @@ static void op_shutdown(struct ward_sup *s, struct client *c, const struct ward_
         c->wait_shutdown = true;
 }
 
+/* A network's switch and its ports' counters, as the switch last wrote them. */
+static void net_reply(struct ward_sup *s, struct client *c, const char *name)
+{
+        const struct net_rt *n = NULL;
+        for (size_t i = 0; i < s->nnets; i++)
+                if (!strcmp(s->nets[i].d->name, name))
+                        n = &s->nets[i];
+        if (!n) {
+                ward_sup_client_error(c, "that network has no switch");
+                return;
+        }
+        struct json_object *o = reply_new(true), *net = json_object_new_object();
+        struct json_object *ports = json_object_new_array();
+        json_object_object_add(net, "name", json_object_new_string(name));
+        json_object_object_add(net, "switch_pid", n->pid > 0 ? json_object_new_int(n->pid) : NULL);
+        json_object_object_add(net, "restarts", json_object_new_int64(n->restarts));
+        for (size_t j = 0; j < n->d->nports && j < WARD_SYS_MAX_NET_PORTS; j++) {
+                struct ward_vswitch_port_stats st;
+                memcpy(&st, n->stats + WARD_SWITCH_STATS_HDR + j * sizeof(st), sizeof(st));
+                const struct ward_sys_net_port *np = &n->d->ports[j];
+                struct json_object *p = json_object_new_object(), *drops = json_object_new_object();
+                char mac[18];
+                snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", np->mac[0], np->mac[1],
+                         np->mac[2], np->mac[3], np->mac[4], np->mac[5]);
+                json_object_object_add(p, "vm", json_object_new_string(np->vm ? np->vm : ""));
+                json_object_object_add(p, "mac", json_object_new_string(mac));
+                json_object_object_add(p, "rx_frames",
+                                       json_object_new_int64((int64_t)st.rx_frames));
+                json_object_object_add(p, "rx_bytes", json_object_new_int64((int64_t)st.rx_bytes));
+                json_object_object_add(p, "tx_frames",
+                                       json_object_new_int64((int64_t)st.tx_frames));
+                json_object_object_add(p, "tx_bytes", json_object_new_int64((int64_t)st.tx_bytes));
+                for (int k = 0; k < WARD_VSW_DROP_KINDS; k++)
+                        json_object_object_add(drops, ward_vswitch_drop_names[k],
+                                               json_object_new_int64((int64_t)st.drops[k]));
+                json_object_object_add(p, "drops", drops);
+                json_object_array_add(ports, p);
+        }
+        json_object_object_add(net, "ports", ports);
+        json_object_object_add(o, "network", net);
+        client_send(c, o);
+}
+
 /* What no op may do now: 0, or -1 after replying with the reason. */
 static int refused(struct ward_sup *s, struct client *c, const struct vm_rt *v, enum ward_ctl_op op)
 {
@@ -278,6 +322,9 @@ void ward_sup_handle(struct ward_sup *s, struct client *c, const char *text, siz
                 return;
         case WARD_CTL_SHUTDOWN:
                 op_shutdown(s, c, &req);
+                return;
+        case WARD_CTL_NET:
+                net_reply(s, c, req.network);
                 return;
         case WARD_CTL_NOPS:
                 break;

@@ -274,7 +274,8 @@ struct ward_sup *ward_sup_new(const struct ward_sys_desc *d, const struct ward_s
                            d->linux_opts.ncontrol_uids || d->linux_opts.ncontrol_gids, err, errlen);
         if (s->lfd < 0)
                 goto fail;
-        if (make_ipc(s, err, errlen) || make_cgroups(s, err, errlen))
+        if (make_ipc(s, err, errlen) || make_cgroups(s, err, errlen) ||
+            ward_sup_make_networks(s, err, errlen))
                 goto fail;
         for (size_t i = 0; i < s->nvms; i++)
                 if (s->vms[i].d->policy.autostart)
@@ -299,6 +300,7 @@ void ward_sup_free(struct ward_sup *s)
                 }
                 ward_sup_close_input(v);
         }
+        ward_sup_free_networks(s);
         for (size_t i = 0; i < s->nvms; i++)
                 if (s->vms[i].cgroup[0])
                         ward_cgroup_remove(s->vms[i].cgroup);

@@ -14,6 +14,7 @@
 #include "ward/vm/vm_config.h"
 #include "ward/supervisor/control_api.h"
 #include "ward/supervisor/supervisor.h"
+#include "ward/host/linux/port_linux.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -23,7 +24,10 @@
 #define CLIENT_TIMEOUT_MS 10000 /* to send a whole request */
 #define DRAIN_MS 2000           /* reading what is left after the reply */
 #define MAX_ARGS 64
-#define MAX_IPC (1 + WARD_MAX_SHM + WARD_MAX_DOORBELLS) /* inherited fds per VMM */
+/* inherited fds per VMM, and per switch */
+#define MAX_IPC (1 + WARD_MAX_SHM + WARD_MAX_DOORBELLS + 3 * WARD_MAX_NETS)
+#define MAX_SWITCH_IPC (1 + 3 * WARD_SYS_MAX_NET_PORTS + 1)
+#define MAX_SWITCH_RESTARTS 100
 /* The checker promises what ward run takes. */
 _Static_assert(WARD_SYS_LINUX_MAX_SHM == WARD_MAX_SHM, "shared-region limits differ");
 _Static_assert(WARD_SYS_LINUX_MAX_DOORBELLS == WARD_MAX_DOORBELLS, "doorbell limits differ");
@@ -43,6 +47,17 @@ struct vm_rt {
         char cgroup[PATH_MAX]; /* the VM's cgroup (cpu_max_us, the jail's memory cap), "" none */
         char log[PATH_MAX];
         char launch_error[256];
+};
+
+/* A network (networks.c): its ports, its switch process and its counters. */
+struct net_rt {
+        const struct ward_sys_network *d;
+        struct ward_port_linux port[WARD_SYS_MAX_NET_PORTS];
+        int stats_fd;
+        const uint8_t *stats; /* the switch writes, the supervisor reads */
+        pid_t pid;
+        long long restarts;
+        char log[PATH_MAX];
 };
 
 enum client_phase { C_READ, C_WAIT, C_WRITE, C_DRAIN };
@@ -75,11 +90,22 @@ struct ward_sup {
         int *shm_fd;           /* one memfd per shared region, -1: none */
         int (*db_fd)[2];       /* one socketpair per doorbell: [0] from, [1] to */
         char cg_dir[PATH_MAX]; /* ROOT/ward/sup-PID when a VM has cpu_max_us, else "" */
+        struct net_rt *nets;   /* one per network of the description */
+        size_t nnets;
 };
 
 /* vm_process.c */
 /* Starts v's VMM (ST_RUNNING), or sets ST_FAILED and v->launch_error. */
 int ward_sup_launch(struct ward_sup *s, struct vm_rt *v);
+/* In a child: src[k] becomes fd 3 + k (without FD_CLOEXEC), the rest closes. */
+void ward_sup_pass_fds(const int *src, size_t nsrc);
+
+/* networks.c: the ports and switch processes of the description's networks. */
+int ward_sup_make_networks(struct ward_sup *s, char *err, size_t errlen);
+void ward_sup_reap_switches(struct ward_sup *s);
+void ward_sup_free_networks(struct ward_sup *s);
+/* The three descriptors (memfd, to switch, from switch) of port j of network i. */
+void ward_sup_net_port_fds(const struct ward_sup *s, size_t i, size_t j, int out[3]);
 /* SIGTERM now, SIGKILL after grace_ms. */
 void ward_sup_begin_stop(struct vm_rt *v, int64_t grace_ms);
 void ward_sup_close_input(struct vm_rt *v);

@@ -34,10 +34,9 @@ static void close_from(int lowfd)
                 close(fd);
 }
 
-/* In the child: src[k] becomes fd 3 + k (without FD_CLOEXEC), the rest closes. */
-static void pass_fds(const int *src, size_t nsrc)
+void ward_sup_pass_fds(const int *src, size_t nsrc)
 {
-        int tmp[MAX_IPC];
+        int tmp[MAX_IPC > MAX_SWITCH_IPC ? MAX_IPC : MAX_SWITCH_IPC];
         for (size_t k = 0; k < nsrc; k++) {
                 /* First out of the way of the targets, so no dup2 hits a source. */
                 tmp[k] = fcntl(src[k], F_DUPFD_CLOEXEC, 3 + (int)nsrc);
@@ -88,7 +87,7 @@ static void pin_child(const struct ward_sys_linux_vm *lv, const char *name)
 /*
  * The argv to exec for v, and the descriptors it inherits in src (src[k]
  * becomes fd 3 + k): the description's text, then the shared regions and
- * doorbells in the order ward_sys_vm_config() gives them. The VMM builds
+ * doorbells and the NICs' ports in the order ward_sys_vm_config() gives them. The VMM builds
  * its VM config from the same text with the same function: nothing is
  * re-encoded as `ward run` options. NULL with the reason in v->launch_error.
  */
@@ -112,6 +111,10 @@ static char *const *launch_argv(struct ward_sup *s, struct vm_rt *v, char **argv
                 src[(*nsrc)++] = s->shm_fd[vc.shm_src[k]];
         for (unsigned k = 0; k < vc.cfg.ndoorbells; k++)
                 src[(*nsrc)++] = s->db_fd[vc.db_src[k]][vc.db_end[k]];
+        for (unsigned k = 0; k < vc.cfg.nnets; k++) {
+                ward_sup_net_port_fds(s, vc.net_src[k], vc.net_port[k], src + *nsrc);
+                *nsrc += 3;
+        }
         size_t n = 0;
         argv[n++] = s->exe;
         argv[n++] = "run";
@@ -142,7 +145,7 @@ static _Noreturn void exec_child(struct ward_sup *s, struct vm_rt *v, pid_t pare
         dup2(in_fd, 0);
         dup2(log, 1);
         dup2(log, 2);
-        pass_fds(src, nsrc); /* and closes everything else */
+        ward_sup_pass_fds(src, nsrc); /* and closes everything else */
         pin_child(s->d ? ward_sup_linux_vm(s, v->d->name) : NULL, v->d->name);
         if (v->cgroup[0] && ward_cgroup_join(v->cgroup)) {
                 dprintf(2, "ward supervisor: vm %s: cgroup %s: %s\n", v->d->name, v->cgroup,
@@ -321,6 +324,7 @@ static void exited(struct ward_sup *s, struct vm_rt *v, int st)
 
 void ward_sup_reap(struct ward_sup *s)
 {
+        ward_sup_reap_switches(s);
         for (size_t i = 0; i < s->nvms; i++) {
                 struct vm_rt *v = &s->vms[i];
                 int st;

@@ -37,6 +37,8 @@
 #define WARD_SYS_MAX_RAM_REGIONS 8   /* per VM (WARD_GMEM_MAX_REGIONS) */
 #define WARD_SYS_MAX_SHARED 64       /* shared regions per system */
 #define WARD_SYS_MAX_DOORBELLS 256   /* doorbells per system */
+#define WARD_SYS_MAX_NETWORKS 16     /* networks per system */
+#define WARD_SYS_MAX_NET_PORTS 16    /* ports per network (WARD_VSWITCH_MAX_PORTS) */
 #define WARD_SYS_MAX_CPUS 64         /* vCPUs per VM (WARD_ARM64_MAX_CPUS) */
 #define WARD_SYS_MAX_CMDLINE 2047    /* bytes; arm64 Linux keeps 2048 with the NUL */
 #define WARD_SYS_MAX_HOST_CPUS 1024  /* host CPU numbers when the host is unknown */
@@ -146,6 +148,25 @@ struct ward_sys_shared {
         bool maps_bad; /* "maps" missing or not a list (reported by the parser) */
 };
 
+/* One VM's NIC on a network: a port of the network's switch. */
+struct ward_sys_net_port {
+        const char *vm; /* NULL: missing */
+        uint8_t mac[6];
+        bool mac_set, mac_ok; /* present; and six hex bytes, not a group address */
+        int64_t vlan;         /* 0: none */
+        const char **reach;   /* the VMs it may send to; NULL (absent): every port */
+        size_t nreach;
+        bool reach_set;
+        int64_t rate_bytes, rate_frames; /* a second; 0: no limit */
+};
+
+/* A virtual switch and its ports (ward system up: a process of its own). */
+struct ward_sys_network {
+        const char *name; /* NULL: missing */
+        struct ward_sys_net_port *ports;
+        size_t nports;
+};
+
 /* A one-way notification: from rings, to is woken. */
 struct ward_sys_doorbell {
         const char *name, *from, *to; /* NULL: missing */
@@ -212,6 +233,8 @@ struct ward_sys_desc {
         size_t nshared;
         struct ward_sys_doorbell *doorbells;
         size_t ndoorbells;
+        struct ward_sys_network *networks;
+        size_t nnetworks;
         struct ward_sys_linux linux_opts;
         struct ward_sys_sel4 sel4_opts;
         void *owner; /* the parsed JSON tree: owns every string above */

@@ -25,6 +25,9 @@ struct ward_sys_vm_config {
         size_t shm_src[WARD_MAX_SHM];
         size_t db_src[WARD_MAX_DOORBELLS];
         int db_end[WARD_MAX_DOORBELLS];
+        /* Then three per NIC (its port's memfd and two eventfds): the
+         * network (index into d->networks) and the port in it. */
+        size_t net_src[WARD_MAX_NETS], net_port[WARD_MAX_NETS];
 };
 
 /*

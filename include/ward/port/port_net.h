@@ -29,6 +29,8 @@
 #define WARD_NET_PORT_MIN_FRAME 14
 /* The smallest ring that holds the largest frame. */
 #define WARD_NET_PORT_MIN_RING (128u * 1024u)
+/* The ring size a VMM and its switch both use (ward system up). */
+#define WARD_NET_PORT_RING (256u * 1024u)
 
 struct ward_net_port {
         struct ward_ring out; /* frames this side sends */

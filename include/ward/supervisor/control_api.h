@@ -32,17 +32,19 @@ enum ward_ctl_op {
         WARD_CTL_RESTART,
         WARD_CTL_CONSOLE,
         WARD_CTL_SHUTDOWN,
+        WARD_CTL_NET, /* a network's switch: its process and per-port counters */
         WARD_CTL_NOPS,
 };
 
 struct ward_ctl_request {
         enum ward_ctl_op op;
-        char vm[WARD_SYS_MAX_NAME + 1]; /* "" when the request names no VM */
-        int64_t grace_ms;               /* stop, restart, shutdown */
-        int64_t bytes;                  /* console */
-        int64_t from;                   /* console: log offset to read from, -1: the tail */
-        size_t input_len;               /* console: bytes in input */
-        char input[WARD_CTL_MAX_INPUT]; /* console: sent to the VM's console input */
+        char vm[WARD_SYS_MAX_NAME + 1];      /* "" when the request names no VM */
+        char network[WARD_SYS_MAX_NAME + 1]; /* net: the network */
+        int64_t grace_ms;                    /* stop, restart, shutdown */
+        int64_t bytes;                       /* console */
+        int64_t from;                        /* console: log offset to read from, -1: the tail */
+        size_t input_len;                    /* console: bytes in input */
+        char input[WARD_CTL_MAX_INPUT];      /* console: sent to the VM's console input */
 };
 
 /* "list", "status", ...; NULL for an op out of range. */

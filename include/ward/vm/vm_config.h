@@ -78,11 +78,14 @@ struct ward_jail_config {
  * stack in a process of its own (passt: DHCP, DNS, outbound TCP and UDP
  * through the host's sockets, and host ports forwarded into the guest).
  * TAP: a host tap interface, opened with the virtio-net header so the
- * offloads pass through.
+ * offloads pass through. PORT: a port of a switch in another process (a
+ * network of a system description): a net port (ward/port/port_net.h) in
+ * an inherited memfd, with an eventfd each way.
  */
 enum ward_net_kind {
         WARD_NET_USER,
         WARD_NET_TAP,
+        WARD_NET_PORT, /* a port of a network's switch (ward system up) */
 };
 
 /* A host port forwarded into the guest: hostfwd=tcp:ADDR:HOST-:GUEST. */
@@ -98,6 +101,8 @@ struct ward_net_config {
         char tap[16]; /* TAP: the interface's name */
         struct ward_net_fwd fwd[WARD_MAX_NET_FWDS];
         unsigned nfwd;
+        int port_fd; /* PORT: inherited memfd; port_fd + 1 and + 2 the eventfds to and from the
+                        switch */
 };
 
 /* A RAM region besides the boot RAM: --ram GPA:SIZE. */

@@ -14,6 +14,10 @@
  *    passt speak. The peer is another process: its lengths are checked
  *    like a guest's, and a stream it breaks takes the link down, never
  *    the VMM.
+ *  - PORT: a port of a network's switch, a process of its own (ward system
+ *    up): a net port (ward/port/port_net.h) in an inherited memfd, with an
+ *    eventfd each way. The switch's notification means frames came, or
+ *    room did.
  *
  * Back-pressure both ways: a frame the guest has no buffer for stays here
  * (and the link reads no more) until the guest posts buffers; a frame the
@@ -23,6 +27,7 @@
 #ifndef WARD_HOST_LINUX_NET_LINK_H
 #define WARD_HOST_LINUX_NET_LINK_H
 
+#include "ward/port/port_net.h"
 #include "ward/virtio/virtio_net.h"
 #include "ward/vm/vm_config.h"
 
@@ -34,6 +39,7 @@
 enum ward_net_link_kind {
         WARD_NET_LINK_TAP,
         WARD_NET_LINK_STREAM,
+        WARD_NET_LINK_PORT,
 };
 
 struct ward_net_link {
@@ -49,6 +55,13 @@ struct ward_net_link {
         /* A frame the socket took only part of: [tx_off, tx_len) is left. */
         uint32_t tx_off, tx_len;
         uint64_t rx_dropped; /* frames from the peer that fail a check */
+        /* PORT: the net port in shared memory; fd is the switch's eventfd
+         * for us, kick ours for it. port_full: a send found no room. */
+        struct ward_net_port port;
+        void *port_mem;
+        size_t port_size;
+        int kick;
+        bool port_full;
         uint8_t rx[WARD_NET_LINK_RX_BUF];
         uint8_t tx[WARD_NET_LINK_TX_BUF];
 };

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A network's switch process; see ward/host/linux/switch_process.h. */
+#include "ward/host/linux/switch_process.h"
+
+#include "ward/host/linux/seccomp_filter.h"
+#include "ward/port/port_net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 64 /* frames from one port before the next port's turn */
+
+struct sw_port {
+        struct ward_net_port port;
+        int wake, kick; /* the VMM wakes us on wake; we wake it on kick */
+        bool dead;      /* its VMM broke the port: it is skipped from then on */
+};
+
+struct sw {
+        const char *name;
+        struct ward_vswitch vs;
+        struct sw_port p[WARD_VSWITCH_MAX_PORTS];
+        uint8_t *stats; /* shared with the supervisor */
+        uint8_t frame[WARD_NET_PORT_MAX_FRAME];
+};
+
+static uint64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void kick(void *opaque)
+{
+        uint64_t one = 1;
+        if (write(*(int *)opaque, &one, sizeof(one)) < 0)
+                return; /* a full counter wakes the VMM all the same */
+}
+
+static int attach(struct sw *s, unsigned i, int fd, char *err, size_t errlen)
+{
+        struct sw_port *sp = &s->p[i];
+        size_t need = ward_net_port_region_bytes(WARD_NET_PORT_RING);
+        struct stat st;
+        if (fstat(fd, &st) < 0 || (size_t)st.st_size < need) {
+                snprintf(err, errlen, "port %u: descriptor %d is not a network port", i, fd);
+                return -1;
+        }
+        void *mem = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (mem == MAP_FAILED) {
+                snprintf(err, errlen, "port %u: mmap: %s", i, strerror(errno));
+                return -1;
+        }
+        close(fd);
+        sp->wake = fd + 1;
+        sp->kick = fd + 2;
+        for (int k = sp->wake; k <= sp->kick; k++)
+                if (fcntl(k, F_SETFL, O_NONBLOCK) < 0 || fcntl(k, F_SETFD, FD_CLOEXEC) < 0) {
+                        snprintf(err, errlen, "port %u: descriptor %d: %s", i, k, strerror(errno));
+                        return -1;
+                }
+        struct ward_port_notify n = {kick, &sp->kick};
+        if (ward_net_port_init(&sp->port, mem, need, WARD_NET_PORT_RING, WARD_PORT_SERVER, &n)) {
+                snprintf(err, errlen, "port %u: not a network port's shape", i);
+                return -1;
+        }
+        return 0;
+}
+
+static void port_dead(struct sw *s, unsigned i)
+{
+        if (s->p[i].dead)
+                return;
+        s->p[i].dead = true;
+        ward_vswitch_forget_port(&s->vs, i);
+        fprintf(stderr, "ward switch %s: port %u broke its framing; it is left out from now on\n",
+                s->name, i);
+}
+
+/* Moves up to BATCH frames from port i; true if there may be more. */
+static bool forward(struct sw *s, unsigned i)
+{
+        for (unsigned k = 0; k < BATCH; k++) {
+                int len = ward_net_port_recv(&s->p[i].port, s->frame, sizeof(s->frame));
+                if (len == WARD_EBROKEN) {
+                        port_dead(s, i);
+                        return false;
+                }
+                if (len <= 0)
+                        return false;
+                uint32_t to = ward_vswitch_route(&s->vs, i, s->frame, (uint32_t)len, now_ms());
+                struct ward_iov iov = {s->frame, (uint32_t)len};
+                for (unsigned o = 0; to && o < s->vs.nports; o++) {
+                        if (!(to & (1u << o)) || s->p[o].dead)
+                                continue;
+                        int rc = ward_net_port_send(&s->p[o].port, &iov, 1, (uint32_t)len);
+                        if (rc == WARD_EBROKEN)
+                                port_dead(s, o);
+                        ward_vswitch_sent(&s->vs, o, (uint32_t)len, rc == 1);
+                }
+        }
+        return true;
+}
+
+static void publish_stats(struct sw *s, uint64_t rounds)
+{
+        memcpy(s->stats + WARD_SWITCH_STATS_HDR, s->vs.stats,
+               s->vs.nports * sizeof(struct ward_vswitch_port_stats));
+        __atomic_store_n((uint64_t *)(void *)s->stats, rounds, __ATOMIC_RELEASE);
+}
+
+int ward_switch_run(const char *name, const struct ward_vswitch_port_config *ports, unsigned n,
+                    int first, enum ward_seccomp_mode seccomp)
+{
+        static struct sw s;
+        char err[256];
+        s.name = name;
+        if (ward_vswitch_init(&s.vs, ports, n, 0)) {
+                fprintf(stderr, "ward switch %s: bad port configuration\n", name);
+                return 2;
+        }
+        for (unsigned i = 0; i < n; i++)
+                if (attach(&s, i, first + 3 * (int)i, err, sizeof(err))) {
+                        fprintf(stderr, "ward switch %s: %s\n", name, err);
+                        return 1;
+                }
+        int stats_fd = first + 3 * (int)n;
+        s.stats =
+            mmap(NULL, WARD_SWITCH_STATS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, stats_fd, 0);
+        if (s.stats == MAP_FAILED) {
+                fprintf(stderr, "ward switch %s: the stats region: %s\n", name, strerror(errno));
+                return 1;
+        }
+        close(stats_fd);
+        sigset_t sigs;
+        sigemptyset(&sigs);
+        sigaddset(&sigs, SIGTERM);
+        sigaddset(&sigs, SIGINT);
+        sigprocmask(SIG_BLOCK, &sigs, NULL);
+        int sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+        if (sig_fd < 0 ||
+            ward_seccomp_install(WARD_SECCOMP_BACKEND, seccomp, false, err, sizeof(err))) {
+                fprintf(stderr, "ward switch %s: %s\n", name, sig_fd < 0 ? strerror(errno) : err);
+                return 1;
+        }
+        struct pollfd pfd[WARD_VSWITCH_MAX_PORTS + 1];
+        uint64_t rounds = 0;
+        /* Frames may be waiting from before a restart: look once before sleeping. */
+        for (;;) {
+                bool more = true;
+                while (more) {
+                        more = false;
+                        for (unsigned i = 0; i < n; i++)
+                                if (!s.p[i].dead)
+                                        more |= forward(&s, i);
+                }
+                publish_stats(&s, ++rounds);
+                for (unsigned i = 0; i < n; i++)
+                        pfd[i] = (struct pollfd){s.p[i].dead ? -1 : s.p[i].wake, POLLIN, 0};
+                pfd[n] = (struct pollfd){sig_fd, POLLIN, 0};
+                if (poll(pfd, n + 1, -1) < 0 && errno != EINTR)
+                        return 1;
+                if (pfd[n].revents)
+                        return 0;
+                for (unsigned i = 0; i < n; i++) {
+                        uint64_t cnt;
+                        if (pfd[i].revents && read(s.p[i].wake, &cnt, sizeof(cnt)) < 0 &&
+                            errno != EAGAIN)
+                                port_dead(&s, i);
+                }
+        }
+}
