@@ -221,6 +221,7 @@ if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 . /extra/crash-consistency.sh
 . /extra/jail.sh
 . /extra/net.sh
+. /extra/network.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"
