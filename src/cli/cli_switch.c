@@ -44,8 +44,10 @@ int ward_cli_switch(int argc, char *const argv[])
             {"system-fd", required_argument, NULL, 'f'},
             {"network", required_argument, NULL, 'n'},
             {"seccomp", required_argument, NULL, 's'},
+            {"jail", required_argument, NULL, 'j'},
             {NULL, 0, NULL, 0},
         };
+        struct ward_jail_config jail = {0};
         int fd = -1;
         const char *name = NULL;
         enum ward_seccomp_mode mode = WARD_SECCOMP_ON;
@@ -55,6 +57,9 @@ int ward_cli_switch(int argc, char *const argv[])
         while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
                 if (c == 'f')
                         fd = atoi(optarg);
+                else if (c == 'j')
+                        jail = (struct ward_jail_config){true, (uint32_t)atol(optarg),
+                                                         (uint32_t)atol(optarg)};
                 else if (c == 'n')
                         name = optarg;
                 else if (c == 's' && strcmp(optarg, "log") == 0)
@@ -64,9 +69,10 @@ int ward_cli_switch(int argc, char *const argv[])
                 else if (!(c == 's' && strcmp(optarg, "on") == 0))
                         fd = -1, optind = argc + 1;
         }
-        if (fd < 3 || !name || optind != argc) {
+        if (fd < 3 || !name || optind != argc || (jail.on && jail.uid == 0)) {
                 fprintf(stderr, "usage: ward switch --system-fd FD --network NAME "
-                                "[--seccomp on|log|off] (started by ward system up)\n");
+                                "[--seccomp on|log|off] [--jail UID] (started by ward system "
+                                "up)\n");
                 return 2;
         }
         size_t len;
@@ -89,7 +95,7 @@ int ward_cli_switch(int argc, char *const argv[])
                 fprintf(stderr, "ward switch: no network %s with 1 to %d ports\n", name,
                         WARD_VSWITCH_MAX_PORTS);
         else
-                rc = ward_switch_run(name, ports, (unsigned)n->nports, fd + 1, mode);
+                rc = ward_switch_run(name, ports, (unsigned)n->nports, fd + 1, &jail, mode);
         ward_sys_errors_free(&errs);
         ward_sys_free(d);
         return rc;

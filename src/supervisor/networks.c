@@ -9,6 +9,7 @@
  */
 #include "supervisor_internal.h"
 
+#include "ward/host/linux/jail.h"
 #include "ward/host/linux/switch_process.h"
 #include "ward/port/port_net.h"
 
@@ -34,6 +35,11 @@ static int launch_switch(struct ward_sup *s, struct net_rt *n)
         }
         src[k++] = n->stats_fd;
         const struct ward_sys_linux *lo = &s->d->linux_opts;
+        /* Jailed as a VMM is (when the supervisor can: as root), with an id of its own. */
+        bool jailed = geteuid() == 0;
+        char uid[24];
+        snprintf(uid, sizeof(uid), "%lld",
+                 (long long)(WARD_SYS_JAIL_ID_BASE + WARD_SYS_MAX_VMS + (n - s->nets)));
         char *argv[] = {
             s->exe,
             "switch",
@@ -43,15 +49,18 @@ static int launch_switch(struct ward_sup *s, struct net_rt *n)
             (char *)n->d->name,
             "--seccomp",
             (char *)ward_seccomp_mode_names[lo->seccomp >= 0 && lo->seccomp < 3 ? lo->seccomp : 0],
+            jailed ? "--jail" : NULL,
+            uid,
             NULL};
         pid_t parent = getpid();
-        pid_t pid = fork();
+        pid_t pid = jailed ? ward_jail_fork_pid_ns() : fork();
         if (pid < 0)
                 return -1;
         if (pid == 0) {
                 setpgid(0, 0);
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent)
+                /* In a PID namespace of its own its parent is 0 (outside). */
+                if (getppid() != (jailed ? 0 : parent))
                         _exit(1);
                 int log = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
                 int null = open("/dev/null", O_RDONLY);

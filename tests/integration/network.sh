@@ -11,7 +11,9 @@
 #   net_switch_spoof          vm_b changes its MAC and can no longer send:
 #                             the switch's spoofed counter rises;
 #   net_switch_restart        the switch is killed; the supervisor starts
-#                             another and vm_a's pings get through again.
+#                             another and vm_a's pings get through again;
+#   net_switch_jailed         the switch runs jailed: its own PID namespace,
+#                             uid and empty root.
 
 NW=$WORK/network
 rm -rf "$NW"
@@ -167,6 +169,22 @@ elif [ "$(grep -c A-PONG "$NA")" -le "$after_kill" ]; then
 	note_fail "$name" "vm_a's pings did not get through the new switch ($before before)"
 elif ! grep -q "restarts=1" "$NW/net2.out"; then
 	note_fail "$name" "ward ctl net lan does not count the restart: $(head -n 1 "$NW/net2.out")"
+else
+	pass "$name"
+fi
+
+# The switch is jailed as a VMM is: process 1 of its own PID namespace, an
+# id of its own (64000 + 64 + the network's index), an empty root.
+name=net_switch_jailed
+sp=$(sed -n 's/.*switch_pid=\([0-9]*\).*/\1/p' "$NW/net2.out")
+if [ -z "$sp" ] || [ ! -d "/proc/$sp" ]; then
+	note_fail "$name" "no running switch after the restart"
+elif ! grep -q "^Uid:[[:space:]]*64064[[:space:]]" "/proc/$sp/status"; then
+	note_fail "$name" "the switch runs as $(grep ^Uid "/proc/$sp/status")"
+elif [ "$(awk '/^NSpid:/ { print $NF }' "/proc/$sp/status")" != 1 ]; then
+	note_fail "$name" "the switch is not process 1 of a PID namespace: $(grep ^NSpid "/proc/$sp/status")"
+elif [ -n "$(ls -A "/proc/$sp/root/")" ]; then
+	note_fail "$name" "the switch's root is not empty: $(ls "/proc/$sp/root/" | tr '\n' ' ')"
 else
 	pass "$name"
 fi

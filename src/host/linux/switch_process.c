@@ -2,6 +2,7 @@
 /* A network's switch process; see ward/host/linux/switch_process.h. */
 #include "ward/host/linux/switch_process.h"
 
+#include "ward/host/linux/jail.h"
 #include "ward/host/linux/seccomp_filter.h"
 #include "ward/port/port_net.h"
 
@@ -120,8 +121,13 @@ static void publish_stats(struct sw *s, uint64_t rounds)
         __atomic_store_n((uint64_t *)(void *)s->stats, rounds, __ATOMIC_RELEASE);
 }
 
+static void on_signal(int sig)
+{
+        (void)sig; /* read from the signalfd; the handler exists for the pid-1 rule (jail.h) */
+}
+
 int ward_switch_run(const char *name, const struct ward_vswitch_port_config *ports, unsigned n,
-                    int first, enum ward_seccomp_mode seccomp)
+                    int first, const struct ward_jail_config *jail, enum ward_seccomp_mode seccomp)
 {
         static struct sw s;
         char err[256];
@@ -147,11 +153,21 @@ int ward_switch_run(const char *name, const struct ward_vswitch_port_config *por
         sigemptyset(&sigs);
         sigaddset(&sigs, SIGTERM);
         sigaddset(&sigs, SIGINT);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
         sigprocmask(SIG_BLOCK, &sigs, NULL);
         int sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-        if (sig_fd < 0 ||
+        if (sig_fd < 0) {
+                fprintf(stderr, "ward switch %s: signalfd: %s\n", name, strerror(errno));
+                return 1;
+        }
+        /* Mapped and open: the jail hides the rest, the list bounds what is left. */
+        if ((jail->on && ward_jail_enter(jail, "switch", false, err, sizeof(err))) ||
             ward_seccomp_install(WARD_SECCOMP_BACKEND, seccomp, false, err, sizeof(err))) {
-                fprintf(stderr, "ward switch %s: %s\n", name, sig_fd < 0 ? strerror(errno) : err);
+                fprintf(stderr, "ward switch %s: %s\n", name, err);
                 return 1;
         }
         struct pollfd pfd[WARD_VSWITCH_MAX_PORTS + 1];

@@ -25,9 +25,10 @@
 /*
  * Runs the switch over n ports with the given configuration until it is
  * signalled (SIGTERM, SIGINT); returns the exit status. name is for
- * messages; seccomp is its allow-list's mode.
+ * messages; jail (when on) is entered once the ports are mapped (jail.h),
+ * then the allow-list goes in (seccomp is its mode).
  */
 int ward_switch_run(const char *name, const struct ward_vswitch_port_config *ports, unsigned n,
-                    int first, enum ward_seccomp_mode seccomp);
+                    int first, const struct ward_jail_config *jail, enum ward_seccomp_mode seccomp);
 
 #endif
