@@ -8,12 +8,17 @@
  * (src/host/linux/net_link.c) reading a byte stream from a peer that plays
  * passt and frames whatever it likes. The checks here: a frame the device
  * hands on is inside guest RAM and no longer than an Ethernet frame with
- * its header; the sanitizers catch the rest.
+ * its header; the sanitizers catch the rest. Two more steps play a switch's
+ * side: a net port whose shared rings the input writes into at will, and
+ * the switch's table routing whatever frames come out of it (it may name
+ * no port it does not have).
  */
 #include "fake_guest.h"
 #include "fuzz_input.h"
 
 #include "ward/host/linux/net_link.h"
+#include "ward/net/vswitch.h"
+#include "ward/port/port_net.h"
 
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -25,6 +30,11 @@ static struct fake_guest g;
 static struct ward_vnet net;
 static struct ward_net_link *link_;
 static int peer = -1;
+/* A net port whose peer writes what it likes into the shared rings, and the
+ * switch's table, fed whatever frames come out of it. */
+static uint8_t *port_mem;
+static struct ward_net_port port;
+static struct ward_vswitch vsw;
 static int send_rc;
 
 static int fake_send(void *opaque, const struct ward_iov *iov, unsigned niov, uint32_t len)
@@ -79,8 +89,28 @@ static void link_reset(bool use_link)
         link_->dev = use_link ? &net : NULL;
 }
 
+static void port_reset(void)
+{
+        size_t bytes = ward_net_port_region_bytes(WARD_NET_PORT_MIN_RING);
+        if (!port_mem && !(port_mem = aligned_alloc(64, (bytes + 63) & ~(size_t)63)))
+                abort();
+        memset(port_mem, 0, bytes);
+        struct ward_port_notify none = {0};
+        if (ward_net_port_init(&port, port_mem, bytes, WARD_NET_PORT_MIN_RING, WARD_PORT_SERVER,
+                               &none))
+                abort();
+        struct ward_vswitch_port_config c[3] = {
+            {.mac = {2, 0, 0, 0, 0, 1}, .reach = ~0u, .rate_frames = 100},
+            {.mac = {0}, .vlan = 7, .reach = ~0u},
+            {.mac = {2, 0, 0, 0, 0, 3}, .reach = 1, .rate_bytes = 10000},
+        };
+        if (ward_vswitch_init(&vsw, c, 3, 50))
+                abort();
+}
+
 static void bring_up(uint8_t how)
 {
+        port_reset();
         fg_reset(&g);
         memset(&net, 0, sizeof(net));
         bool use_link = how & 1, hdr = !use_link && (how & 2);
@@ -186,6 +216,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 ;
                         if (link_->dev)
                                 ward_net_link_output(link_);
+                        break;
+                }
+                case 12: { /* the port's peer: bytes anywhere in the shared region */
+                        size_t bytes = ward_net_port_region_bytes(WARD_NET_PORT_MIN_RING);
+                        uint32_t off = fuzz_u32(&in) % (uint32_t)bytes;
+                        uint8_t len = fuzz_u8(&in);
+                        if (len > bytes - off)
+                                len = (uint8_t)(bytes - off);
+                        fuzz_bytes(&in, port_mem + off, len);
+                        break;
+                }
+                case 13: { /* the switch's side: frames out of the port, through the table */
+                        static uint8_t f[WARD_NET_PORT_MAX_FRAME];
+                        int n = ward_net_port_recv(&port, f, sizeof(f));
+                        if (n > 0) {
+                                uint32_t to = ward_vswitch_route(&vsw, fuzz_u8(&in) % 4, f,
+                                                                 (uint32_t)n, fuzz_u16(&in));
+                                if (to & ~7u)
+                                        abort(); /* a port the switch does not have */
+                                struct ward_iov iov = {f, (uint32_t)n};
+                                ward_vswitch_sent(&vsw, fuzz_u8(&in) % 4, (uint32_t)n,
+                                                  ward_net_port_send(&port, &iov, 1, (uint32_t)n) ==
+                                                      1);
+                        }
                         break;
                 }
                 default:
