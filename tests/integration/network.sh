@@ -13,7 +13,9 @@
 #   net_switch_restart        the switch is killed; the supervisor starts
 #                             another and vm_a's pings get through again;
 #   net_switch_jailed         the switch runs jailed: its own PID namespace,
-#                             uid and empty root.
+#                             uid and empty root;
+#   system_example_net        examples/three-vms-net.json with the user
+#                             guide's commands as written there.
 
 NW=$WORK/network
 rm -rf "$NW"
@@ -189,3 +191,28 @@ else
 	pass "$name"
 fi
 ward system down "$NW/sys.json" >/dev/null 2>&1
+
+# The shipped example with docs/user-guide.md's commands, as written there.
+name=system_example_net
+EX=/examples/three-vms-net.json
+EL=/var/log/ward/three-vms-net
+why=
+if ! ward system up "$EX" >"$WORK/$name.out" 2>&1; then
+	why="ward system up: $(cat "$WORK/$name.out")"
+elif ! wait_for "$EL/vm_a.log" "ward-guest: init reached" $T ||
+	! wait_for "$EL/vm_c.log" "ward-guest: init reached" $T; then
+	why="the guests did not reach init"
+else
+	echo 'ip addr add 10.0.0.1/24 dev eth0 && ip link set eth0 up' | ward ctl /examples/three-vms-net.json console vm_a --attach >/dev/null 2>&1
+	echo 'ip addr add 10.0.0.3/24 dev eth0 && ip link set eth0 up && ping -c 3 10.0.0.1' | ward ctl /examples/three-vms-net.json console vm_c --attach >/dev/null 2>&1
+	if ! wait_for "$EL/vm_c.log" "3 packets received" 60; then
+		why="vm_c's ping of vm_a: $(grep -a "packets" "$EL/vm_c.log" | tail -1)"
+	elif ! ward ctl /examples/three-vms-net.json net lan >"$WORK/$name.net" 2>&1 ||
+		! grep -q "vm=vm_c mac=02:00:00:00:00:0c rx_frames=[1-9]" "$WORK/$name.net"; then
+		why="ward ctl net lan: $(cat "$WORK/$name.net")"
+	elif ! ward system down /examples/three-vms-net.json >>"$WORK/$name.out" 2>&1; then
+		why="ward system down: $(cat "$WORK/$name.out")"
+	fi
+fi
+ward system down "$EX" >/dev/null 2>&1 || true
+if [ -n "$why" ]; then note_fail "$name" "$why"; else pass "$name"; fi
