@@ -310,6 +310,30 @@ static void test_vm_config_channels(void **state)
         assert_int_equal(vc.cfg.doorbell_fd[1], 7);
         assert_int_equal(vc.db_end[1], 0);
         ward_sys_free(d);
+
+        /* NICs come after the doorbells, three descriptors each, in network order. */
+        d = parse_ok("{\"ward_system\":1,\"vms\":{\"p\":{\"kernel\":\"/k\"},\"q\":{\"kernel\":"
+                     "\"/k\"}},\"doorbells\":[{\"name\":\"d0\",\"from\":\"p\",\"to\":\"q\"}],"
+                     "\"networks\":[{\"name\":\"n0\",\"ports\":[{\"vm\":\"p\",\"mac\":"
+                     "\"02:00:00:00:00:01\"},{\"vm\":\"q\",\"mac\":\"02:00:00:00:00:02\"}]},"
+                     "{\"name\":\"n1\",\"ports\":[{\"vm\":\"q\",\"mac\":\"02:00:00:00:01:02\","
+                     "\"vlan\":5,\"reach\":[]}]}]}");
+        assert_int_equal(ward_sys_vm_config(d, "q", "/", 4, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.ndoorbells, 1);
+        assert_int_equal(vc.cfg.nnets, 2);
+        assert_int_equal(vc.cfg.nets[0].kind, WARD_NET_PORT);
+        assert_int_equal(vc.cfg.nets[0].port_fd, 5);
+        assert_int_equal(vc.net_src[0], 0);
+        assert_int_equal(vc.net_port[0], 1);
+        assert_int_equal(vc.cfg.nets[0].mac[5], 2);
+        assert_int_equal(vc.cfg.nets[1].port_fd, 8);
+        assert_int_equal(vc.net_src[1], 1);
+        assert_int_equal(vc.net_port[1], 0);
+        assert_int_equal(vc.cfg.nets[1].mac[4], 1);
+        assert_int_equal(d->networks[1].ports[0].vlan, 5);
+        assert_true(d->networks[1].ports[0].reach_set);
+        assert_int_equal(d->networks[1].ports[0].nreach, 0);
+        ward_sys_free(d);
 }
 
 /* --- the supervisor with fake VMs ------------------------------------------ */
