@@ -6,6 +6,7 @@
  * hostfwd is spelt as QEMU's user networking spells it.
  */
 #include "ward/cli/run_config.h"
+#include "ward/desc/system_desc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -115,21 +116,27 @@ static int parse_fwd(struct ward_net_config *nc, const char *v, char *err, size_
 
 static int parse_mac(uint8_t mac[6], const char *v, char *err, size_t errlen)
 {
-        unsigned b[6];
-        char tail;
-        if (strlen(v) != 17 || sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
-                                      &b[4], &b[5], &tail) != 6) {
+        if (ward_sys_parse_mac(v, mac))
+                return 0;
+        /* Refused: a group address (well-formed with the group bit clear), or no MAC at all. */
+        char even[18];
+        uint8_t any[6];
+        bool group = false;
+        if (strlen(v) == 17) {
+                memcpy(even, v, sizeof(even));
+                static const char hex[] = "0123456789abcdef";
+                const char *d = strchr(hex, even[1] | 0x20);
+                if (d && *d) {
+                        even[1] = hex[(d - hex) & ~1];
+                        group = ward_sys_parse_mac(even, any);
+                }
+        }
+        if (group)
+                snprintf(err, errlen, "--net: mac=%s: a multicast address cannot be a NIC's", v);
+        else
                 snprintf(err, errlen, "--net: mac=%s: expected six hex bytes (52:54:00:12:34:56)",
                          v);
-                return -1;
-        }
-        if (b[0] & 1) {
-                snprintf(err, errlen, "--net: mac=%s: a multicast address cannot be a NIC's", v);
-                return -1;
-        }
-        for (int i = 0; i < 6; i++)
-                mac[i] = (uint8_t)b[i];
-        return 0;
+        return -1;
 }
 
 static int parse_option(struct ward_net_config *nc, char *opt, char *err, size_t errlen)

@@ -14,8 +14,7 @@ enum { NP_VM, NP_MAC, NP_VLAN, NP_REACH, NP_RATE_BYTES, NP_RATE_FRAMES, NP_N };
 static const char *const port_fields[NP_N] = {"vm",    "mac",        "vlan",
                                               "reach", "rate_bytes", "rate_frames"};
 
-/* Six hex bytes with colons; a group (multicast) address is no NIC's. */
-static bool parse_mac(const char *s, uint8_t mac[6])
+bool ward_sys_parse_mac(const char *s, uint8_t mac[6])
 {
         if (strlen(s) != 17)
                 return false;
@@ -56,7 +55,7 @@ static void port_field(struct parser *p, int f, struct json_object *v, void *tar
         case NP_MAC:
                 np->mac_set = true;
                 if (ward_sysp_get_string(p, v, &s)) {
-                        np->mac_ok = parse_mac(s, np->mac);
+                        np->mac_ok = ward_sys_parse_mac(s, np->mac);
                         if (!np->mac_ok)
                                 perr(p,
                                      "\"%s\" is not a NIC's MAC (six hex bytes such as "

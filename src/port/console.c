@@ -5,28 +5,14 @@
 /* Bytes copied out per sink call: bounded stack use, still few calls. */
 #define POLL_CHUNK 256u
 
-static size_t second_ring(uint32_t ring_bytes)
-{
-        return (ward_ring_bytes(ring_bytes, 1) + 63u) & ~(size_t)63u;
-}
-
 size_t ward_console_port_region_bytes(uint32_t ring_bytes)
 {
-        size_t one = ward_ring_bytes(ring_bytes, 1);
-        return one ? second_ring(ring_bytes) + one : 0;
+        return ward_ring_pair_bytes(ring_bytes);
 }
 
 int ward_console_port_format(void *mem, size_t mem_bytes, uint32_t ring_bytes)
 {
-        size_t need = ward_console_port_region_bytes(ring_bytes);
-        if (need == 0 || mem_bytes < need)
-                return WARD_EINVAL;
-        size_t one = ward_ring_bytes(ring_bytes, 1);
-        int rc = ward_ring_format(mem, one, ring_bytes, 1, 0);
-        if (rc == WARD_OK)
-                rc = ward_ring_format((uint8_t *)mem + second_ring(ring_bytes), one, ring_bytes, 1,
-                                      0);
-        return rc;
+        return ward_ring_pair_format(mem, mem_bytes, ring_bytes);
 }
 
 int ward_console_port_init(struct ward_console_port *p, void *mem, size_t mem_bytes,
@@ -34,20 +20,9 @@ int ward_console_port_init(struct ward_console_port *p, void *mem, size_t mem_by
                            const struct ward_port_notify *notify)
 {
         memset(p, 0, sizeof(*p));
-        size_t need = ward_console_port_region_bytes(ring_bytes);
-        if (need == 0 || mem_bytes < need) {
-                p->out.broken = p->in.broken = true;
-                return WARD_EINVAL;
-        }
-        size_t one = ward_ring_bytes(ring_bytes, 1);
-        uint8_t *to_server = mem, *to_client = (uint8_t *)mem + second_ring(ring_bytes);
-        bool client = side == WARD_PORT_CLIENT;
-        int rc = ward_ring_attach(&p->out, client ? to_server : to_client, one, ring_bytes, 1,
-                                  WARD_RING_PRODUCER);
-        int rc2 = ward_ring_attach(&p->in, client ? to_client : to_server, one, ring_bytes, 1,
-                                   WARD_RING_CONSUMER);
         p->notify = *notify;
-        return rc != WARD_OK ? rc : rc2;
+        return ward_ring_pair_attach(&p->out, &p->in, mem, mem_bytes, ring_bytes,
+                                     side == WARD_PORT_CLIENT);
 }
 
 uint32_t ward_console_port_room(struct ward_console_port *p)

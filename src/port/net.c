@@ -2,28 +2,16 @@
 /* The network port; see include/ward/port/port_net.h. */
 #include "ward/port/port_net.h"
 
-static size_t second_ring(uint32_t ring_bytes)
-{
-        return (ward_ring_bytes(ring_bytes, 1) + 63u) & ~(size_t)63u;
-}
-
 size_t ward_net_port_region_bytes(uint32_t ring_bytes)
 {
-        size_t one = ring_bytes >= WARD_NET_PORT_MIN_RING ? ward_ring_bytes(ring_bytes, 1) : 0;
-        return one ? second_ring(ring_bytes) + one : 0;
+        return ring_bytes >= WARD_NET_PORT_MIN_RING ? ward_ring_pair_bytes(ring_bytes) : 0;
 }
 
 int ward_net_port_format(void *mem, size_t mem_bytes, uint32_t ring_bytes)
 {
-        size_t need = ward_net_port_region_bytes(ring_bytes);
-        if (need == 0 || mem_bytes < need)
+        if (ring_bytes < WARD_NET_PORT_MIN_RING)
                 return WARD_EINVAL;
-        size_t one = ward_ring_bytes(ring_bytes, 1);
-        int rc = ward_ring_format(mem, one, ring_bytes, 1, 0);
-        if (rc == WARD_OK)
-                rc = ward_ring_format((uint8_t *)mem + second_ring(ring_bytes), one, ring_bytes, 1,
-                                      0);
-        return rc;
+        return ward_ring_pair_format(mem, mem_bytes, ring_bytes);
 }
 
 int ward_net_port_init(struct ward_net_port *p, void *mem, size_t mem_bytes, uint32_t ring_bytes,
@@ -31,20 +19,12 @@ int ward_net_port_init(struct ward_net_port *p, void *mem, size_t mem_bytes, uin
 {
         memset(p, 0, sizeof(*p));
         p->notify = *notify;
-        size_t need = ward_net_port_region_bytes(ring_bytes);
-        if (need == 0 || mem_bytes < need) {
-                p->broken = true;
-                return WARD_EINVAL;
-        }
-        size_t one = ward_ring_bytes(ring_bytes, 1);
-        uint8_t *to_server = mem, *to_client = (uint8_t *)mem + second_ring(ring_bytes);
-        bool client = side == WARD_PORT_CLIENT;
-        int rc = ward_ring_attach(&p->out, client ? to_server : to_client, one, ring_bytes, 1,
-                                  WARD_RING_PRODUCER);
-        int rc2 = ward_ring_attach(&p->in, client ? to_client : to_server, one, ring_bytes, 1,
-                                   WARD_RING_CONSUMER);
-        p->broken = rc != WARD_OK || rc2 != WARD_OK;
-        return rc != WARD_OK ? rc : rc2;
+        int rc = ring_bytes < WARD_NET_PORT_MIN_RING
+                     ? WARD_EINVAL
+                     : ward_ring_pair_attach(&p->out, &p->in, mem, mem_bytes, ring_bytes,
+                                             side == WARD_PORT_CLIENT);
+        p->broken = rc != WARD_OK;
+        return rc;
 }
 
 int ward_net_port_send(struct ward_net_port *p, const struct ward_iov *iov, unsigned niov,

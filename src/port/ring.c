@@ -204,3 +204,46 @@ int ward_ring_room(struct ward_ring *r)
         int rc = refresh(r);
         return rc != WARD_OK ? rc : (int)(r->count - filled(r));
 }
+
+/* ---- a pair of byte rings ---- */
+
+static size_t second_ring(uint32_t ring_bytes)
+{
+        return (ward_ring_bytes(ring_bytes, 1) + 63u) & ~(size_t)63u;
+}
+
+size_t ward_ring_pair_bytes(uint32_t ring_bytes)
+{
+        size_t one = ward_ring_bytes(ring_bytes, 1);
+        return one ? second_ring(ring_bytes) + one : 0;
+}
+
+int ward_ring_pair_format(void *mem, size_t mem_bytes, uint32_t ring_bytes)
+{
+        size_t need = ward_ring_pair_bytes(ring_bytes);
+        if (need == 0 || mem_bytes < need)
+                return WARD_EINVAL;
+        size_t one = ward_ring_bytes(ring_bytes, 1);
+        int rc = ward_ring_format(mem, one, ring_bytes, 1, 0);
+        if (rc == WARD_OK)
+                rc = ward_ring_format((uint8_t *)mem + second_ring(ring_bytes), one, ring_bytes, 1,
+                                      0);
+        return rc;
+}
+
+int ward_ring_pair_attach(struct ward_ring *out, struct ward_ring *in, void *mem, size_t mem_bytes,
+                          uint32_t ring_bytes, bool client)
+{
+        size_t need = ward_ring_pair_bytes(ring_bytes);
+        if (need == 0 || mem_bytes < need) {
+                out->broken = in->broken = true;
+                return WARD_EINVAL;
+        }
+        size_t one = ward_ring_bytes(ring_bytes, 1);
+        uint8_t *to_server = mem, *to_client = (uint8_t *)mem + second_ring(ring_bytes);
+        int rc = ward_ring_attach(out, client ? to_server : to_client, one, ring_bytes, 1,
+                                  WARD_RING_PRODUCER);
+        int rc2 = ward_ring_attach(in, client ? to_client : to_server, one, ring_bytes, 1,
+                                   WARD_RING_CONSUMER);
+        return rc != WARD_OK ? rc : rc2;
+}

@@ -298,6 +298,10 @@ void ward_sys_free(struct ward_sys_desc *d);
  */
 int ward_sys_parse_size_string(const char *s, uint64_t *out);
 
+/* A NIC's MAC: six hex bytes with colons (02:00:00:00:00:0a), not a group
+ * (multicast) address. Used by the description and by ward run --net. */
+bool ward_sys_parse_mac(const char *s, uint8_t mac[6]);
+
 /* How the checker will use a file. */
 enum ward_sys_file_use {
         WARD_SYS_FILE_READ,    /* kernel, initrd: a readable regular file */

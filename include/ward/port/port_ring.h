@@ -114,6 +114,19 @@ int ward_ring_used(struct ward_ring *r);
 /* Free slots (either side); or WARD_EBROKEN. */
 int ward_ring_room(struct ward_ring *r);
 
+/*
+ * A pair of byte rings (1-byte slots), one each way, in one shared region:
+ * the client -> server ring at +0, the server -> client ring at the next
+ * 64-byte boundary. The console and network ports are such pairs.
+ */
+/* Bytes the pair needs, or 0 for an invalid ring size. */
+size_t ward_ring_pair_bytes(uint32_t ring_bytes);
+/* Resets both rings (optional for zero-filled memory). */
+int ward_ring_pair_format(void *mem, size_t mem_bytes, uint32_t ring_bytes);
+/* Attaches one side: out is the ring it produces into, in the one it consumes. */
+int ward_ring_pair_attach(struct ward_ring *out, struct ward_ring *in, void *mem, size_t mem_bytes,
+                          uint32_t ring_bytes, bool client);
+
 static inline bool ward_ring_is_broken(const struct ward_ring *r)
 {
         return r->broken;
