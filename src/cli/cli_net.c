@@ -204,3 +204,33 @@ int ward_cli_parse_net(struct ward_vm_config *cfg, const char *arg, char *err, s
         cfg->nets[cfg->nnets++] = nc;
         return 0;
 }
+
+int ward_cli_parse_vsock(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+        const char *comma = strchr(arg, ',');
+        char *end;
+        errno = 0;
+        unsigned long long cid = comma ? strtoull(arg, &end, 10) : 0;
+        if (!comma || errno || end != comma || arg[0] < '0' || arg[0] > '9' || cid < 3 ||
+            cid >= 0xffffffffull) {
+                snprintf(err, errlen,
+                         "--vsock %s: expected CID,PATH with a CID from 3 to 4294967294 "
+                         "(--vsock 3,/tmp/vm.vsock)",
+                         arg);
+                return -1;
+        }
+        const char *path = comma + 1;
+        /* PATH_P must fit a unix socket address: PATH, "_" and ten digits. */
+        if (!*path || strlen(path) > sizeof(cfg->vsock.path) - 12) {
+                snprintf(err, errlen, "--vsock %s: the path is empty or longer than %zu bytes", arg,
+                         sizeof(cfg->vsock.path) - 12);
+                return -1;
+        }
+        if (cfg->vsock.cid) {
+                snprintf(err, errlen, "--vsock %s: one vsock device per VM", arg);
+                return -1;
+        }
+        cfg->vsock.cid = cid;
+        snprintf(cfg->vsock.path, sizeof(cfg->vsock.path), "%s", path);
+        return 0;
+}

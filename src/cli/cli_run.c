@@ -68,6 +68,10 @@ const char ward_run_usage[] =
     "                        a virtio-net NIC on the host's tap interface NAME, with\n"
     "                        checksum and TSO offloads (repeatable: up to 4 NICs;\n"
     "                        default MACs 02:77:61:72:64:00, :01, ...)\n"
+    "  --vsock CID,PATH      a virtio-vsock device for guest context CID (3 or more): a\n"
+    "                        guest connection to host port P reaches the unix socket\n"
+    "                        PATH_P; a host program that connects to PATH and writes\n"
+    "                        \"CONNECT P\\n\" reaches guest port P (answer \"OK N\\n\")\n"
     "  --system FILE --vm NAME\n"
     "                        run VM NAME of a system description, with its config\n"
     "                        (no other options; see ward system --help)\n"
@@ -393,7 +397,8 @@ enum {
         O_SECCOMP,
         O_JAIL,
         O_DOORBELL,
-        O_NET
+        O_NET,
+        O_VSOCK
 };
 
 static int parse_cpus(struct ward_vm_config *cfg, const char *a, char *err, size_t errlen)
@@ -537,6 +542,8 @@ static int apply_option(struct ward_vm_config *cfg, int c, const char *a, char *
                 return parse_doorbell(cfg, a, err, errlen);
         case O_NET:
                 return ward_cli_parse_net(cfg, a, err, errlen);
+        case O_VSOCK:
+                return ward_cli_parse_vsock(cfg, a, err, errlen);
         }
         return -1;
 }
@@ -609,6 +616,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
             {"jail", required_argument, NULL, O_JAIL},
             {"doorbell", required_argument, NULL, O_DOORBELL},
             {"net", required_argument, NULL, O_NET},
+            {"vsock", required_argument, NULL, O_VSOCK},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -625,7 +633,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
         while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
                 if (c == 'h')
                         return WARD_CLI_HELP;
-                if (c < O_KERNEL || c > O_NET) {
+                if (c < O_KERNEL || c > O_VSOCK) {
                         option_error(c, argv, err, errlen);
                         return WARD_CLI_ERROR;
                 }

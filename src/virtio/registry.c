@@ -7,6 +7,7 @@ const struct ward_device_type *const ward_device_types[] = {
     &ward_virtio_blk_type,
     &ward_virtio_rng_type,
     &ward_virtio_net_type,
+    &ward_virtio_vsock_type,
     NULL,
 };
 

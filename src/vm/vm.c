@@ -186,7 +186,7 @@ static int add_device(struct ward_vm *vm, const struct ward_device_type *t, unsi
 /*
  * The devices a config asks for, in the order of their windows: the main
  * virtio console, the doorbells (so their hvc numbers are predictable),
- * the disks, entropy, then the NICs.
+ * the disks, entropy, the NICs, then vsock.
  */
 static int add_devices(struct ward_vm *vm, char *err, size_t errlen)
 {
@@ -211,6 +211,8 @@ static int add_devices(struct ward_vm *vm, char *err, size_t errlen)
         for (unsigned i = 0; i < cfg->nnets; i++)
                 if (add_device(vm, &ward_virtio_net_type, i, err, errlen))
                         return -1;
+        if (cfg->vsock.cid && add_device(vm, &ward_virtio_vsock_type, 0, err, errlen))
+                return -1;
         return 0;
 }
 

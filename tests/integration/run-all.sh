@@ -222,6 +222,7 @@ if [ "$ok" = 1 ]; then pass "$name"; else note_fail "$name" "see above"; fi
 . /extra/jail.sh
 . /extra/net.sh
 . /extra/network.sh
+. /extra/vsock.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

@@ -206,7 +206,7 @@ static void dtb_command(void **state)
             {"--kernel IMG --out x --mem lots", 2, "--mem lots: not a size"},
             {"--kernel IMG --out x --mem 4M", 2, "--mem: too small for this kernel and initrd"},
             {"--kernel IMG --out x --virtio blk,gpu", 2,
-             "--virtio: unknown device 'gpu' (console, blk, rng, net)"},
+             "--virtio: unknown device 'gpu' (console, blk, rng, net, vsock)"},
             {"--kernel IMG --out x --frob", 2, "--frob: unknown option (see ward dtb --help)"},
             {"--kernel IMG --out /nonexistent-dir/x.dtb", 2,
              "--out /nonexistent-dir/x.dtb: cannot write: No such file or directory"},

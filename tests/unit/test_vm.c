@@ -434,7 +434,8 @@ static void registry_finds_every_type(void **state)
         for (; ward_device_types[n]; n++)
                 assert_ptr_equal(ward_device_type_find(ward_device_types[n]->name),
                                  ward_device_types[n]);
-        assert_int_equal(n, 4);
+        assert_int_equal(n, 5);
+        assert_ptr_equal(ward_device_type_find("vsock"), &ward_virtio_vsock_type);
         assert_ptr_equal(ward_device_type_find("net"), &ward_virtio_net_type);
         assert_ptr_equal(ward_device_type_find("rng"), &ward_virtio_rng_type);
         assert_null(ward_device_type_find("rn"));

@@ -22,6 +22,8 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
 
 /* One --net option into cfg->nets (src/cli/cli_net.c). */
 int ward_cli_parse_net(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen);
+/* --vsock CID,PATH into cfg->vsock (src/cli/cli_net.c). */
+int ward_cli_parse_vsock(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen);
 
 extern const char ward_run_usage[];
 

@@ -14,12 +14,14 @@
 #include "ward/virtio/virtio_console.h"
 #include "ward/virtio/virtio_net.h"
 #include "ward/virtio/virtio_rng.h"
+#include "ward/virtio/virtio_vsock.h"
 
 enum ward_device_class {
         WARD_DEVICE_CONSOLE, /* struct ward_console_backend */
         WARD_DEVICE_BLOCK,   /* struct ward_blk_backend */
         WARD_DEVICE_ENTROPY, /* struct ward_rng_backend */
         WARD_DEVICE_NET,     /* struct ward_net_backend */
+        WARD_DEVICE_VSOCK,   /* struct ward_vsock_backend */
 };
 
 union ward_backend {
@@ -27,6 +29,7 @@ union ward_backend {
         struct ward_blk_backend blk;
         struct ward_rng_backend rng;
         struct ward_net_backend net;
+        struct ward_vsock_backend vsock;
 };
 
 /* What a runner tells a device besides its backend. */
@@ -35,6 +38,7 @@ struct ward_device_params {
         bool read_only;      /* block */
         const char *id;      /* block: the serial the guest reads (at most 20 bytes) */
         uint8_t mac[6];      /* net: the NIC's address */
+        uint64_t cid;        /* vsock: the guest's context id */
 };
 
 struct ward_device_type {
@@ -50,6 +54,7 @@ extern const struct ward_device_type ward_virtio_console_type;
 extern const struct ward_device_type ward_virtio_blk_type;
 extern const struct ward_device_type ward_virtio_rng_type;
 extern const struct ward_device_type ward_virtio_net_type;
+extern const struct ward_device_type ward_virtio_vsock_type;
 
 /* Every registered device type, NULL-terminated. */
 extern const struct ward_device_type *const ward_device_types[];

@@ -27,7 +27,7 @@
 #include "ward/machine/uart16550.h"
 #include "ward/vm/vm_config.h"
 
-#define WARD_VM_MAX_DEVICES (WARD_MAX_DISKS + WARD_MAX_DOORBELLS + WARD_MAX_NETS + 2)
+#define WARD_VM_MAX_DEVICES (WARD_MAX_DISKS + WARD_MAX_DOORBELLS + WARD_MAX_NETS + 3)
 #define WARD_VM_MAX_CONSOLES (1 + WARD_MAX_DOORBELLS) /* 0: the main console */
 
 /* Memory slots: the boot RAM, the shared regions, then the other RAM. */

@@ -105,6 +105,17 @@ struct ward_net_config {
                         switch */
 };
 
+/*
+ * virtio-vsock (--vsock CID,PATH): the guest is CID (3 or more); a guest
+ * connection to host port P reaches the unix socket PATH_P, and a host
+ * program that connects to PATH and writes "CONNECT P\n" reaches guest
+ * port P (Firecracker's scheme). cid 0: no device.
+ */
+struct ward_vsock_config {
+        uint64_t cid;
+        char path[108]; /* a unix socket path (sun_path), with room for "_P" */
+};
+
 /* A RAM region besides the boot RAM: --ram GPA:SIZE. */
 struct ward_ram_config {
         uint64_t gpa, size;
@@ -134,6 +145,7 @@ struct ward_vm_config {
         unsigned ndoorbells;
         struct ward_net_config nets[WARD_MAX_NETS];
         unsigned nnets;
+        struct ward_vsock_config vsock;
 };
 
 /* The names of enum ward_ram_backing's values, by value: "thp", "off", "hugetlb". */

@@ -73,6 +73,14 @@ static const char *const ports[] = {
     "wait4",                   /* the starter, at the end */
 };
 
+/* A VMM with a vsock device: a host program's connection on its socket, and
+ * the guest's connections to PATH_P. */
+static const char *const vsock[] = {
+    "accept4",
+    "socket",
+    "connect",
+};
+
 /* The backend starter, which no guest reaches: receiving a port, fork and
  * exec; and what the new ward does before it installs its own list (it
  * inherits this one): the loader and the C library's start-up, its disk's
@@ -298,7 +306,7 @@ static int allow_cmds(scmp_filter_ctx ctx, const int *cmds, size_t n)
         return rc;
 }
 
-static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, bool with_ports)
+static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, unsigned extras)
 {
         int rc = 0;
         if (profile == WARD_SECCOMP_SUPERVISOR) {
@@ -323,7 +331,7 @@ static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, bool
                 rc |= allow_if(ctx, SCMP_SYS(mprotect), 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
         }
         rc |= allow_cmds(ctx, fcntl_cmds, LEN(fcntl_cmds));
-        if (with_ports)
+        if (extras & WARD_SECCOMP_WITH_PORTS)
                 rc |= allow_cmds(ctx, fcntl_port_cmds, LEN(fcntl_port_cmds));
         for (size_t i = 0; profile == WARD_SECCOMP_VMM && i < LEN(vmm_ioctls); i++)
                 rc |=
@@ -332,39 +340,41 @@ static int add_args(scmp_filter_ctx ctx, enum ward_seccomp_profile profile, bool
 }
 
 /* The profile's filter (not loaded); NULL on failure. */
-static scmp_filter_ctx build(enum ward_seccomp_profile profile, uint32_t def, bool with_ports)
+static scmp_filter_ctx build(enum ward_seccomp_profile profile, uint32_t def, unsigned extras)
 {
         scmp_filter_ctx ctx = seccomp_init(def);
         if (!ctx)
                 return NULL;
         if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
             add_names(ctx, common, LEN(common)) ||
-            (with_ports && add_names(ctx, ports, LEN(ports))) ||
+            ((extras & WARD_SECCOMP_WITH_PORTS) && add_names(ctx, ports, LEN(ports))) ||
+            ((extras & WARD_SECCOMP_WITH_VSOCK) && add_names(ctx, vsock, LEN(vsock))) ||
             (profile == WARD_SECCOMP_STARTER && add_names(ctx, starter, LEN(starter))) ||
             (profile == WARD_SECCOMP_SUPERVISOR && add_names(ctx, supervisor, LEN(supervisor))) ||
-            add_args(ctx, profile, with_ports)) {
+            add_args(ctx, profile, extras)) {
                 seccomp_release(ctx);
                 return NULL;
         }
         return ctx;
 }
 
-unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool with_ports)
+unsigned ward_seccomp_count(enum ward_seccomp_profile profile, unsigned extras)
 {
         /* mmap, mprotect, fcntl; ioctl (VMM); prctl (starter) */
         unsigned n = 3 + (profile == WARD_SECCOMP_VMM) + (profile == WARD_SECCOMP_STARTER);
-        const char *const *lists[4] = {common, ports, starter, supervisor};
-        const size_t lens[4] = {LEN(common), with_ports ? LEN(ports) : 0,
+        const char *const *lists[5] = {common, ports, vsock, starter, supervisor};
+        const size_t lens[5] = {LEN(common), extras & WARD_SECCOMP_WITH_PORTS ? LEN(ports) : 0,
+                                extras & WARD_SECCOMP_WITH_VSOCK ? LEN(vsock) : 0,
                                 profile == WARD_SECCOMP_STARTER ? LEN(starter) : 0,
                                 profile == WARD_SECCOMP_SUPERVISOR ? LEN(supervisor) : 0};
-        for (int l = 0; l < 4; l++)
+        for (int l = 0; l < 5; l++)
                 for (size_t i = 0; i < lens[l]; i++)
                         n += seccomp_syscall_resolve_name(lists[l][i]) != __NR_SCMP_ERROR;
         return n;
 }
 
 int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode,
-                         bool with_ports, char *err, size_t errlen)
+                         unsigned extras, char *err, size_t errlen)
 {
         if (mode == WARD_SECCOMP_OFF)
                 return 0;
@@ -381,7 +391,7 @@ int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mo
                         return -1;
                 }
         }
-        scmp_filter_ctx ctx = build(profile, def, with_ports);
+        scmp_filter_ctx ctx = build(profile, def, extras);
         if (!ctx) {
                 snprintf(err, errlen, "seccomp: cannot build the allow-list");
                 return -1;

@@ -156,6 +156,9 @@ static void teardown(struct vmm *m)
                         ward_net_link_close(m->net[i]);
                 free(m->net[i]);
         }
+        if (m->vsock)
+                ward_vsock_mux_close(m->vsock);
+        free(m->vsock);
         if (m->vm_created) {
                 struct ward_vm *vm = &m->vm;
                 ward_vm_destroy(vm);
@@ -232,8 +235,9 @@ static void lock_down(struct vmm *m, unsigned started)
                 pthread_cond_wait(&m->start_cond, &m->lock);
         pthread_mutex_unlock(&m->lock);
         char err[160];
-        if (ward_seccomp_install(WARD_SECCOMP_VMM, m->cfg->seccomp, process_disks(m->cfg), err,
-                                 sizeof(err)))
+        unsigned extras = (process_disks(m->cfg) ? WARD_SECCOMP_WITH_PORTS : 0) |
+                          (m->cfg->vsock.cid ? WARD_SECCOMP_WITH_VSOCK : 0);
+        if (ward_seccomp_install(WARD_SECCOMP_VMM, m->cfg->seccomp, extras, err, sizeof(err)))
                 ward_vmm_request_stop(m, 1, "%s", err);
 #ifdef WARD_TEST_HOOKS
         /* Test builds only: a call outside the list, on demand (docs/security.md). */

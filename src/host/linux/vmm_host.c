@@ -158,6 +158,10 @@ static int host_backend(void *host, const struct ward_device_type *t, unsigned i
                 be->net = ward_net_link_backend(m->net[index]);
                 memcpy(p->mac, m->cfg->nets[index].mac, sizeof(p->mac));
                 return 0;
+        case WARD_DEVICE_VSOCK:
+                be->vsock = ward_vsock_mux_backend(m->vsock);
+                p->cid = m->cfg->vsock.cid;
+                return 0;
         default:
                 snprintf(err, errlen, "internal: no Linux backend for device %s", t->name);
                 return -1;

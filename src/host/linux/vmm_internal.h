@@ -11,14 +11,15 @@
 #include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/host_linux.h"
 #include "ward/host/linux/net_link.h"
+#include "ward/host/linux/vsock_mux.h"
 #include "ward/vm/vm.h"
 
 #include <pthread.h>
 
 #define OUT_FLUSH_MS 20 /* longest a partial console line waits */
 #define MAX_SOURCES                                                                                \
-        (4 + 2 * WARD_MAX_DISKS + WARD_VM_MAX_DEVICES * WARD_VIRTIO_MAX_QUEUES +                   \
-         WARD_MAX_DOORBELLS + 2 * WARD_MAX_NETS)
+        (5 + 2 * WARD_MAX_DISKS + WARD_VM_MAX_DEVICES * WARD_VIRTIO_MAX_QUEUES +                   \
+         WARD_MAX_DOORBELLS + 2 * WARD_MAX_NETS + 2 * WARD_VSOCK_MAX_CONNS)
 #define MAX_LINES (WARD_ARM64_VIRTIO_SPI_BASE + WARD_VM_MAX_DEVICES)
 
 struct vcpu {
@@ -46,6 +47,7 @@ struct vmm {
         char disk_id[WARD_MAX_DISKS][WARD_BLK_ID_BYTES + 1];
         int doorbell_fd[WARD_MAX_DOORBELLS];      /* -1 after the peer hung up */
         struct ward_net_link *net[WARD_MAX_NETS]; /* what is behind each NIC */
+        struct ward_vsock_mux *vsock;             /* the vsock device's unix sockets, or NULL */
         int irqfd[MAX_LINES];                     /* by interrupt line; -1: none */
         int notify_fd[WARD_VM_MAX_DEVICES][WARD_VIRTIO_MAX_QUEUES];
         struct ward_loop loop;
@@ -82,7 +84,8 @@ void ward_vmm_console_flush(struct vmm *m);
 int ward_vmm_boot(struct vmm *m, char *err, size_t errlen);
 
 /* vmm_sources.c */
-/* Opens what is behind each NIC (tap, or passt started); before guest memory exists. */
+/* Opens what is behind each NIC (tap, or passt started) and the vsock
+ * socket; before guest memory exists. */
 int ward_vmm_open_nets(struct vmm *m, char *err, size_t errlen);
 /* Submits the disk requests that device work prepared; device lock held. */
 void ward_vmm_flush_disks(struct vmm *m);

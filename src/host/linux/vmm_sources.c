@@ -194,7 +194,81 @@ int ward_vmm_open_nets(struct vmm *m, char *err, size_t errlen)
                 if (ward_net_link_open(m->net[i], &m->cfg->nets[i], i, err, errlen))
                         return -1;
         }
+        if (m->cfg->vsock.cid) {
+                m->vsock = calloc(1, sizeof(*m->vsock));
+                if (!m->vsock) {
+                        snprintf(err, errlen, "out of memory");
+                        return -1;
+                }
+                m->vsock->listen_fd = -1;
+                if (ward_vsock_mux_open(m->vsock, &m->cfg->vsock, err, errlen))
+                        return -1;
+        }
         return 0;
+}
+
+/* ---- vsock ---- */
+
+static void on_vsock_accept(void *ctx, struct ward_loop_source *s, short revents)
+{
+        (void)revents;
+        struct vmm *m = ctx;
+        pthread_mutex_lock(&m->lock);
+        ward_vsock_mux_accept(s->arg);
+        pthread_mutex_unlock(&m->lock);
+}
+
+/* A connection's source follows its slot: the descriptor changes as connections come and go. */
+static bool vsock_wanted(void *ctx, struct ward_loop_source *s, bool out)
+{
+        struct vmm *m = ctx;
+        struct ward_vsock_mux *x = s->arg;
+        pthread_mutex_lock(&m->lock);
+        int fd = x->c[s->index].fd;
+        bool want = fd >= 0 && (out ? ward_vsock_mux_wants_output(x, (int)s->index)
+                                    : ward_vsock_mux_wants_input(x, (int)s->index));
+        pthread_mutex_unlock(&m->lock);
+        if (want)
+                s->fd = fd;
+        return want;
+}
+
+static bool vsock_wants_input(void *ctx, struct ward_loop_source *s)
+{
+        return vsock_wanted(ctx, s, false);
+}
+
+static bool vsock_wants_output(void *ctx, struct ward_loop_source *s)
+{
+        return vsock_wanted(ctx, s, true);
+}
+
+static void on_vsock_conn(void *ctx, struct ward_loop_source *s, short revents)
+{
+        (void)revents;
+        struct vmm *m = ctx;
+        pthread_mutex_lock(&m->lock);
+        ward_vsock_mux_ready(s->arg, (int)s->index);
+        pthread_mutex_unlock(&m->lock);
+}
+
+static void add_vsock(struct vmm *m)
+{
+        struct ward_vsock_mux *x = m->vsock;
+        for (unsigned i = 0; x && i < m->vm.ndev; i++)
+                if (m->vm.dev[i].type == &ward_virtio_vsock_type)
+                        x->dev = m->vm.dev[i].state;
+        if (!x || !x->dev)
+                return;
+        ward_loop_add(&m->loop, x->listen_fd, on_vsock_accept, NULL, x, 0);
+        /* Placeholders on the listening socket; wanted() puts each slot's own in. */
+        for (unsigned h = 0; h < WARD_VSOCK_MAX_CONNS; h++) {
+                ward_loop_add(&m->loop, x->listen_fd, on_vsock_conn, vsock_wants_input, x, h);
+                struct ward_loop_source *o =
+                    ward_loop_add(&m->loop, x->listen_fd, on_vsock_conn, vsock_wants_output, x, h);
+                if (o)
+                        o->events = POLLOUT;
+        }
 }
 
 static bool net_wants_input(void *ctx, struct ward_loop_source *s)
@@ -296,6 +370,7 @@ int ward_vmm_add_sources(struct vmm *m, char *err, size_t errlen)
         }
         bind_notifiers(m);
         add_nets(m);
+        add_vsock(m);
         ward_loop_add(l, STDIN_FILENO, on_stdin, console_wanted, NULL, 0);
         for (unsigned i = 0; i < m->cfg->ndoorbells; i++) {
                 int fd = m->cfg->doorbell_fd[i];

@@ -21,16 +21,22 @@ enum ward_seccomp_profile {
         WARD_SECCOMP_SUPERVISOR, /* ward system up's supervisor, and what its VMMs inherit */
 };
 
+/* What a VMM's list holds besides the profile's own calls. */
+#define WARD_SECCOMP_WITH_PORTS 1u /* block ports for backend processes (below) */
+#define WARD_SECCOMP_WITH_VSOCK 2u /* vsock connections to and from unix sockets */
+
 /*
- * Installs the profile's list on every thread of the process. with_ports:
- * the VMM makes block ports for backend processes (a memfd, eventfds, a
- * socket pair, sealing, and sending the server end to its starter).
+ * Installs the profile's list on every thread of the process. extras
+ * (WARD_SECCOMP_WITH_*): PORTS, the VMM makes block ports for backend
+ * processes (a memfd, eventfds, a socket pair, sealing, and sending the
+ * server end to its starter); VSOCK, it accepts host connections on its
+ * vsock socket and connects to PATH_P for the guest.
  * Returns 0, or -1 with the reason in err (nothing installed).
  */
 int ward_seccomp_install(enum ward_seccomp_profile profile, enum ward_seccomp_mode mode,
-                         bool with_ports, char *err, size_t errlen);
+                         unsigned extras, char *err, size_t errlen);
 
 /* The number of distinct system calls the profile allows on this architecture. */
-unsigned ward_seccomp_count(enum ward_seccomp_profile profile, bool with_ports);
+unsigned ward_seccomp_count(enum ward_seccomp_profile profile, unsigned extras);
 
 #endif
