@@ -2,6 +2,7 @@
 /* The device registry: one line per device type (see ward/virtio/device.h). */
 #include "ward/virtio/device.h"
 
+/* clang-format off: one line per type, as the header promises */
 const struct ward_device_type *const ward_device_types[] = {
     &ward_virtio_console_type,
     &ward_virtio_blk_type,
@@ -10,6 +11,7 @@ const struct ward_device_type *const ward_device_types[] = {
     &ward_virtio_vsock_type,
     NULL,
 };
+/* clang-format on */
 
 static bool same(const char *a, const char *b)
 {
