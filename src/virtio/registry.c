@@ -2,7 +2,8 @@
 /* The device registry: one line per device type (see ward/virtio/device.h). */
 #include "ward/virtio/device.h"
 
-/* clang-format off: one line per type, as the header promises */
+/* One line per type, as the header promises. */
+/* clang-format off */
 const struct ward_device_type *const ward_device_types[] = {
     &ward_virtio_console_type,
     &ward_virtio_blk_type,
