@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A hostile driver against ward's virtio devices: the input picks a device
- * (block, console or entropy), which a well-behaved driver brings up on
+ * (block, console, entropy or vsock), which a well-behaved driver brings up on
  * fake guest RAM (tests/unit/fake_guest.c), and is then read as a program
  * of steps: register reads and writes (the MMIO register file, config space
  * included), bytes written anywhere in the rings and buffers, descriptors,
@@ -16,6 +16,7 @@
 #include "ward/virtio/virtio_blk.h"
 #include "ward/virtio/virtio_console.h"
 #include "ward/virtio/virtio_rng.h"
+#include "ward/virtio/virtio_vsock.h"
 
 #include <stdlib.h>
 
@@ -26,6 +27,7 @@ static struct fake_guest g;
 static struct ward_vblk blk;
 static struct ward_vconsole con;
 static struct ward_vrng rng;
+static struct ward_vsock vsock;
 static uint8_t disk[DISK_BYTES];
 static const struct ward_blk_io *pending[WARD_BLK_QUEUE_SIZE];
 static unsigned npending;
@@ -66,6 +68,33 @@ static uint32_t rng_fill(void *opaque, void *buf, uint32_t len)
         return len;
 }
 
+/* vsock's backend: takes connections to some ports, and every byte it is given. */
+static int vs_connect(void *opaque, uint32_t port)
+{
+        (void)opaque;
+        return port % 4 ? (int)(port % (WARD_VSOCK_MAX_CONNS + 4)) - 2 : -1;
+}
+
+static void vs_connected(void *opaque, int h, bool ok)
+{
+        (void)opaque, (void)ok;
+        if (h < 0 || h >= WARD_VSOCK_MAX_CONNS)
+                abort(); /* a handle the backend never had */
+}
+
+static void vs_write(void *opaque, int h, const struct ward_iov *iov, unsigned niov, uint32_t len)
+{
+        vs_connected(opaque, h, true);
+        if (len > WARD_VSOCK_BUF)
+                abort(); /* more than any connection's credit */
+        con_write(opaque, iov[0].base, niov ? WARD_MIN(iov[0].len, len) : 0);
+}
+
+static void vs_close(void *opaque, int h)
+{
+        vs_connected(opaque, h, false);
+}
+
 static struct ward_virtio *bring_up(uint8_t which)
 {
         fg_reset(&g);
@@ -74,26 +103,34 @@ static struct ward_virtio *bring_up(uint8_t which)
         memset(&blk, 0, sizeof(blk));
         memset(&con, 0, sizeof(con));
         memset(&rng, 0, sizeof(rng));
+        memset(&vsock, 0, sizeof(vsock));
         struct ward_virtio *v;
-        switch (which % 3) {
-        case 0: {
-                struct ward_blk_backend be = {.submit = disk_submit};
-                ward_vblk_setup(&blk, &be, DISK_BYTES, which & 4, "fuzz-disk");
-                v = &blk.v;
-                break;
-        }
-        case 1: {
-                struct ward_console_backend be = {.write = con_write};
-                ward_vconsole_setup(&con, &be);
-                v = &con.v;
-                break;
-        }
-        default: {
-                struct ward_rng_backend be = {.fill = rng_fill};
-                ward_vrng_setup(&rng, &be);
-                v = &rng.v;
-                break;
-        }
+        if (which & 0x40) {
+                struct ward_vsock_backend be = {vs_connect, vs_connected, vs_write,
+                                                vs_close,   vs_close,     NULL};
+                ward_vsock_setup(&vsock, &be, 3);
+                v = &vsock.v;
+        } else {
+                switch (which % 3) {
+                case 0: {
+                        struct ward_blk_backend be = {.submit = disk_submit};
+                        ward_vblk_setup(&blk, &be, DISK_BYTES, which & 4, "fuzz-disk");
+                        v = &blk.v;
+                        break;
+                }
+                case 1: {
+                        struct ward_console_backend be = {.write = con_write};
+                        ward_vconsole_setup(&con, &be);
+                        v = &con.v;
+                        break;
+                }
+                default: {
+                        struct ward_rng_backend be = {.fill = rng_fill};
+                        ward_vrng_setup(&rng, &be);
+                        v = &rng.v;
+                        break;
+                }
+                }
         }
         ward_virtio_init(v, &g.gm, fg_irq, &g);
         uint64_t features = 1ull << WARD_VIRTIO_F_VERSION_1;
@@ -163,7 +200,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         }
                         break;
                 case 8:
-                        if (v == &con.v) {
+                        if (v == &vsock.v) { /* the backend's side: send, credit, close, connect */
+                                uint8_t buf[256];
+                                uint8_t what = fuzz_u8(&in);
+                                int h = (int)(fuzz_u8(&in) % (WARD_VSOCK_MAX_CONNS + 2)) - 1;
+                                size_t n = fuzz_bytes(&in, buf, fuzz_u8(&in));
+                                if (what % 4 == 0)
+                                        ward_vsock_send(&vsock, h, buf, (uint32_t)n);
+                                else if (what % 4 == 1)
+                                        ward_vsock_forwarded(&vsock, h, fuzz_u32(&in));
+                                else if (what % 4 == 2)
+                                        ward_vsock_close(&vsock, h);
+                                else
+                                        ward_vsock_connect_guest(&vsock, h, fuzz_u32(&in));
+                        } else if (v == &con.v) {
                                 uint8_t buf[64];
                                 size_t n = fuzz_bytes(&in, buf, fuzz_u8(&in) % sizeof(buf));
                                 ward_vconsole_input(&con, buf, (uint32_t)n);
