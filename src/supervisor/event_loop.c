@@ -6,6 +6,7 @@
  * restarts.
  */
 #include "supervisor_internal.h"
+#include "ward/host/linux/event_loop.h"
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -220,7 +221,7 @@ bool ward_sup_poll(struct ward_sup *s, int timeout_ms)
         }
         if (wait < 0 || wait > 1000)
                 wait = 1000; /* exits are also noticed by polling, at least once a second */
-        int pr = poll(p, 2 + nc, wait);
+        int pr = ward_poll(p, 2 + nc, wait);
         if (pr < 0 && errno != EINTR)
                 return false;
         if (pr > 0 && (p[0].revents & POLLIN)) {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "fake_guest.h"
+#include "ward/host/linux/event_loop.h"
 #include "ward/host/linux/blk_process.h"
 #include "ward/host/linux/seccomp_filter.h"
 
@@ -68,7 +69,7 @@ static int wait_used(struct vmm *v, uint16_t want)
         while (fg_used_idx(&v->g, 0) != want) {
                 struct pollfd p[2] = {{ward_blk_process_event_fd(&v->bp), POLLIN, 0},
                                       {ward_blk_process_gone_fd(&v->bp), POLLIN, 0}};
-                CHECK(poll(p, 2, WAIT_MS) > 0);
+                CHECK(ward_poll(p, 2, WAIT_MS) > 0);
                 if (p[1].revents) {
                         char err[256];
                         CHECK(ward_blk_process_restart(&v->bp, err, sizeof(err)) == 0);
@@ -119,7 +120,7 @@ static int scenario(const char *path, const uint8_t *pattern, bool lock)
         pid_t first = v->bp.pid;
         CHECK(syscall(SYS_tgkill, first, first, SIGKILL) == 0);
         struct pollfd gone = {ward_blk_process_gone_fd(&v->bp), POLLIN, 0};
-        CHECK(poll(&gone, 1, WAIT_MS) == 1); /* dead for sure: its socket end closed */
+        CHECK(ward_poll(&gone, 1, WAIT_MS) == 1); /* dead for sure: its socket end closed */
         st = post(v, WARD_VIRTIO_BLK_T_IN, 0, r, 512);
         CHECK(wait_used(v, 3) == 0);
         CHECK(*(uint8_t *)fg_ptr(&v->g, st) == WARD_VIRTIO_BLK_S_IOERR);

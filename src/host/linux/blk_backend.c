@@ -11,6 +11,7 @@
  * port's data buffers.
  */
 #include "ward/host/linux/blk_process.h"
+#include "ward/host/linux/event_loop.h"
 #include "ward/host/linux/host_linux.h"
 #include "ward/host/linux/caps.h"
 #include "ward/host/linux/seccomp_filter.h"
@@ -68,7 +69,7 @@ static int serve(struct ward_blk_file *f, enum ward_seccomp_mode mode)
         for (;;) {
                 struct pollfd p[3] = {
                     {FD_TO_SERVER, POLLIN, 0}, {FD_CTL, POLLIN, 0}, {f->event_fd, POLLIN, 0}};
-                if (poll(p, f->event_fd >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
+                if (ward_poll(p, f->event_fd >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
                         return 1;
                 if (p[1].revents)
                         return 0; /* the VMM has gone */

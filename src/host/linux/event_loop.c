@@ -41,7 +41,7 @@ int ward_loop_run_once(struct ward_loop *l, void *ctx, int timeout_ms)
         }
         if (held_back && (timeout_ms < 0 || timeout_ms > WARD_LOOP_RETRY_MS))
                 timeout_ms = WARD_LOOP_RETRY_MS;
-        int rc = poll(pfd, n, timeout_ms);
+        int rc = ward_poll(pfd, n, timeout_ms);
         if (rc < 0)
                 return errno == EINTR ? 0 : -1;
         for (nfds_t i = 0; i < n && rc > 0; i++)

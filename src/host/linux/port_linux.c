@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Remote ports between Linux processes; see include/ward/host/linux/port_linux.h. */
 #include "ward/host/linux/port_linux.h"
+#include "ward/host/linux/event_loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -111,7 +112,7 @@ int ward_port_linux_wait(struct ward_port_linux *p, enum ward_port_side side, in
             {.fd = ward_port_linux_event_fd(p, side), .events = POLLIN},
             {.fd = p->sided ? p->ctl[side] : -1, .events = POLLIN}, /* poll ignores -1 */
         };
-        int n = poll(fds, 2, timeout_ms);
+        int n = ward_poll(fds, 2, timeout_ms);
         if (n < 0)
                 return errno == EINTR ? 0 : -1;
         if (fds[0].revents & POLLIN) {

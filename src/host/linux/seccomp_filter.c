@@ -40,8 +40,7 @@ static const char *const common[] = {
     "pwritev",
     "fdatasync",      /* the disk, synchronous path, and a guest's flush */
     "io_uring_enter", /* the disk, asynchronous path */
-    "ppoll",
-    "poll", /* the event loop */
+    "ppoll",          /* the event loop (ward_poll(): never poll, which x86_64 has too) */
     "recvfrom",
     "sendto", /* doorbells and port sockets (recv, send) */
     "fstat",

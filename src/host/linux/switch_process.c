@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A network's switch process; see ward/host/linux/switch_process.h. */
 #include "ward/host/linux/switch_process.h"
+#include "ward/host/linux/event_loop.h"
 
 #include "ward/host/linux/jail.h"
 #include "ward/host/linux/seccomp_filter.h"
@@ -185,7 +186,7 @@ int ward_switch_run(const char *name, const struct ward_vswitch_port_config *por
                 for (unsigned i = 0; i < n; i++)
                         pfd[i] = (struct pollfd){s.p[i].dead ? -1 : s.p[i].wake, POLLIN, 0};
                 pfd[n] = (struct pollfd){sig_fd, POLLIN, 0};
-                if (poll(pfd, n + 1, -1) < 0 && errno != EINTR)
+                if (ward_poll(pfd, n + 1, -1) < 0 && errno != EINTR)
                         return 1;
                 if (pfd[n].revents)
                         return 0;

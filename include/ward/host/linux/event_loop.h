@@ -9,9 +9,22 @@
 #ifndef WARD_EVENT_LOOP_H
 #define WARD_EVENT_LOOP_H
 
+#include <poll.h>
 #include <stdbool.h>
+#include <time.h>
 
 #define WARD_LOOP_RETRY_MS 10
+
+/*
+ * poll(2) by way of ppoll(2): one system call on every architecture (x86_64's
+ * C library would make poll), so the allow-lists need only ppoll.
+ * timeout_ms < 0: no limit.
+ */
+static inline int ward_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+        struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+        return ppoll(fds, n, timeout_ms < 0 ? NULL : &ts, NULL);
+}
 
 struct ward_loop_source;
 typedef void (*ward_loop_ready_fn)(void *ctx, struct ward_loop_source *s, short revents);
