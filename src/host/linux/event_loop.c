@@ -18,7 +18,7 @@ struct ward_loop_source *ward_loop_add(struct ward_loop *l, int fd, ward_loop_re
         if (l->n == l->cap || fd < 0)
                 return NULL;
         struct ward_loop_source *s = &l->src[l->n++];
-        *s = (struct ward_loop_source){fd, ready, wanted, arg, index, false, POLLIN};
+        *s = (struct ward_loop_source){fd, ready, wanted, arg, index, false, POLLIN, false};
         return s;
 }
 
@@ -33,7 +33,7 @@ int ward_loop_run_once(struct ward_loop *l, void *ctx, int timeout_ms)
                 if (s->off)
                         continue;
                 if (s->wanted && !s->wanted(ctx, s)) {
-                        held_back = true;
+                        held_back |= !s->idle_ok;
                         continue;
                 }
                 of[n] = s;

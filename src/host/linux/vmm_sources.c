@@ -263,11 +263,18 @@ static void add_vsock(struct vmm *m)
         ward_loop_add(&m->loop, x->listen_fd, on_vsock_accept, NULL, x, 0);
         /* Placeholders on the listening socket; wanted() puts each slot's own in. */
         for (unsigned h = 0; h < WARD_VSOCK_MAX_CONNS; h++) {
-                ward_loop_add(&m->loop, x->listen_fd, on_vsock_conn, vsock_wants_input, x, h);
+                /* Idle when free or waiting on the guest: the device's calls, in this
+                 * thread, make them wanted again. */
+                struct ward_loop_source *in =
+                    ward_loop_add(&m->loop, x->listen_fd, on_vsock_conn, vsock_wants_input, x, h);
                 struct ward_loop_source *o =
                     ward_loop_add(&m->loop, x->listen_fd, on_vsock_conn, vsock_wants_output, x, h);
-                if (o)
+                if (in)
+                        in->idle_ok = true;
+                if (o) {
                         o->events = POLLOUT;
+                        o->idle_ok = true;
+                }
         }
 }
 
@@ -320,8 +327,10 @@ static void add_nets(struct vmm *m)
                 ward_loop_add(&m->loop, l->fd, on_net_input, net_wants_input, l, d->index);
                 struct ward_loop_source *out =
                     ward_loop_add(&m->loop, l->fd, on_net_output, net_wants_output, l, d->index);
-                if (out)
+                if (out) {
                         out->events = POLLOUT;
+                        out->idle_ok = true; /* output waits only after a send in this thread */
+                }
         }
 }
 

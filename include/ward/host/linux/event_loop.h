@@ -38,6 +38,10 @@ struct ward_loop_source {
         unsigned index;
         bool off;     /* set by ready() when the source is gone for good */
         short events; /* what to wait for: POLLIN, as ward_loop_add() sets, or POLLOUT */
+        /* Not wanted means idle, not held back: no retry within WARD_LOOP_RETRY_MS (the
+         * source becomes wanted only by work this thread does, and the loop looks again
+         * after each round). */
+        bool idle_ok;
 };
 
 struct ward_loop {
