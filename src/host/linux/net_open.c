@@ -6,6 +6,7 @@
  * that breaks the TCP/IP stack it talks to has broken passt, not ward.
  */
 #include "ward/host/linux/net_link.h"
+#include "ward/host/linux/port_linux.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -167,48 +167,17 @@ static int start_passt(struct ward_net_link *l, const struct ward_net_config *cf
         return 0;
 }
 
-static void kick_switch(void *opaque)
-{
-        uint64_t one = 1;
-        if (write(*(int *)opaque, &one, sizeof(one)) < 0)
-                return; /* a full counter wakes the switch all the same */
-}
-
 /* The port the supervisor made: the memfd at port_fd, the eventfds after it. */
 static int open_port(struct ward_net_link *l, const struct ward_net_config *cfg, char *err,
                      size_t errlen)
 {
-        int mem = cfg->port_fd, to_switch = mem + 1, from_switch = mem + 2;
-        struct stat st;
-        size_t need = ward_net_port_region_bytes(WARD_NET_PORT_RING);
-        if (fstat(mem, &st) < 0 || (size_t)st.st_size < need) {
-                snprintf(err, errlen, "net %u: descriptor %d is not a network port", l->index, mem);
+        char why[160];
+        if (ward_net_port_linux_attach(&l->port, cfg->port_fd, WARD_PORT_CLIENT, &l->port_mem,
+                                       &l->fd, &l->kick, why, sizeof(why))) {
+                snprintf(err, errlen, "net %u: %s", l->index, why);
                 return -1;
         }
-        void *p = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, mem, 0);
-        if (p == MAP_FAILED) {
-                snprintf(err, errlen, "net %u: mapping its port: %s", l->index, strerror(errno));
-                return -1;
-        }
-        l->port_mem = p;
-        l->port_size = need;
-        for (int fd = mem; fd <= from_switch; fd++) {
-                int fl = fcntl(fd, F_GETFL);
-                if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-                    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-                        snprintf(err, errlen, "net %u: descriptor %d: %s", l->index, fd,
-                                 strerror(errno));
-                        return -1;
-                }
-        }
-        l->kick = to_switch;
-        l->fd = from_switch;
-        close(mem); /* mapped: the descriptor is no longer needed */
-        struct ward_port_notify n = {kick_switch, &l->kick};
-        if (ward_net_port_init(&l->port, p, need, WARD_NET_PORT_RING, WARD_PORT_CLIENT, &n)) {
-                snprintf(err, errlen, "net %u: its port is not a network port's shape", l->index);
-                return -1;
-        }
+        l->port_size = ward_net_port_region_bytes(WARD_NET_PORT_RING);
         return 0;
 }
 

@@ -2,6 +2,7 @@
 /* Remote ports between Linux processes; see include/ward/host/linux/port_linux.h. */
 #include "ward/host/linux/port_linux.h"
 #include "ward/host/linux/event_loop.h"
+#include "ward/port/port_net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void close_fd(int *fd)
@@ -131,5 +133,41 @@ int ward_port_linux_wait(struct ward_port_linux *p, enum ward_port_side side, in
         }
         if (fds[0].revents & (POLLERR | POLLNVAL))
                 return -1;
+        return 0;
+}
+
+int ward_net_port_linux_attach(struct ward_net_port *p, int mem_fd, enum ward_port_side side,
+                               void **mem, int *wait_fd, int *kick_fd, char *err, size_t errlen)
+{
+        size_t need = ward_net_port_region_bytes(WARD_NET_PORT_RING);
+        struct stat st;
+        if (fstat(mem_fd, &st) < 0 || (size_t)st.st_size < need) {
+                snprintf(err, errlen, "descriptor %d is not a network port", mem_fd);
+                return -1;
+        }
+        *mem = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, mem_fd, 0);
+        if (*mem == MAP_FAILED) {
+                *mem = NULL;
+                snprintf(err, errlen, "mapping its port: %s", strerror(errno));
+                return -1;
+        }
+        close(mem_fd); /* mapped: the descriptor is no longer needed */
+        int to_server = mem_fd + 1, to_client = mem_fd + 2;
+        bool client = side == WARD_PORT_CLIENT;
+        *wait_fd = client ? to_client : to_server;
+        *kick_fd = client ? to_server : to_client;
+        for (int fd = to_server; fd <= to_client; fd++) {
+                int fl = fcntl(fd, F_GETFL);
+                if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+                    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+                        snprintf(err, errlen, "descriptor %d: %s", fd, strerror(errno));
+                        return -1;
+                }
+        }
+        struct ward_port_notify n = {eventfd_notify, kick_fd};
+        if (ward_net_port_init(p, *mem, need, WARD_NET_PORT_RING, side, &n)) {
+                snprintf(err, errlen, "not a network port's shape");
+                return -1;
+        }
         return 0;
 }

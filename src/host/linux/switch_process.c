@@ -4,6 +4,7 @@
 #include "ward/host/linux/event_loop.h"
 
 #include "ward/host/linux/jail.h"
+#include "ward/host/linux/port_linux.h"
 #include "ward/host/linux/seccomp_filter.h"
 #include "ward/port/port_net.h"
 
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,38 +43,14 @@ static uint64_t now_ms(void)
         return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void kick(void *opaque)
-{
-        uint64_t one = 1;
-        if (write(*(int *)opaque, &one, sizeof(one)) < 0)
-                return; /* a full counter wakes the VMM all the same */
-}
-
 static int attach(struct sw *s, unsigned i, int fd, char *err, size_t errlen)
 {
         struct sw_port *sp = &s->p[i];
-        size_t need = ward_net_port_region_bytes(WARD_NET_PORT_RING);
-        struct stat st;
-        if (fstat(fd, &st) < 0 || (size_t)st.st_size < need) {
-                snprintf(err, errlen, "port %u: descriptor %d is not a network port", i, fd);
-                return -1;
-        }
-        void *mem = mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (mem == MAP_FAILED) {
-                snprintf(err, errlen, "port %u: mmap: %s", i, strerror(errno));
-                return -1;
-        }
-        close(fd);
-        sp->wake = fd + 1;
-        sp->kick = fd + 2;
-        for (int k = sp->wake; k <= sp->kick; k++)
-                if (fcntl(k, F_SETFL, O_NONBLOCK) < 0 || fcntl(k, F_SETFD, FD_CLOEXEC) < 0) {
-                        snprintf(err, errlen, "port %u: descriptor %d: %s", i, k, strerror(errno));
-                        return -1;
-                }
-        struct ward_port_notify n = {kick, &sp->kick};
-        if (ward_net_port_init(&sp->port, mem, need, WARD_NET_PORT_RING, WARD_PORT_SERVER, &n)) {
-                snprintf(err, errlen, "port %u: not a network port's shape", i);
+        void *mem;
+        char why[160];
+        if (ward_net_port_linux_attach(&sp->port, fd, WARD_PORT_SERVER, &mem, &sp->wake, &sp->kick,
+                                       why, sizeof(why))) {
+                snprintf(err, errlen, "port %u: %s", i, why);
                 return -1;
         }
         return 0;

@@ -59,4 +59,18 @@ int ward_port_linux_event_fd(const struct ward_port_linux *p, enum ward_port_sid
  */
 int ward_port_linux_wait(struct ward_port_linux *p, enum ward_port_side side, int timeout_ms);
 
+struct ward_net_port;
+
+/*
+ * Attaches one side to a network port someone else made and handed down
+ * (ward system up): its memfd at mem_fd, the eventfd that wakes the server at
+ * mem_fd + 1 and the one that wakes the client at mem_fd + 2. Maps the region
+ * at *mem (ward_net_port_region_bytes(WARD_NET_PORT_RING) bytes), closes
+ * mem_fd, makes the eventfds non-blocking, and sets *wait_fd to the one that
+ * wakes this side; the port's notify writes the other, kept in *kick_fd (the
+ * notify holds its address). Returns 0, or -1 with the reason in err.
+ */
+int ward_net_port_linux_attach(struct ward_net_port *p, int mem_fd, enum ward_port_side side,
+                               void **mem, int *wait_fd, int *kick_fd, char *err, size_t errlen);
+
 #endif
