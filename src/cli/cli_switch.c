@@ -58,8 +58,9 @@ int ward_cli_switch(int argc, char *const argv[])
                 if (c == 'f')
                         fd = atoi(optarg);
                 else if (c == 'j')
-                        jail = (struct ward_jail_config){true, (uint32_t)atol(optarg),
-                                                         (uint32_t)atol(optarg)};
+                        jail = (struct ward_jail_config){.on = true,
+                                                         .uid = (uint32_t)atol(optarg),
+                                                         .gid = (uint32_t)atol(optarg)};
                 else if (c == 'n')
                         name = optarg;
                 else if (c == 's' && strcmp(optarg, "log") == 0)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The checker's part for /networks (see parse_net.c for the form). */
+/* The checker's part for /networks (see parse_net.c for the form) and each VM's vsock. */
 #include "checker.h"
 #include "ward/vm/vm_config.h"
 
@@ -71,13 +71,54 @@ static void check_nics_per_vm(struct checker *c)
         }
 }
 
+/*
+ * /vms/NAME/vsock: a context id the guest may have (the host is 2; 0, 1 and
+ * -1 are reserved), one per VM, and a socket path that fits sun_path with
+ * room for "_P" and is no other VM's.
+ */
+static void check_vsock(struct checker *c)
+{
+        const struct ward_sys_desc *d = c->d;
+        char p[PATH_LEN];
+        for (size_t v = 0; v < ward_sysc_upto(d->nvms, WARD_SYS_MAX_VMS); v++) {
+                const struct ward_sys_vm *vm = &d->vms[v];
+                const struct ward_sys_vsock *s = &vm->vsock;
+                if (!s->set)
+                        continue;
+                if (c->f->target == WARD_SYS_TARGET_SEL4)
+                        cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/vsock"),
+                             "vsock connects a guest to the host's unix sockets: ward system up "
+                             "only");
+                if (s->cid_set)
+                        ward_sysc_int_range(c, ward_sysc_kpath(p, "/vms", vm->name, "/vsock/cid"),
+                                            s->cid, 3, 0xfffffffell);
+                if (s->path && (!*s->path || strlen(s->path) > WARD_SYS_MAX_VSOCK_PATH))
+                        cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/vsock/path"),
+                             "%zu bytes: a socket path has 1 to %d (the guest's ports add _P)",
+                             strlen(s->path), WARD_SYS_MAX_VSOCK_PATH);
+                for (size_t w = 0; w < v; w++) {
+                        const struct ward_sys_vsock *o = &d->vms[w].vsock;
+                        if (!o->set)
+                                continue;
+                        if (s->cid_set && o->cid_set && o->cid == s->cid)
+                                cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/vsock/cid"),
+                                     "%lld is also the context id of VM %s", (long long)s->cid,
+                                     d->vms[w].name);
+                        if (s->path && o->path && strcmp(s->path, o->path) == 0)
+                                cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/vsock/path"),
+                                     "%s is also the socket of VM %s", s->path, d->vms[w].name);
+                }
+        }
+}
+
 void ward_sysc_networks(struct checker *c)
 {
+        check_vsock(c);
         const struct ward_sys_desc *d = c->d;
         char p[PATH_LEN];
         if (d->nnetworks && c->f->target == WARD_SYS_TARGET_SEL4)
                 cerr(c, "/networks",
-                     "networks run under ward system up only; the seL4 switch PD is not built yet");
+                     "networks run under ward system up only: the seL4 switch PD is not built yet");
         if (d->nnetworks > WARD_SYS_MAX_NETWORKS)
                 cerr(c, "/networks", "%zu networks, at most %d", d->nnetworks,
                      WARD_SYS_MAX_NETWORKS);

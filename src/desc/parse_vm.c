@@ -114,6 +114,31 @@ static void policy_field(struct parser *p, int f, struct json_object *v, void *t
         }
 }
 
+/* ---- vsock ---- */
+
+enum { S_CID, S_PATH, S_N };
+static const char *const vsock_fields[S_N] = {"cid", "path"};
+
+static void vsock_field(struct parser *p, int f, struct json_object *v, void *target)
+{
+        struct ward_sys_vsock *s = target;
+        if (f == S_CID)
+                s->cid_set = ward_sysp_get_int(p, v, &s->cid);
+        else
+                ward_sysp_get_string(p, v, &s->path);
+}
+
+static void vsock(struct parser *p, struct json_object *v, struct ward_sys_vsock *s)
+{
+        s->set = true;
+        unsigned seen = ward_sysp_walk(p, v, "an object {\"cid\", \"path\"}", vsock_fields, S_N,
+                                       vsock_field, s);
+        if (!json_object_is_type(v, json_type_object))
+                return;
+        ward_sysp_require(p, seen, S_CID, vsock_fields, "the guest's context id, 3 or more");
+        ward_sysp_require(p, seen, S_PATH, vsock_fields, "the host's unix socket for the device");
+}
+
 /* ---- VMs ---- */
 
 static const char *const console_names[] = {"serial", "virtio"};
@@ -129,10 +154,12 @@ enum {
         V_RNG,
         V_HUGEPAGES,
         V_POLICY,
+        V_VSOCK,
         V_N
 };
-static const char *const vm_fields[V_N] = {"kernel", "initrd",  "cmdline", "memory",    "cpus",
-                                           "disks",  "console", "rng",     "hugepages", "policy"};
+static const char *const vm_fields[V_N] = {"kernel",    "initrd", "cmdline", "memory",
+                                           "cpus",      "disks",  "console", "rng",
+                                           "hugepages", "policy", "vsock"};
 
 static void vm_field(struct parser *p, int f, struct json_object *v, void *target)
 {
@@ -195,6 +222,9 @@ static void vm_field(struct parser *p, int f, struct json_object *v, void *targe
         }
         case V_POLICY:
                 ward_sysp_walk(p, v, "an object", policy_fields, P_N, policy_field, &vm->policy);
+                break;
+        case V_VSOCK:
+                vsock(p, v, &vm->vsock);
                 break;
         }
 }

@@ -38,6 +38,15 @@ static int paths(const struct ward_sys_vm *vm, const char *dir, struct ward_sys_
                                                         vm->disks[i].process};
         }
         c->ndisks = (unsigned)vm->ndisks;
+        if (vm->vsock.set) {
+                char path[sizeof(out->kernel)];
+                if (!vm->vsock.path ||
+                    ward_sys_path_join(dir, vm->vsock.path, path, sizeof(path)) ||
+                    strlen(path) >= sizeof(c->vsock.path) - 12)
+                        goto bad;
+                c->vsock.cid = (uint64_t)vm->vsock.cid;
+                memcpy(c->vsock.path, path, strlen(path) + 1);
+        }
         return 0;
 bad:
         snprintf(err, errlen, "vm %s: a path is missing or too long", vm->name);
@@ -133,7 +142,8 @@ int ward_sys_vm_config(const struct ward_sys_desc *d, const char *name, const ch
                         c->seccomp = (enum ward_seccomp_mode)d->linux_opts.vms[i].seccomp;
         c->name = vm->name;
         struct ward_sys_jail j = ward_sys_vm_jail(d, (size_t)(vm - d->vms));
-        c->jail = (struct ward_jail_config){j.on, (uint32_t)j.uid, (uint32_t)j.gid};
+        c->jail =
+            (struct ward_jail_config){.on = j.on, .uid = (uint32_t)j.uid, .gid = (uint32_t)j.gid};
         return paths(vm, desc_dir, out, err, errlen) || memory(vm, c, err, errlen) ||
                        channels(d, vm, first_fd, out, err, errlen)
                    ? -1

@@ -279,6 +279,24 @@ static void test_vm_config(void **state)
         assert_int_equal(ward_sys_vm_config(d, "y", "/s", 4, &vc, err, sizeof(err)), 0);
         assert_int_equal(vc.cfg.seccomp, WARD_SECCOMP_OFF);
         ward_sys_free(d);
+
+        /* vsock: the cid as it is, a relative socket path from the description's
+         * directory; none without the field. */
+        d = parse_ok("{\"ward_system\":1,\"vms\":{\"x\":{\"kernel\":\"/k\",\"vsock\":{"
+                     "\"cid\":7,\"path\":\"run/x.vsock\"}},\"y\":{\"kernel\":\"/k\"}}}");
+        assert_int_equal(ward_sys_vm_config(d, "x", "/s", 4, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.vsock.cid, 7);
+        assert_string_equal(vc.cfg.vsock.path, "/s/run/x.vsock");
+        assert_int_equal(ward_sys_vm_config(d, "y", "/s", 4, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.vsock.cid, 0);
+        /* Joined, the path no longer fits a socket's with room for _P. */
+        char longdir[120];
+        memset(longdir, 'd', sizeof(longdir) - 1);
+        longdir[0] = '/';
+        longdir[sizeof(longdir) - 1] = '\0';
+        assert_int_equal(ward_sys_vm_config(d, "x", longdir, 4, &vc, err, sizeof(err)), -1);
+        assert_string_equal(err, "vm x: a path is missing or too long");
+        ward_sys_free(d);
 }
 
 /* The shared regions and doorbells a VM takes part in get fds in one fixed order. */

@@ -77,7 +77,7 @@ static int in_pid_ns(int (*fn)(void))
 static int jailed_view(void)
 {
         char err[256];
-        struct ward_jail_config j = {true, UID, GID};
+        struct ward_jail_config j = {.on = true, .uid = UID, .gid = GID};
         if (ward_jail_enter(&j, "jailtest", false, err, sizeof(err))) {
                 dprintf(2, "%s\n", err);
                 return 255;
@@ -149,7 +149,7 @@ static int true_fd = -1;
 static int exec_held(bool exec)
 {
         char err[256];
-        struct ward_jail_config j = {true, UID, GID};
+        struct ward_jail_config j = {.on = true, .uid = UID, .gid = GID};
         if (ward_jail_enter(&j, "jailtest", exec, err, sizeof(err))) {
                 dprintf(2, "%s\n", err);
                 return 255;
@@ -192,15 +192,77 @@ static void runs_a_held_program_only_with_exec(void **state)
         close(true_fd);
 }
 
+/*
+ * A shared directory (the vsock device's) is there at its own path, and
+ * writable by the jail's uid where the host lets it: nothing else of the
+ * host is, and the root stays read-only.
+ */
+static char shared[64];
+
+static int jailed_with_shared_dir(void)
+{
+        char err[256], path[128];
+        struct ward_jail_config j = {.on = true, .uid = UID, .gid = GID};
+        snprintf(j.shared_dir, sizeof(j.shared_dir), "%s", shared);
+        if (ward_jail_enter(&j, "jailtest", false, err, sizeof(err))) {
+                dprintf(2, "%s\n", err);
+                return 255;
+        }
+        int bad = 0;
+        snprintf(path, sizeof(path), "%s/from-host", shared);
+        int fd = open(path, O_RDONLY);
+        char c = 0;
+        if (fd < 0 || read(fd, &c, 1) != 1 || c != 'h')
+                bad |= 1;
+        if (fd >= 0)
+                close(fd);
+        snprintf(path, sizeof(path), "%s/from-jail", shared);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (fd < 0 || write(fd, "j", 1) != 1)
+                bad |= 2;
+        if (fd >= 0)
+                close(fd);
+        if (open("/etc/passwd", O_RDONLY) >= 0 || mkdir("/x", 0755) == 0)
+                bad |= 4;
+        return bad;
+}
+
+static void keeps_only_its_shared_directory(void **state)
+{
+        (void)state;
+        if (!can_jail())
+                skip();
+        snprintf(shared, sizeof(shared), "/tmp/ward-jail-shared-%d", (int)getpid());
+        assert_int_equal(mkdir(shared, 0755), 0);
+        assert_int_equal(chown(shared, UID, GID), 0);
+        char host[128], jail[128];
+        snprintf(host, sizeof(host), "%s/from-host", shared);
+        snprintf(jail, sizeof(jail), "%s/from-jail", shared);
+        int fd = open(host, O_WRONLY | O_CREAT, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, "h", 1), 1);
+        close(fd);
+        int st = in_pid_ns(jailed_with_shared_dir);
+        struct stat sb;
+        int seen = stat(jail, &sb);
+        unlink(host);
+        unlink(jail);
+        rmdir(shared);
+        assert_true(WIFEXITED(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+        assert_int_equal(seen, 0); /* written through to the host */
+        assert_int_equal(sb.st_uid, UID);
+}
+
 static void refuses_root_ids_before_doing_anything(void **state)
 {
         (void)state;
         char err[256];
-        struct ward_jail_config j = {true, 0, 100};
+        struct ward_jail_config j = {.on = true, .uid = 0, .gid = 100};
         assert_int_equal(ward_jail_enter(&j, "x", false, err, sizeof(err)), -1);
         assert_string_equal(err, "jail: uid 0, gid 100: a jailed VMM runs as neither root nor "
                                  "root's group (0)");
-        j = (struct ward_jail_config){true, 100, 0};
+        j = (struct ward_jail_config){.on = true, .uid = 100, .gid = 0};
         assert_int_equal(ward_jail_enter(&j, "x", false, err, sizeof(err)), -1);
         /* Still in the host's namespaces: its files are all there. */
         assert_int_equal(access("/proc/self/exe", F_OK), 0);
@@ -252,6 +314,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(sees_nothing_of_the_host),
             cmocka_unit_test(runs_a_held_program_only_with_exec),
+            cmocka_unit_test(keeps_only_its_shared_directory),
             cmocka_unit_test(refuses_root_ids_before_doing_anything),
             cmocka_unit_test(init_exit_status_and_signals_pass_through),
         };

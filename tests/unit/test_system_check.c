@@ -725,6 +725,36 @@ static void hostile_counts(void **state)
         ward_sys_errors_free(&errs);
 }
 
+/* ---- what only Linux has ---- */
+
+/* Networks and vsock are refused for an seL4 image, by path, and pass for Linux. */
+static void linux_only_sections(void **state)
+{
+        (void)state;
+        static const char text[] =
+            "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"k\", \"vsock\": "
+            "{\"cid\": 3, \"path\": \"/run/a.vsock\"}}, \"b\": {\"kernel\": \"k\"}}, "
+            "\"networks\": [{\"name\": \"lan\", \"ports\": [{\"vm\": \"a\", \"mac\": "
+            "\"02:00:00:00:00:0a\"}, {\"vm\": \"b\", \"mac\": \"02:00:00:00:00:0b\"}]}]}";
+        struct ward_sys_errors errs = {0};
+        struct ward_sys_desc *d = ward_sys_parse(text, strlen(text), &errs);
+        assert_non_null(d);
+        assert_int_equal(errs.n, 0);
+        const struct ward_sys_facts on_linux = {0};
+        assert_int_equal(ward_sys_check(d, &on_linux, &errs), 0);
+        const struct ward_sys_facts on_sel4 = {.target = WARD_SYS_TARGET_SEL4};
+        ward_sys_check(d, &on_sel4, &errs);
+        assert_int_equal(count_reason(&errs, "ward system up only"), 2);
+        bool net = false, vsock = false;
+        for (size_t i = 0; i < errs.n; i++) {
+                net |= strcmp(errs.v[i].path, "/networks") == 0;
+                vsock |= strcmp(errs.v[i].path, "/vms/a/vsock") == 0;
+        }
+        assert_true(net && vsock);
+        ward_sys_errors_free(&errs);
+        ward_sys_free(d);
+}
+
 /* ---- the example ---- */
 
 static void example_is_valid(void **state)
@@ -996,6 +1026,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(paths_and_sanitizing),
             cmocka_unit_test(parse_text_limits),
             cmocka_unit_test(hostile_counts),
+            cmocka_unit_test(linux_only_sections),
             cmocka_unit_test(example_is_valid),
             cmocka_unit_test(cli_check_example),
             cmocka_unit_test(cli_relative_paths),

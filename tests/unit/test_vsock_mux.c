@@ -272,9 +272,43 @@ static void host_to_guest_with_connect_line(void **state)
         close(c);
 }
 
+/*
+ * The socket's path is made absolute (a jailed VMM keeps its directory, at
+ * the same path, to reach the sockets of the guest's connections); a path
+ * that names a directory, or that is too long with _P once absolute, is
+ * refused by name.
+ */
+static void paths_made_absolute(void **state)
+{
+        (void)state;
+        char cwd[4096], err[256];
+        assert_non_null(getcwd(cwd, sizeof(cwd)));
+        assert_int_equal(chdir("/tmp"), 0);
+        static struct ward_vsock_mux m;
+        struct ward_vsock_config cfg = {.cid = CID};
+        snprintf(cfg.path, sizeof(cfg.path), "ward-vsock-rel-%d", (int)getpid());
+        int rc = ward_vsock_mux_open(&m, &cfg, err, sizeof(err));
+        char want[128];
+        snprintf(want, sizeof(want), "/tmp/%s", cfg.path);
+        unlink(want);
+        assert_int_equal(rc, 0);
+        assert_string_equal(m.path, want);
+        assert_string_equal(m.dir, "/tmp");
+        ward_vsock_mux_close(&m);
+
+        snprintf(cfg.path, sizeof(cfg.path), "/tmp/");
+        assert_int_equal(ward_vsock_mux_open(&m, &cfg, err, sizeof(err)), -1);
+        assert_string_equal(err, "--vsock: /tmp/: names a directory, not a socket");
+        snprintf(cfg.path, sizeof(cfg.path), "/no-such-dir-%d/s", (int)getpid());
+        assert_int_equal(ward_vsock_mux_open(&m, &cfg, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "No such file or directory"));
+        assert_int_equal(chdir(cwd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(paths_made_absolute),
             cmocka_unit_test_setup_teardown(guest_to_host_past_credit, setup, teardown),
             cmocka_unit_test_setup_teardown(host_to_guest_with_connect_line, setup, teardown),
         };

@@ -39,6 +39,7 @@
 #define WARD_SYS_MAX_DOORBELLS 256   /* doorbells per system */
 #define WARD_SYS_MAX_NETWORKS 16     /* networks per system */
 #define WARD_SYS_MAX_NET_PORTS 16    /* ports per network (WARD_VSWITCH_MAX_PORTS) */
+#define WARD_SYS_MAX_VSOCK_PATH 96   /* bytes of a vsock socket path (sun_path less "_P") */
 #define WARD_SYS_MAX_CPUS 64         /* vCPUs per VM (WARD_ARM64_MAX_CPUS) */
 #define WARD_SYS_MAX_CMDLINE 2047    /* bytes; arm64 Linux keeps 2048 with the NUL */
 #define WARD_SYS_MAX_HOST_CPUS 1024  /* host CPU numbers when the host is unknown */
@@ -108,6 +109,13 @@ struct ward_sys_policy {
         bool restart_backoff_set, max_restarts_set; /* written in the document */
 };
 
+/* A VM's virtio-vsock device ("vsock"): its context id and host socket. */
+struct ward_sys_vsock {
+        bool set, cid_set; /* cid_set: false when missing (reported by the parser) */
+        int64_t cid;
+        const char *path; /* NULL: missing */
+};
+
 struct ward_sys_vm {
         const char *name;
         const char *kernel;  /* NULL: missing (reported by the parser) */
@@ -124,6 +132,7 @@ struct ward_sys_vm {
         bool rng;
         enum ward_ram_backing hugepages; /* what backs its RAM on Linux */
         struct ward_sys_policy policy;
+        struct ward_sys_vsock vsock;
 };
 
 enum ward_sys_access {

@@ -71,6 +71,10 @@ enum ward_seccomp_mode {
 struct ward_jail_config {
         bool on;
         uint32_t uid, gid; /* never 0 when on */
+        /* A host directory kept in the jail, read-write, at the same path
+         * (the vsock device's: the VMM connects to the sockets there), or
+         * "" for none. */
+        char shared_dir[108];
 };
 
 /*

@@ -120,6 +120,39 @@ static int share_binaries(char *err, size_t errlen)
         return 0;
 }
 
+/*
+ * The host directory dir, bound read-write (but with no devices, set-id or
+ * programs) at the same path under the new root: the mount points on the
+ * way are made in the tmpfs.
+ */
+static int share_dir(const char *dir, int dir_fd, char *err, size_t errlen)
+{
+        char inside[PATH_MAX], source[64];
+        if (dir[0] != '/' ||
+            snprintf(inside, sizeof(inside), STAGE "%s", dir) >= (int)sizeof(inside)) {
+                errno = EINVAL;
+                return fail(err, errlen, dir);
+        }
+        for (char *p = inside + strlen(STAGE) + 1;; p++) {
+                if (*p != '/' && *p != '\0')
+                        continue;
+                char c = *p;
+                *p = '\0';
+                if (mkdir(inside, 0755) && errno != EEXIST)
+                        return fail(err, errlen, inside);
+                *p = c;
+                if (!c)
+                        break;
+        }
+        /* By descriptor: dir may be under STAGE, hidden now by the tmpfs. */
+        snprintf(source, sizeof(source), "/proc/self/fd/%d", dir_fd);
+        if (mount(source, inside, NULL, MS_BIND, NULL) ||
+            mount(NULL, inside, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  NULL))
+                return fail(err, errlen, dir);
+        return 0;
+}
+
 /* Makes STAGE the root. pivot_root cannot move the initramfs (rootfs) a
  * host may run from: then the new root goes over it, as switch_root does. */
 static int enter_root(char *err, size_t errlen)
@@ -212,10 +245,20 @@ int ward_jail_enter(const struct ward_jail_config *j, const char *hostname, bool
         /* Nothing mounted from here on reaches the host's namespace. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
                 return fail(err, errlen, "making the mounts private");
+        int dir_fd = j->shared_dir[0] ? open(j->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (j->shared_dir[0] && dir_fd < 0)
+                return fail(err, errlen, j->shared_dir);
         if (mount("ward-jail", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                  "size=64k,nr_inodes=64,mode=0755"))
+                  "size=64k,nr_inodes=64,mode=0755")) {
+                if (dir_fd >= 0)
+                        close(dir_fd);
                 return fail(err, errlen, "a tmpfs for the new root on " STAGE);
-        if ((exec && share_binaries(err, errlen)) || enter_root(err, errlen))
+        }
+        int bad = (exec && share_binaries(err, errlen)) ||
+                  (dir_fd >= 0 && share_dir(j->shared_dir, dir_fd, err, errlen));
+        if (dir_fd >= 0)
+                close(dir_fd);
+        if (bad || enter_root(err, errlen))
                 return -1;
         if (sethostname(hostname, strlen(hostname)))
                 return fail(err, errlen, "sethostname");

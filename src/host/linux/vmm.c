@@ -284,6 +284,27 @@ static int run(struct vmm *m)
         return m->exit_status;
 }
 
+/* The jail, keeping the vsock device's directory: the guest's connections
+ * go to the sockets there. */
+static int jail(struct vmm *m, char *err, size_t errlen)
+{
+        struct ward_jail_config j = m->cfg->jail;
+        if (m->vsock) {
+                if (strcmp(m->vsock->dir, "/") == 0) {
+                        snprintf(err, errlen,
+                                 "--vsock %s: a jailed VMM keeps its socket's directory, and / is "
+                                 "the host's whole file system: use a directory of its own",
+                                 m->vsock->path);
+                        return -1;
+                }
+                /* Shorter than the socket's path, which fits sun_path. */
+                size_t n = strnlen(m->vsock->dir, sizeof(j.shared_dir) - 1);
+                memcpy(j.shared_dir, m->vsock->dir, n);
+                j.shared_dir[n] = '\0';
+        }
+        return ward_jail_enter(&j, m->cfg->name ? m->cfg->name : "ward", false, err, errlen);
+}
+
 static void on_signal(int sig)
 {
         (void)sig; /* read from the signalfd instead */
@@ -328,8 +349,7 @@ int ward_vmm_run(const struct ward_vm_config *cfg)
         else if (build(m, err, sizeof(err)))
                 fprintf(stderr, "ward: %s\n", err);
         /* Built, with every file it needs open: the jail hides the rest. */
-        else if (cfg->jail.on && ward_jail_enter(&cfg->jail, cfg->name ? cfg->name : "ward", false,
-                                                 err, sizeof(err)))
+        else if (cfg->jail.on && jail(m, err, sizeof(err)))
                 fprintf(stderr, "ward: %s\n", err);
         else
                 status = run(m);

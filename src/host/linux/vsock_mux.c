@@ -3,6 +3,7 @@
 #include "ward/host/linux/vsock_mux.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,42 @@ static int unix_address(struct sockaddr_un *a, const char *path)
         return 0;
 }
 
+/*
+ * m->path and m->dir: path with its directory made absolute (a jailed VMM
+ * keeps that directory, at the same path, to connect to the sockets there).
+ */
+static int absolute(struct ward_vsock_mux *m, const char *path, char *err, size_t errlen)
+{
+        char dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        const char *base = slash ? slash + 1 : path;
+        int n = slash ? (slash == path ? 1 : (int)(slash - path)) : 1;
+        snprintf(dir, sizeof(dir), "%.*s", n, slash ? path : ".");
+        if (!*base || !realpath(dir, m->dir)) {
+                snprintf(err, errlen, "--vsock: %s: %s", path,
+                         *base ? strerror(errno) : "names a directory, not a socket");
+                return -1;
+        }
+        size_t len = strlen(m->dir);
+        if (len + 1 + strlen(base) > sizeof(m->path) - 12) { /* room for _P */
+                snprintf(err, errlen, "--vsock: %s: the absolute path %s/%s is too long", path,
+                         m->dir, base);
+                return -1;
+        }
+        memcpy(m->path, m->dir, len);
+        if (len > 1)
+                m->path[len++] = '/';
+        memcpy(m->path + len, base, strlen(base) + 1);
+        return 0;
+}
+
 int ward_vsock_mux_open(struct ward_vsock_mux *m, const struct ward_vsock_config *cfg, char *err,
                         size_t errlen)
 {
         for (unsigned i = 0; i < WARD_VSOCK_MAX_CONNS; i++)
-                m->c[i].fd = -1;
-        snprintf(m->path, sizeof(m->path), "%s", cfg->path);
+                m->c[i] = (struct ward_vsock_mux_conn){.fd = -1};
+        if (absolute(m, cfg->path, err, errlen))
+                return -1;
         struct sockaddr_un a;
         m->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (m->listen_fd < 0 || unix_address(&a, m->path)) {

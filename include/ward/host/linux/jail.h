@@ -36,7 +36,8 @@ int ward_jail_become_init(char *err, size_t errlen);
  * Enters the jail: new mount, IPC, UTS and network namespaces; an empty
  * read-only root (with the host's /usr and library directories read-only
  * when exec is true: a VMM that starts disk backend processes runs the ward
- * binary again, through a descriptor, and its loader needs them); host name
+ * binary again, through a descriptor, and its loader needs them) and with
+ * j->shared_dir, when set, bound read-write at its own path; host name
  * hostname; no core dumps, no locked memory and no descriptors above what
  * is open now and a few more; then j->gid and j->uid, with no
  * supplementary groups and an empty capability bounding set. Only for a

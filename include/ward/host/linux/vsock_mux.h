@@ -40,11 +40,12 @@ struct ward_vsock_mux_conn {
 struct ward_vsock_mux {
         struct ward_vsock *dev; /* set once the device exists */
         int listen_fd;
-        char path[108];
+        char path[108]; /* absolute */
+        char dir[4096]; /* path's directory (PATH_MAX, as realpath() wants) */
         struct ward_vsock_mux_conn c[WARD_VSOCK_MAX_CONNS];
 };
 
-/* Listens on cfg->path (replacing a stale socket there). */
+/* Listens on cfg->path (replacing a stale socket there), made absolute. */
 int ward_vsock_mux_open(struct ward_vsock_mux *m, const struct ward_vsock_config *cfg, char *err,
                         size_t errlen);
 struct ward_vsock_backend ward_vsock_mux_backend(struct ward_vsock_mux *m);
