@@ -194,8 +194,10 @@ static void on_request(struct ward_vsock *s, const struct hdr *h)
         struct ward_vsock_conn *c =
             k >= 0 && k < WARD_VSOCK_MAX_CONNS && !s->conn[k].used ? &s->conn[k] : NULL;
         if (!c) {
-                if (k >= 0)
-                        s->be.close(s->be.opaque, k); /* a handle we cannot hold */
+                /* Refused, or a handle we cannot hold: out of range, or one a live
+                 * connection has. Nothing goes back to the backend about it, since
+                 * closing that handle would end the live one (or name one that
+                 * does not exist). */
                 s->stats.refused++;
                 reset_ports(s, h->src_port, h->dst_port);
                 return;

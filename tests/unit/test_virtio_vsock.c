@@ -219,6 +219,29 @@ static void refused_and_stray(void **state)
         /* A reset for no connection gets nothing back (no reset storms). */
         guest_send(x, CID, 1, 22, WARD_VSOCK_OP_RST, 0, 65536, 0, 0);
         assert_false(next_pkt(x, &p));
+
+        /* A backend handle the device cannot hold (out of range, or a live
+         * connection's) refuses the guest, and is not named back to the backend:
+         * closing it would end the live connection. */
+        x->next_handle = 5;
+        guest_send(x, CID, 2, 22, WARD_VSOCK_OP_REQUEST, 0, 65536, 0, 0);
+        assert_true(next_pkt(x, &p));
+        assert_int_equal(p.op, WARD_VSOCK_OP_RESPONSE);
+        x->next_handle = WARD_VSOCK_MAX_CONNS;
+        guest_send(x, CID, 3, 22, WARD_VSOCK_OP_REQUEST, 0, 65536, 0, 0);
+        assert_true(next_pkt(x, &p));
+        assert_int_equal(p.op, WARD_VSOCK_OP_RST);
+        assert_int_equal(p.dport, 3);
+        x->next_handle = 5;
+        guest_send(x, CID, 4, 22, WARD_VSOCK_OP_REQUEST, 0, 65536, 0, 0);
+        assert_true(next_pkt(x, &p));
+        assert_int_equal(p.op, WARD_VSOCK_OP_RST);
+        assert_int_equal(p.dport, 4);
+        assert_int_equal(x->s.stats.refused, 3);
+        assert_int_equal(x->closes, 0);
+        /* The live one still carries data. */
+        guest_send(x, CID, 2, 22, WARD_VSOCK_OP_RW, 10, 65536, 0, 0);
+        assert_int_equal(x->got_len, 10);
 }
 
 static void hostile_headers(void **state)

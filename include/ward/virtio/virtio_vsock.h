@@ -44,7 +44,9 @@ enum ward_vsock_op {
 };
 
 struct ward_vsock_backend {
-        /* The guest connects to host port `port`: a handle (0..WARD_VSOCK_MAX_CONNS-1), or < 0. */
+        /* The guest connects to host port `port`: a handle (0..WARD_VSOCK_MAX_CONNS-1) that
+         * no connection of the device holds, or < 0. Any other handle is refused as < 0
+         * is, and never named to the backend again. */
         int (*connect)(void *opaque, uint32_t port);
         /* A connection the backend asked for was accepted (ok) or refused. */
         void (*connected)(void *opaque, int h, bool ok);
