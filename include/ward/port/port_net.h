@@ -22,6 +22,7 @@
 
 #include "ward/port/port_notify.h"
 #include "ward/port/port_ring.h"
+#include "ward/virtio/virtio_net.h"
 #include "ward/virtio/virtqueue.h"
 
 #define WARD_NET_PORT_LEN 4
@@ -60,5 +61,40 @@ int ward_net_port_send(struct ward_net_port *p, const struct ward_iov *iov, unsi
  * A reader that frees room notifies the peer, who may be waiting for it.
  */
 int ward_net_port_recv(struct ward_net_port *p, void *buf, uint32_t room);
+
+/*
+ * A virtio-net device's side of a port (src/port/net_client.c): the
+ * device's backend and the peer's wake-ups, for every runner (the Linux
+ * VMM's link to a switch process, the seL4 VMM PD's to a switch PD).
+ *
+ *  - The guest's frames go into the port whole; a full ring makes the
+ *    device wait (WARD_EBUSY) until the switch's next notification, which
+ *    means it made room.
+ *  - The switch's frames go to the guest in order; one the guest has no
+ *    buffer for is held (and the port read no further) until it posts some.
+ *  - A switch that breaks the framing takes the link down: from then on
+ *    the guest's frames are dropped, and on_down is told once.
+ *
+ * The runner attaches `port` (ward_net_port_init(), or a host's own
+ * attach), sets dev once the device exists, and calls
+ * ward_net_port_client_poll() for each notification from the switch.
+ */
+struct ward_net_port_client {
+        struct ward_net_port port;
+        struct ward_vnet *dev;
+        bool down; /* the switch broke the port */
+        bool held; /* rx[0, rx_len) waits for the guest's buffers */
+        bool full; /* a send found no room */
+        uint32_t rx_len;
+        uint64_t rx_dropped; /* frames the guest could never take */
+        void (*on_down)(void *ctx);
+        void *ctx;
+        uint8_t rx[WARD_NET_PORT_MAX_FRAME];
+};
+
+/* The device's backend: bare frames (no virtio-net header), no offloads. */
+struct ward_net_backend ward_net_port_client_backend(struct ward_net_port_client *c);
+/* The switch notified: frames came for the guest, or room for its frames. */
+void ward_net_port_client_poll(struct ward_net_port_client *c);
 
 #endif

@@ -30,31 +30,11 @@ static void link_down(struct ward_net_link *l, const char *why)
 
 /* ---- guest to peer ---- */
 
-/* A port's send: whole frames into shared memory, or wait for the switch's room. */
-static int port_send(struct ward_net_link *l, const struct ward_iov *iov, unsigned niov,
-                     uint32_t len)
-{
-        int rc = ward_net_port_send(&l->port, iov, niov, len);
-        if (rc == 1)
-                return 0;
-        if (rc == 0) {
-                l->port_full = true; /* the switch's next notification means room */
-                return WARD_EBUSY;
-        }
-        if (rc == WARD_EBROKEN) {
-                link_down(l, "the switch broke its port");
-                return WARD_EIO;
-        }
-        return WARD_EINVAL;
-}
-
 static int link_send(void *opaque, const struct ward_iov *iov, unsigned niov, uint32_t len)
 {
         struct ward_net_link *l = opaque;
         if (l->down)
                 return WARD_EIO;
-        if (l->kind == WARD_NET_LINK_PORT)
-                return port_send(l, iov, niov, len);
         if (l->tx_len)
                 return WARD_EBUSY; /* the last frame is not all out yet */
         uint32_t at = 0;
@@ -115,39 +95,8 @@ void ward_net_link_output(struct ward_net_link *l)
  * has no buffer for (held until rx_ready). A stream frame's length is the
  * peer's claim: one that no Ethernet frame can have breaks the stream.
  */
-static void deliver(struct ward_net_link *l);
-
-/* A port's frames for the guest: the held one first, then what the switch sent. */
-static void port_deliver(struct ward_net_link *l)
-{
-        while (!l->down && l->dev) {
-                if (!l->rx_len) {
-                        int n = ward_net_port_recv(&l->port, l->rx, sizeof(l->rx));
-                        if (n == WARD_EBROKEN) {
-                                link_down(l, "the switch broke its port");
-                                return;
-                        }
-                        if (n <= 0)
-                                return;
-                        l->rx_len = (uint32_t)n;
-                }
-                int rc = ward_vnet_receive(l->dev, l->rx, l->rx_len);
-                if (rc == 0) {
-                        l->rx_held = true;
-                        return;
-                }
-                if (rc < 0)
-                        l->rx_dropped++;
-                l->rx_len = 0;
-        }
-}
-
 static void deliver(struct ward_net_link *l)
 {
-        if (l->kind == WARD_NET_LINK_PORT) {
-                port_deliver(l);
-                return;
-        }
         while (!l->down && l->dev && l->rx_off < l->rx_len) {
                 const uint8_t *p = l->rx + l->rx_off;
                 uint32_t have = l->rx_len - l->rx_off, len = have, skip = 0;
@@ -187,7 +136,9 @@ static void link_rx_ready(void *opaque)
 bool ward_net_link_wants_input(const struct ward_net_link *l)
 {
         /* A port's eventfd also says the switch made room: read it even while a frame is held. */
-        return !l->down && (!l->rx_held || l->kind == WARD_NET_LINK_PORT);
+        if (l->kind == WARD_NET_LINK_PORT)
+                return !l->port.down;
+        return !l->down && !l->rx_held;
 }
 
 void ward_net_link_input(struct ward_net_link *l)
@@ -196,13 +147,7 @@ void ward_net_link_input(struct ward_net_link *l)
                 uint64_t n;
                 if (read(l->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
                         return;
-                if (!l->rx_held)
-                        port_deliver(l);
-                if (l->port_full && !l->down) {
-                        l->port_full = false;
-                        if (l->dev)
-                                ward_vnet_tx_resume(l->dev);
-                }
+                ward_net_port_client_poll(&l->port);
                 return;
         }
         if (l->kind == WARD_NET_LINK_TAP) {
@@ -256,6 +201,8 @@ static void link_features(void *opaque, uint64_t f)
 
 struct ward_net_backend ward_net_link_backend(struct ward_net_link *l)
 {
+        if (l->kind == WARD_NET_LINK_PORT)
+                return ward_net_port_client_backend(&l->port);
         bool tap = l->kind == WARD_NET_LINK_TAP;
         return (struct ward_net_backend){
             .send = link_send,

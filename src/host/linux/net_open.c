@@ -167,17 +167,28 @@ static int start_passt(struct ward_net_link *l, const struct ward_net_config *cf
         return 0;
 }
 
+static void port_down(void *ctx)
+{
+        struct ward_net_link *l = ctx;
+        fprintf(stderr,
+                "\r\nward: net %u: the switch broke its port; the guest's frames are dropped from "
+                "now on\r\n",
+                l->index);
+}
+
 /* The port the supervisor made: the memfd at port_fd, the eventfds after it. */
 static int open_port(struct ward_net_link *l, const struct ward_net_config *cfg, char *err,
                      size_t errlen)
 {
         char why[160];
-        if (ward_net_port_linux_attach(&l->port, cfg->port_fd, WARD_PORT_CLIENT, &l->port_mem,
+        if (ward_net_port_linux_attach(&l->port.port, cfg->port_fd, WARD_PORT_CLIENT, &l->port_mem,
                                        &l->fd, &l->kick, why, sizeof(why))) {
                 snprintf(err, errlen, "net %u: %s", l->index, why);
                 return -1;
         }
         l->port_size = ward_net_port_region_bytes(WARD_NET_PORT_RING);
+        l->port.on_down = port_down;
+        l->port.ctx = l;
         return 0;
 }
 

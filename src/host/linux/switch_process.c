@@ -6,6 +6,7 @@
 #include "ward/host/linux/jail.h"
 #include "ward/host/linux/port_linux.h"
 #include "ward/host/linux/seccomp_filter.h"
+#include "ward/net/switch_ports.h"
 #include "ward/port/port_net.h"
 
 #include <errno.h>
@@ -20,20 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 64 /* frames from one port before the next port's turn */
-
-struct sw_port {
-        struct ward_net_port port;
-        int wake, kick; /* the VMM wakes us on wake; we wake it on kick */
-        bool dead;      /* its VMM broke the port: it is skipped from then on */
-};
-
 struct sw {
         const char *name;
-        struct ward_vswitch vs;
-        struct sw_port p[WARD_VSWITCH_MAX_PORTS];
+        struct ward_switch_ports ports;
+        int wake[WARD_VSWITCH_MAX_PORTS], kick[WARD_VSWITCH_MAX_PORTS]; /* from and to each VMM */
         uint8_t *stats; /* shared with the supervisor */
-        uint8_t frame[WARD_NET_PORT_MAX_FRAME];
 };
 
 static uint64_t now_ms(void)
@@ -45,56 +37,27 @@ static uint64_t now_ms(void)
 
 static int attach(struct sw *s, unsigned i, int fd, char *err, size_t errlen)
 {
-        struct sw_port *sp = &s->p[i];
         void *mem;
         char why[160];
-        if (ward_net_port_linux_attach(&sp->port, fd, WARD_PORT_SERVER, &mem, &sp->wake, &sp->kick,
-                                       why, sizeof(why))) {
+        if (ward_net_port_linux_attach(&s->ports.port[i], fd, WARD_PORT_SERVER, &mem, &s->wake[i],
+                                       &s->kick[i], why, sizeof(why))) {
                 snprintf(err, errlen, "port %u: %s", i, why);
                 return -1;
         }
         return 0;
 }
 
-static void port_dead(struct sw *s, unsigned i)
+static void port_dead(void *ctx, unsigned i)
 {
-        if (s->p[i].dead)
-                return;
-        s->p[i].dead = true;
-        ward_vswitch_forget_port(&s->vs, i);
+        struct sw *s = ctx;
         fprintf(stderr, "ward switch %s: port %u broke its framing; it is left out from now on\n",
                 s->name, i);
 }
 
-/* Moves up to BATCH frames from port i; true if there may be more. */
-static bool forward(struct sw *s, unsigned i)
-{
-        for (unsigned k = 0; k < BATCH; k++) {
-                int len = ward_net_port_recv(&s->p[i].port, s->frame, sizeof(s->frame));
-                if (len == WARD_EBROKEN) {
-                        port_dead(s, i);
-                        return false;
-                }
-                if (len <= 0)
-                        return false;
-                uint32_t to = ward_vswitch_route(&s->vs, i, s->frame, (uint32_t)len, now_ms());
-                struct ward_iov iov = {s->frame, (uint32_t)len};
-                for (unsigned o = 0; to && o < s->vs.nports; o++) {
-                        if (!(to & (1u << o)) || s->p[o].dead)
-                                continue;
-                        int rc = ward_net_port_send(&s->p[o].port, &iov, 1, (uint32_t)len);
-                        if (rc == WARD_EBROKEN)
-                                port_dead(s, o);
-                        ward_vswitch_sent(&s->vs, o, (uint32_t)len, rc == 1);
-                }
-        }
-        return true;
-}
-
 static void publish_stats(struct sw *s, uint64_t rounds)
 {
-        memcpy(s->stats + WARD_SWITCH_STATS_HDR, s->vs.stats,
-               s->vs.nports * sizeof(struct ward_vswitch_port_stats));
+        memcpy(s->stats + WARD_SWITCH_STATS_HDR, s->ports.vs.stats,
+               s->ports.vs.nports * sizeof(struct ward_vswitch_port_stats));
         __atomic_store_n((uint64_t *)(void *)s->stats, rounds, __ATOMIC_RELEASE);
 }
 
@@ -109,7 +72,9 @@ int ward_switch_run(const char *name, const struct ward_vswitch_port_config *por
         static struct sw s;
         char err[256];
         s.name = name;
-        if (ward_vswitch_init(&s.vs, ports, n, 0)) {
+        s.ports.on_dead = port_dead;
+        s.ports.ctx = &s;
+        if (ward_vswitch_init(&s.ports.vs, ports, n, 0)) {
                 fprintf(stderr, "ward switch %s: bad port configuration\n", name);
                 return 2;
         }
@@ -151,16 +116,10 @@ int ward_switch_run(const char *name, const struct ward_vswitch_port_config *por
         uint64_t rounds = 0;
         /* Frames may be waiting from before a restart: look once before sleeping. */
         for (;;) {
-                bool more = true;
-                while (more) {
-                        more = false;
-                        for (unsigned i = 0; i < n; i++)
-                                if (!s.p[i].dead)
-                                        more |= forward(&s, i);
-                }
+                ward_switch_ports_drain(&s.ports, now_ms());
                 publish_stats(&s, ++rounds);
                 for (unsigned i = 0; i < n; i++)
-                        pfd[i] = (struct pollfd){s.p[i].dead ? -1 : s.p[i].wake, POLLIN, 0};
+                        pfd[i] = (struct pollfd){s.ports.dead[i] ? -1 : s.wake[i], POLLIN, 0};
                 pfd[n] = (struct pollfd){sig_fd, POLLIN, 0};
                 if (ward_poll(pfd, n + 1, -1) < 0 && errno != EINTR)
                         return 1;
@@ -168,9 +127,10 @@ int ward_switch_run(const char *name, const struct ward_vswitch_port_config *por
                         return 0;
                 for (unsigned i = 0; i < n; i++) {
                         uint64_t cnt;
-                        if (pfd[i].revents && read(s.p[i].wake, &cnt, sizeof(cnt)) < 0 &&
+                        /* An eventfd that cannot be read: its VMM's port is gone. */
+                        if (pfd[i].revents && read(s.wake[i], &cnt, sizeof(cnt)) < 0 &&
                             errno != EAGAIN)
-                                port_dead(&s, i);
+                                ward_switch_ports_leave_out(&s.ports, i);
                 }
         }
 }

@@ -324,6 +324,7 @@ static void add_nets(struct vmm *m)
                         continue;
                 struct ward_net_link *l = m->net[d->index];
                 l->dev = d->state;
+                l->port.dev = d->state; /* a port link's own view of it */
                 ward_loop_add(&m->loop, l->fd, on_net_input, net_wants_input, l, d->index);
                 struct ward_loop_source *out =
                     ward_loop_add(&m->loop, l->fd, on_net_output, net_wants_output, l, d->index);

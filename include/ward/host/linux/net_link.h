@@ -55,13 +55,13 @@ struct ward_net_link {
         /* A frame the socket took only part of: [tx_off, tx_len) is left. */
         uint32_t tx_off, tx_len;
         uint64_t rx_dropped; /* frames from the peer that fail a check */
-        /* PORT: the net port in shared memory; fd is the switch's eventfd
-         * for us, kick ours for it. port_full: a send found no room. */
-        struct ward_net_port port;
+        /* PORT: the device's side of the net port in shared memory (it has
+         * its own dev, down and held); fd is the switch's eventfd for us,
+         * kick ours for it. */
+        struct ward_net_port_client port;
         void *port_mem;
         size_t port_size;
         int kick;
-        bool port_full;
         uint8_t rx[WARD_NET_LINK_RX_BUF];
         uint8_t tx[WARD_NET_LINK_TX_BUF];
 };
