@@ -6,6 +6,7 @@
  * ward system up, not by hand.
  */
 #include "ward/cli/cli_run_system.h"
+#include "ward/desc/switch_config.h"
 #include "ward/desc/system_desc.h"
 #include "ward/host/linux/switch_process.h"
 
@@ -14,29 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* The switch's view of network n: MACs, VLANs, reach (absent: all), rates. */
-static int ward_switch_ports(const struct ward_sys_network *n, struct ward_vswitch_port_config *out)
-{
-        if (n->nports == 0 || n->nports > WARD_VSWITCH_MAX_PORTS)
-                return -1;
-        for (size_t j = 0; j < n->nports; j++) {
-                const struct ward_sys_net_port *np = &n->ports[j];
-                struct ward_vswitch_port_config *c = &out[j];
-                memset(c, 0, sizeof(*c));
-                memcpy(c->mac, np->mac, 6);
-                c->vlan = (uint16_t)np->vlan;
-                c->rate_bytes = (uint64_t)np->rate_bytes;
-                c->rate_frames = (uint64_t)np->rate_frames;
-                c->reach = np->reach_set ? 0 : ~0u;
-                for (size_t k = 0; np->reach_set && k < np->nreach; k++)
-                        for (size_t t = 0; t < n->nports; t++)
-                                if (np->reach[k] && n->ports[t].vm &&
-                                    strcmp(np->reach[k], n->ports[t].vm) == 0)
-                                        c->reach |= 1u << t;
-        }
-        return 0;
-}
 
 int ward_cli_switch(int argc, char *const argv[])
 {
@@ -92,7 +70,7 @@ int ward_cli_switch(int argc, char *const argv[])
         int rc = 2;
         if (ward_sys_errors_count(&errs))
                 ward_sys_errors_print(&errs, "ward switch", stderr);
-        else if (!n || ward_switch_ports(n, ports))
+        else if (!n || ward_sys_switch_config(n, ports))
                 fprintf(stderr, "ward switch: no network %s with 1 to %d ports\n", name,
                         WARD_VSWITCH_MAX_PORTS);
         else

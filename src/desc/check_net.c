@@ -116,9 +116,6 @@ void ward_sysc_networks(struct checker *c)
         check_vsock(c);
         const struct ward_sys_desc *d = c->d;
         char p[PATH_LEN];
-        if (d->nnetworks && c->f->target == WARD_SYS_TARGET_SEL4)
-                cerr(c, "/networks",
-                     "networks run under ward system up only: the seL4 switch PD is not built yet");
         if (d->nnetworks > WARD_SYS_MAX_NETWORKS)
                 cerr(c, "/networks", "%zu networks, at most %d", d->nnetworks,
                      WARD_SYS_MAX_NETWORKS);

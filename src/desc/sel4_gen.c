@@ -12,11 +12,15 @@
  *               PD "blk_N" (N/blk_pd.elf) with a disk: block port, RAM disk
  *   shared      memory region shm_NAME, mapped into each VM that maps it
  *   doorbell    a channel between two VMMs, ids from 10 up in each PD
+ *   network N   PD "switch_N" (switch_N.elf), the switch: a net port per
+ *               port (net_N_VM), channel 4 + k in the VM's VMM (its k-th
+ *               NIC) to the port's index in the switch PD
  *
  * Output is built in memory streams (sel4_gen_write.c writes the two
  * files); nothing here touches a file.
  */
 #include "sel4_gen_layout.h"
+#include "ward/vm/vm_config.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -30,6 +34,9 @@ static const struct board boards[] = {
 _Static_assert(WARD_SEL4_FIRST_DOORBELL > CH_VMM_SERIAL && WARD_SEL4_FIRST_DOORBELL > CH_BLK,
                "doorbell ids clear of the backends'");
 _Static_assert(WARD_SEL4_MAX_VMS + 1 < WARD_SEL4_MAX_CHANNEL, "serial PD channel ids");
+_Static_assert(CH_NET_FIRST > CH_VMM_TIMER &&
+                   CH_NET_FIRST + WARD_MAX_NETS <= WARD_SEL4_FIRST_DOORBELL,
+               "NIC channel ids between the timer's and the doorbells'");
 
 bool ward_sel4_board_known(const char *board)
 {
@@ -219,6 +226,23 @@ static void number_doorbells(struct gen *g)
         free(next);
 }
 
+/* A network's switch PD is "switch_NAME": no VM's PD may have that name. */
+static void check_networks(struct gen *g)
+{
+        const struct ward_sys_desc *d = g->d;
+        char p[PATH_LEN];
+        for (size_t i = 0; i < d->nnetworks; i++)
+                for (size_t v = 0; v < d->nvms; v++)
+                        if (strncmp(d->vms[v].name, "switch_", 7) == 0 &&
+                            strcmp(d->vms[v].name + 7, d->networks[i].name) == 0) {
+                                snprintf(p, sizeof(p), "/networks/%zu/name", i);
+                                ward_sys_error_add(g->errs, p,
+                                                   "its switch PD would be named \"switch_%s\", "
+                                                   "as VM \"%s\"'s PD is: rename one",
+                                                   d->networks[i].name, d->vms[v].name);
+                        }
+}
+
 /* p = /sel4/vms/VM/FIELD (the key escaped as a JSON pointer). */
 static void sel4_vm_path(char *p, size_t len, const char *vm, const char *field)
 {
@@ -395,6 +419,7 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                 for (size_t i = 0; i < d->sel4_opts.nvms; i++)
                         g.nblkdrv += d->sel4_opts.vms[i].disk_size_set;
                 number_doorbells(&g);
+                check_networks(&g);
                 check_phys(&g);
                 check_budgets(&g);
                 check_dma(&g);

@@ -55,6 +55,14 @@ struct board {
 #define PRIO_BLKDRV 253
 #define DOORBELL_PORT_SIZE 0x1000ull
 #define DOORBELL_PORTS_OFFSET 0x800000ull
+/* A NIC's net port (two 256 KiB rings and their heads) between its VMM and
+ * its network's switch PD: in the VMM, NIC k at the ports' address +
+ * NET_PORTS_OFFSET + k * NET_PORT_SIZE; in the switch PD, port j at
+ * SWITCH_PORTS_VADDR + j * NET_PORT_SIZE. */
+#define NET_PORT_SIZE 0x100000ull
+#define NET_PORTS_OFFSET 0xc00000ull
+#define SWITCH_PORTS_VADDR 0x6000000ull
+#define CH_NET_FIRST 4 /* in the VMM: NIC k's channel; the switch's end is the port's index */
 /* Channel ids, as the PDs define them. */
 #define CH_VMM_SERIAL 1
 #define CH_SERIAL_IRQ 2
@@ -65,7 +73,8 @@ struct board {
 
 #define PRIO_SERIAL 254
 #define PRIO_BLK 253
-#define PRIO_TIMER 252 /* above the VMMs: they call it */
+#define PRIO_TIMER 252  /* above the VMMs: they call it */
+#define PRIO_SWITCH 251 /* above the VMMs: it formats their ports first */
 #define PRIO_VMM 200
 #define PRIO_VM 100
 #define VMM_STACK 0x10000

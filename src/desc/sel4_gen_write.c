@@ -5,6 +5,7 @@
  */
 #include "sel4_gen_layout.h"
 #include "ward/arch/arm64/arm64_map.h"
+#include "ward/desc/switch_config.h"
 
 #include <string.h>
 
@@ -44,6 +45,22 @@ static int blkdrv_client(const struct gen *g, size_t vi)
                         return k;
                 k++;
         }
+        return -1;
+}
+
+/* VM vm's NIC on network i: its index among the VM's NICs (the order of
+ * the networks, as on Linux), or -1 when it has no port there. */
+static int nic_index(const struct ward_sys_desc *d, const char *vm, size_t i)
+{
+        int k = 0;
+        for (size_t n = 0; n < d->nnetworks; n++)
+                for (size_t j = 0; j < d->networks[n].nports; j++) {
+                        if (strcmp(d->networks[n].ports[j].vm, vm) != 0)
+                                continue;
+                        if (n == i)
+                                return k;
+                        k++;
+                }
         return -1;
 }
 
@@ -155,6 +172,13 @@ static void write_regions(struct gen *g, FILE *x)
                        NULL);
         for (size_t i = 0; i < d->ndoorbells; i++)
                 region(x, "doorbell_", d->doorbells[i].name, DOORBELL_PORT_SIZE, false, NULL);
+        for (size_t i = 0; i < d->nnetworks; i++)
+                for (size_t j = 0; j < d->networks[i].nports; j++) {
+                        char name[2 * WARD_SYS_MAX_NAME + 8];
+                        snprintf(name, sizeof(name), "%s_%s", d->networks[i].name,
+                                 d->networks[i].ports[j].vm);
+                        region(x, "net_", name, NET_PORT_SIZE, false, NULL);
+                }
 }
 
 /* The serial PD is built once per VM; any copy serves. Its clients follow
@@ -246,6 +270,27 @@ static void write_timer_pd(FILE *x)
                 PRIO_TIMER, TIMER_PPI, CH_TIMER_IRQ);
 }
 
+/* A network's switch PD (src/host/sel4/switch_pd.c): every port's net port,
+ * port j at SWITCH_PORTS_VADDR + j * NET_PORT_SIZE. */
+static void write_switch_pds(struct gen *g, FILE *x)
+{
+        const struct ward_sys_desc *d = g->d;
+        for (size_t i = 0; i < d->nnetworks; i++) {
+                const struct ward_sys_network *n = &d->networks[i];
+                fprintf(x,
+                        "\n    <protection_domain name=\"switch_%s\" priority=\"%d\">\n"
+                        "        <program_image path=\"switch_%s.elf\" />\n",
+                        n->name, PRIO_SWITCH, n->name);
+                for (size_t j = 0; j < n->nports; j++)
+                        fprintf(
+                            x, "        <map mr=\"net_%s_%s\" vaddr=\"0x%llx\" perms=\"rw\"%s />\n",
+                            n->name, n->ports[j].vm,
+                            (unsigned long long)(SWITCH_PORTS_VADDR + j * NET_PORT_SIZE),
+                            j == 0 ? " setvar_vaddr=\"net_ports_vaddr\"" : "");
+                fputs("    </protection_domain>\n", x);
+        }
+}
+
 /* The VM's CPU budget as Microkit attributes (empty without one). */
 static void budget_attrs(const struct ward_sys_desc *d, const char *vm, char *out, size_t len)
 {
@@ -325,6 +370,18 @@ static void write_vmm_pds(struct gen *g, FILE *x)
                                 id == WARD_SEL4_FIRST_DOORBELL ? " setvar_vaddr=\"doorbell_vaddr\""
                                                                : "");
                 }
+                /* NIC k's net port; the first one sets net_vaddr. */
+                for (size_t k = 0; k < d->nnetworks; k++) {
+                        int nic = nic_index(d, n, k);
+                        if (nic < 0)
+                                continue;
+                        fprintf(
+                            x, "        <map mr=\"net_%s_%s\" vaddr=\"0x%llx\" perms=\"rw\"%s />\n",
+                            d->networks[k].name, n,
+                            (unsigned long long)(ports + NET_PORTS_OFFSET +
+                                                 (uint64_t)nic * NET_PORT_SIZE),
+                            nic == 0 ? " setvar_vaddr=\"net_vaddr\"" : "");
+                }
                 write_vm(g, x, vm);
                 fputs("    </protection_domain>\n", x);
         }
@@ -354,6 +411,16 @@ static void write_channels(struct gen *g, FILE *x)
         for (size_t i = 0; i < d->ndoorbells; i++)
                 channel(x, d->doorbells[i].from, g->db_from[i], d->doorbells[i].to, g->db_to[i],
                         false);
+        /* A NIC and its switch notify each other: frames came, or room did. */
+        for (size_t i = 0; i < d->nnetworks; i++) {
+                const struct ward_sys_network *n = &d->networks[i];
+                char sw[8 + WARD_SYS_MAX_NAME + 1];
+                snprintf(sw, sizeof(sw), "switch_%s", n->name);
+                for (size_t j = 0; j < n->nports; j++)
+                        channel(x, n->ports[j].vm,
+                                (unsigned)(CH_NET_FIRST + nic_index(d, n->ports[j].vm, i)), sw,
+                                (unsigned)j, true);
+        }
 }
 
 void ward_sel4_write_system(struct gen *g, FILE *x)
@@ -364,12 +431,43 @@ void ward_sel4_write_system(struct gen *g, FILE *x)
         write_blk_pds(g, x);
         write_blkdrv_pd(g, x);
         write_timer_pd(x);
+        write_switch_pds(g, x);
         write_vmm_pds(g, x);
         write_channels(g, x);
         fputs("</system>\n", x);
 }
 
 /* ---- vms.mk ---- */
+
+/* NETWORKS, and each network's ports and switch table. */
+static void write_make_networks(const struct ward_sys_desc *d, FILE *m)
+{
+        if (!d->nnetworks)
+                return;
+        fputs("NETWORKS :=", m);
+        for (size_t i = 0; i < d->nnetworks; i++)
+                fprintf(m, " %s", d->networks[i].name);
+        fputc('\n', m);
+        for (size_t i = 0; i < d->nnetworks; i++) {
+                const struct ward_sys_network *n = &d->networks[i];
+                struct ward_vswitch_port_config c[WARD_VSWITCH_MAX_PORTS];
+                if (ward_sys_switch_config(n, c))
+                        continue; /* the checker refused it */
+                fprintf(m, "%s_PORTS :=", n->name);
+                for (size_t j = 0; j < n->nports; j++)
+                        fprintf(m, " %s", n->ports[j].vm);
+                fprintf(m, "\n%s_SWITCH := {", n->name);
+                for (size_t j = 0; j < n->nports; j++)
+                        fprintf(m,
+                                "%s{{0x%02x,0x%02x,0x%02x,0x%02x,0x%02x,0x%02x},%u,0x%xu,%lluull,%"
+                                "lluull}",
+                                j ? "," : "", c[j].mac[0], c[j].mac[1], c[j].mac[2], c[j].mac[3],
+                                c[j].mac[4], c[j].mac[5], (unsigned)c[j].vlan, c[j].reach,
+                                (unsigned long long)c[j].rate_bytes,
+                                (unsigned long long)c[j].rate_frames);
+                fputs("}\n", m);
+        }
+}
 
 /* NAME_KEY := VALUE, with no trailing space when VALUE is empty. */
 static void make_var(FILE *m, const char *name, const char *key, const char *value)
@@ -390,7 +488,10 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
               "# NAME_RAM_GPA, NAME_CONSOLE (serial or virtio), NAME_DOORBELLS\n"
               "# (DOORBELL:CHANNEL_ID:out|in), NAME_SHM (REGION:GPA:SIZE:rw|ro) and\n"
               "# NAME_DISK_RANGE (FIRST_SECTOR:SECTORS of the board's block device, or\n"
-              "# empty); with disk ranges, BLK_DEVICE_SECTORS: the device's size.\n",
+              "# empty), NAME_NETS (NETWORK:CHANNEL_ID:MAC, the MAC as C bytes); with\n"
+              "# disk ranges, BLK_DEVICE_SECTORS: the device's size. NETWORKS: the switch\n"
+              "# PDs; per network N, N_PORTS (the VMs, in port order) and N_SWITCH (the\n"
+              "# switch's table, a C initializer of struct ward_vswitch_port_config[]).\n",
               m);
         uint64_t device = 0;
         for (size_t i = 0; i < d->sel4_opts.nvms; i++) {
@@ -410,6 +511,7 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
         for (size_t v = 0; v < d->nvms; v++)
                 fprintf(m, " %s", d->vms[v].name);
         fputc('\n', m);
+        write_make_networks(d, m);
         for (size_t i = 0; i < d->nvms; i++) {
                 size_t v = g->order[i];
                 const struct ward_sys_vm *vm = &d->vms[v];
@@ -451,6 +553,19 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
                                                 (unsigned long long)sh->size,
                                                 sh->maps[k].access == WARD_SYS_ACCESS_RO ? "ro"
                                                                                          : "rw");
+                }
+                fprintf(m, "\n%s_NETS :=", n);
+                for (size_t k = 0; k < d->nnetworks; k++) {
+                        int nic = nic_index(d, n, k);
+                        const struct ward_sys_network *net = &d->networks[k];
+                        for (size_t j = 0; nic >= 0 && j < net->nports; j++)
+                                if (strcmp(net->ports[j].vm, n) == 0) {
+                                        const uint8_t *a = net->ports[j].mac;
+                                        fprintf(m,
+                                                " %s:%d:0x%02x,0x%02x,0x%02x,0x%02x,0x%02x,0x%02x",
+                                                net->name, CH_NET_FIRST + nic, a[0], a[1], a[2],
+                                                a[3], a[4], a[5]);
+                                }
                 }
                 fputc('\n', m);
         }

@@ -68,3 +68,36 @@
                 1, 0                                                                               \
         }
 #endif
+#define NET_PORT_BYTES 0x100000
+#define NET_RING_BYTES 262144
+#ifndef STUB_SERIAL_CONSOLE
+#define GUEST_NETS 0
+#define GUEST_NET_CHANNELS                                                                         \
+        {                                                                                          \
+        }
+#define GUEST_NET_MACS                                                                             \
+        {                                                                                          \
+        }
+#else
+#define GUEST_NETS 2
+#define GUEST_NET_CHANNELS                                                                         \
+        {                                                                                          \
+                4, 5                                                                               \
+        }
+#define GUEST_NET_MACS                                                                             \
+        {                                                                                          \
+                {2, 0, 0, 0, 0, 0xa},                                                              \
+                {                                                                                  \
+                        2, 0, 0, 0, 1, 0xa                                                         \
+                }                                                                                  \
+        }
+#endif
+/* The switch PD's table (vms.mk's N_SWITCH in a real build). */
+#define SWITCH_NPORTS 2
+#define SWITCH_PORTS                                                                               \
+        {                                                                                          \
+                {{2, 0, 0, 0, 0, 0xa}, 0, 0x2u, 0ull, 0ull},                                       \
+                {                                                                                  \
+                        {2, 0, 0, 0, 0, 0xb}, 5, ~0u, 1000ull, 0ull                                \
+                }                                                                                  \
+        }

@@ -272,6 +272,7 @@ static const char example_make_vars[] =
     "vm_b_DISK_RANGE :=\n"
     "vm_b_DOORBELLS := ab_ready:10:in ba_done:11:out\n"
     "vm_b_SHM := ab_buffer:0x80000000:0x200000:ro\n"
+    "vm_b_NETS :=\n"
     "\n"
     "vm_a_KERNEL := /guest/Image\n"
     "vm_a_INITRD := /guest/initramfs.cpio.gz\n"
@@ -282,7 +283,8 @@ static const char example_make_vars[] =
     "vm_a_DISK := /guest/disk.img\n"
     "vm_a_DISK_RANGE :=\n"
     "vm_a_DOORBELLS := ab_ready:10:out ba_done:11:in\n"
-    "vm_a_SHM := ab_buffer:0x80000000:0x200000:rw\n";
+    "vm_a_SHM := ab_buffer:0x80000000:0x200000:rw\n"
+    "vm_a_NETS :=\n";
 
 /* The make fragment without its comment header. */
 static const char *make_body(const char *make)
@@ -518,6 +520,62 @@ static void doorbell_channel_ids(void **state)
                                 "        <end pd=\"b\" id=\"12\" notify=\"false\" />\n"
                                 "    </channel>\n"
                                 "</system>\n");
+        result_free(&r);
+}
+
+/*
+ * A network: its switch PD maps every port's net port, each VMM maps its
+ * NICs' (net_vaddr for the first), and NIC k's channel is 4 + k in its VMM
+ * and the port's index in the switch PD. vms.mk carries the switch's table
+ * (MACs, VLANs, reach as port bits, rates) and each VM's NICs.
+ */
+static void network_switch_pd(void **state)
+{
+        (void)state;
+        struct result r = gen(
+            DESC(VM("a", "") ", " VM("b", ""),
+                 ", \"networks\": [{\"name\": \"lan\", \"ports\": [{\"vm\": \"a\", \"mac\": "
+                 "\"02:00:00:00:00:0a\", \"reach\": [\"b\"]}, {\"vm\": \"b\", \"mac\": "
+                 "\"02:00:00:00:00:0b\", \"vlan\": 7, \"rate_bytes\": 1000}]}, {\"name\": \"san\", "
+                 "\"ports\": [{\"vm\": \"b\", \"mac\": \"02:00:00:00:01:0b\"}]}]"));
+        assert_int_equal(r.nerr, 0);
+        expect_in(r.out.system, "    <memory_region name=\"net_lan_a\" size=\"0x100000\" />\n"
+                                "    <memory_region name=\"net_lan_b\" size=\"0x100000\" />\n"
+                                "    <memory_region name=\"net_san_b\" size=\"0x100000\" />\n");
+        expect_in(r.out.system,
+                  "    <protection_domain name=\"switch_lan\" priority=\"251\">\n"
+                  "        <program_image path=\"switch_lan.elf\" />\n"
+                  "        <map mr=\"net_lan_a\" vaddr=\"0x6000000\" perms=\"rw\" "
+                  "setvar_vaddr=\"net_ports_vaddr\" />\n"
+                  "        <map mr=\"net_lan_b\" vaddr=\"0x6100000\" perms=\"rw\" />\n"
+                  "    </protection_domain>\n");
+        /* b's NICs: lan first, then san, in the order of the networks (512M of RAM
+         * moves the ports above it). */
+        expect_in(r.out.system,
+                  "        <map mr=\"net_lan_b\" vaddr=\"0x40c00000\" perms=\"rw\" "
+                  "setvar_vaddr=\"net_vaddr\" />\n"
+                  "        <map mr=\"net_san_b\" vaddr=\"0x40d00000\" perms=\"rw\" />\n");
+        expect_in(r.out.system, "        <end pd=\"b\" id=\"5\" />\n"
+                                "        <end pd=\"switch_san\" id=\"0\" />\n");
+        expect_in(r.out.system, "        <end pd=\"b\" id=\"4\" />\n"
+                                "        <end pd=\"switch_lan\" id=\"1\" />\n");
+        /* The switch PD can reach no VM's RAM. */
+        expect_not_in(r.out.system, "<map mr=\"guest_ram_a\" vaddr=\"0x6");
+        expect_in(r.out.make, "\nNETWORKS := lan san\nlan_PORTS := a b\n"
+                              "lan_SWITCH := {{{0x02,0x00,0x00,0x00,0x00,0x0a},0,0x2u,0ull,0ull},"
+                              "{{0x02,0x00,0x00,0x00,0x00,0x0b},7,0xffffffffu,1000ull,0ull}}\n");
+        expect_in(r.out.make, "\na_NETS := lan:4:0x02,0x00,0x00,0x00,0x00,0x0a\n");
+        expect_in(r.out.make, "\nb_NETS := lan:4:0x02,0x00,0x00,0x00,0x00,0x0b "
+                              "san:5:0x02,0x00,0x00,0x00,0x01,0x0b\n");
+        result_free(&r);
+
+        /* A VM named as a switch PD would be. */
+        r = gen(DESC(VM("switch_lan", "") ", " VM("b", ""),
+                     ", \"networks\": [{\"name\": \"lan\", \"ports\": [{\"vm\": \"b\", "
+                     "\"mac\": \"02:00:00:00:00:0b\"}]}]"));
+        assert_int_equal(r.nerr, 1);
+        expect_in(r.errs, "/networks/0/name: its switch PD would be named \"switch_lan\", as VM "
+                          "\"switch_lan\"'s PD is: rename one\n");
         result_free(&r);
 }
 
@@ -984,6 +1042,7 @@ int main(void)
             cmocka_unit_test(shared_perms_and_pages),
             cmocka_unit_test(doorbell_channel_ids),
             cmocka_unit_test(doorbell_ids_run_out),
+            cmocka_unit_test(network_switch_pd),
             cmocka_unit_test(cpu_budget),
             cmocka_unit_test(disk_ranges),
             cmocka_unit_test(ram_pages_and_phys),

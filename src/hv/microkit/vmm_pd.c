@@ -21,12 +21,14 @@
 #include "ward/arch/arm64/arm64_map.h"
 #include "ward/port/port_blk.h"
 #include "ward/port/port_console.h"
+#include "ward/port/port_net.h"
 #include "ward/vm/vm.h"
 
 /* Channels, as in the .system file. */
 #define CH_SERIAL 1
 #define CH_BLK 2
 #define CH_TIMER 3 /* the timer PD: wakes vCPUs parked in WFI */
+/* NIC k's switch PD is on GUEST_NET_CHANNELS[k] (4 + k, as ward system sel4 numbers them). */
 
 /* Set by the Microkit tool (setvar): where this PD sees shared memory. */
 uintptr_t guest_ram_vaddr;
@@ -52,6 +54,7 @@ static const struct ward_vm_config config = {
     .ndisks = 1,
 #endif
     .ndoorbells = GUEST_DOORBELLS,
+    .nnets = GUEST_NETS,
 #ifdef GUEST_VIRTIO_RNG_BASE
     .rng = true,
 #endif
@@ -102,6 +105,78 @@ static void doorbells_init(void)
 #else
 static void doorbells_init(void)
 {
+}
+#endif
+
+/*
+ * NICs: a virtio-net device whose frames go through a net port to the
+ * network's switch PD, as on Linux they go to the switch process: the same
+ * port client (src/port/net_client.c). NIC k's port is at net_vaddr + k *
+ * NET_PORT_BYTES, formatted by the switch PD (which runs first), and its
+ * channel wakes this PD when frames or room come.
+ */
+#if GUEST_NETS > 0
+uintptr_t net_vaddr;
+static const microkit_channel net_ch[GUEST_NETS] = GUEST_NET_CHANNELS;
+static const uint8_t net_mac[GUEST_NETS][6] = GUEST_NET_MACS;
+static struct ward_net_port_client nic[GUEST_NETS];
+
+static void notify_switch(void *o)
+{
+        microkit_notify((microkit_channel)(uintptr_t)o);
+}
+
+static void nic_down(void *ctx)
+{
+        (void)ctx;
+        microkit_dbg_puts("ward: a switch broke its port; that NIC's frames are dropped now\n");
+}
+
+static int nic_backend(unsigned k, union ward_backend *be, struct ward_device_params *p, char *err,
+                       size_t errlen)
+{
+        struct ward_port_notify n = {notify_switch, (void *)(uintptr_t)net_ch[k]};
+        if (ward_net_port_init(&nic[k].port, (void *)(net_vaddr + k * NET_PORT_BYTES),
+                               NET_PORT_BYTES, NET_RING_BYTES, WARD_PORT_CLIENT, &n)) {
+                ward_fmt(err, errlen, "NIC %u: its port does not fit its region", k);
+                return -1;
+        }
+        nic[k].on_down = nic_down;
+        be->net = ward_net_port_client_backend(&nic[k]);
+        memcpy(p->mac, net_mac[k], sizeof(p->mac));
+        return 0;
+}
+
+/* The devices exist: each NIC's port client learns its device. */
+static void nics_attach(void)
+{
+        for (unsigned i = 0; i < vm.ndev; i++)
+                if (vm.dev[i].type == &ward_virtio_net_type && vm.dev[i].index < GUEST_NETS)
+                        nic[vm.dev[i].index].dev = vm.dev[i].state;
+}
+
+static void nics_notified(microkit_channel ch)
+{
+        for (unsigned k = 0; k < GUEST_NETS; k++)
+                if (ch == net_ch[k])
+                        ward_net_port_client_poll(&nic[k]);
+}
+#else
+static int nic_backend(unsigned k, union ward_backend *be, struct ward_device_params *p, char *err,
+                       size_t errlen)
+{
+        (void)be, (void)p;
+        ward_fmt(err, errlen, "NIC %u: not in this PD's layout", k);
+        return -1;
+}
+
+static void nics_attach(void)
+{
+}
+
+static void nics_notified(microkit_channel ch)
+{
+        (void)ch;
 }
 #endif
 
@@ -220,6 +295,8 @@ static int backend(void *host, const struct ward_device_type *t, unsigned index,
                 be->rng = ward_sel4_entropy(_guest_seed, (size_t)(_guest_seed_end - _guest_seed));
                 return 0;
         }
+        if (t->cls == WARD_DEVICE_NET)
+                return nic_backend(index, be, p, err, errlen);
         ward_fmt(err, errlen, "device %s %u: no backend PD", t->name, index);
         return -1;
 }
@@ -301,6 +378,7 @@ void init(void)
         doorbells_init();
         if (ward_vm_create(&vm, &config, &ward_hv_microkit, &host_ops, NULL, err, sizeof(err)))
                 goto fail;
+        nics_attach();
         if (!windows_match()) {
                 ward_fmt(err, sizeof(err),
                          "the device tree and the VM place the virtio devices "
@@ -327,6 +405,7 @@ void notified(microkit_channel ch)
                 ward_blk_port_client_poll(&blk_port);
         else if (ch == CH_TIMER)
                 ward_microkit_timer_fired();
+        nics_notified(ch);
 #if GUEST_DOORBELLS > 0
         for (unsigned i = 0; i < GUEST_DOORBELLS; i++)
                 if (ch == doorbell_ch[i] && !doorbell_out[i])
