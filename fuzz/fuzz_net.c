@@ -8,15 +8,18 @@
  * (src/host/linux/net_link.c) reading a byte stream from a peer that plays
  * passt and frames whatever it likes. The checks here: a frame the device
  * hands on is inside guest RAM and no longer than an Ethernet frame with
- * its header; the sanitizers catch the rest. Two more steps play a switch's
- * side: a net port whose shared rings the input writes into at will, and
- * the switch's table routing whatever frames come out of it (it may name
- * no port it does not have).
+ * its header; the sanitizers catch the rest. More steps play a switch:
+ * three net ports (src/net/switch_ports.c over the table of vswitch.c),
+ * the first of which the input writes into at will, with frames from the
+ * other two VMs; the device may also sit on that first port's client side
+ * (src/port/net_client.c), as a VMM's NIC does. The table may name no port
+ * the switch does not have.
  */
 #include "fake_guest.h"
 #include "fuzz_input.h"
 
 #include "ward/host/linux/net_link.h"
+#include "ward/net/switch_ports.h"
 #include "ward/net/vswitch.h"
 #include "ward/port/port_net.h"
 
@@ -30,11 +33,13 @@ static struct fake_guest g;
 static struct ward_vnet net;
 static struct ward_net_link *link_;
 static int peer = -1;
-/* A net port whose peer writes what it likes into the shared rings, and the
- * switch's table, fed whatever frames come out of it. */
-static uint8_t *port_mem;
-static struct ward_net_port port;
-static struct ward_vswitch vsw;
+/* A switch of three ports; port 0's shared rings take whatever the input
+ * writes, and its client side is the NIC's (how & 64) or nobody's. */
+#define NPORTS 3
+static uint8_t *port_mem[NPORTS];
+static struct ward_switch_ports sw;
+static struct ward_net_port vm_side[NPORTS];
+static struct ward_net_port_client nic;
 static int send_rc;
 
 static int fake_send(void *opaque, const struct ward_iov *iov, unsigned niov, uint32_t len)
@@ -92,20 +97,27 @@ static void link_reset(bool use_link)
 static void port_reset(void)
 {
         size_t bytes = ward_net_port_region_bytes(WARD_NET_PORT_MIN_RING);
-        if (!port_mem && !(port_mem = aligned_alloc(64, (bytes + 63) & ~(size_t)63)))
-                abort();
-        memset(port_mem, 0, bytes);
         struct ward_port_notify none = {0};
-        if (ward_net_port_init(&port, port_mem, bytes, WARD_NET_PORT_MIN_RING, WARD_PORT_SERVER,
-                               &none))
-                abort();
-        struct ward_vswitch_port_config c[3] = {
+        for (unsigned i = 0; i < NPORTS; i++) {
+                if (!port_mem[i] && !(port_mem[i] = aligned_alloc(64, (bytes + 63) & ~(size_t)63)))
+                        abort();
+                memset(port_mem[i], 0, bytes);
+                if (ward_net_port_init(&sw.port[i], port_mem[i], bytes, WARD_NET_PORT_MIN_RING,
+                                       WARD_PORT_SERVER, &none) ||
+                    ward_net_port_init(&vm_side[i], port_mem[i], bytes, WARD_NET_PORT_MIN_RING,
+                                       WARD_PORT_CLIENT, &none))
+                        abort();
+                sw.dead[i] = false;
+        }
+        struct ward_vswitch_port_config c[NPORTS] = {
             {.mac = {2, 0, 0, 0, 0, 1}, .reach = ~0u, .rate_frames = 100},
             {.mac = {0}, .vlan = 7, .reach = ~0u},
             {.mac = {2, 0, 0, 0, 0, 3}, .reach = 1, .rate_bytes = 10000},
         };
-        if (ward_vswitch_init(&vsw, c, 3, 50))
+        if (ward_vswitch_init(&sw.vs, c, NPORTS, 50))
                 abort();
+        memset(&nic, 0, offsetof(struct ward_net_port_client, rx));
+        nic.port = vm_side[0];
 }
 
 static void bring_up(uint8_t how)
@@ -123,6 +135,9 @@ static void bring_up(uint8_t how)
         };
         if (use_link)
                 be = ward_net_link_backend(link_);
+        else if (how & 64)
+                be = ward_net_port_client_backend(&nic);
+        nic.dev = !use_link && (how & 64) ? &net : NULL;
         static const uint8_t mac[6] = {2, 0x77, 0x61, 0x72, 0x64, 0};
         ward_vnet_setup(&net, &be, mac);
         ward_virtio_init(&net.v, &g.gm, fg_irq, &g);
@@ -218,28 +233,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 ward_net_link_output(link_);
                         break;
                 }
-                case 12: { /* the port's peer: bytes anywhere in the shared region */
+                case 12: { /* port 0's peer: bytes anywhere in the shared region */
                         size_t bytes = ward_net_port_region_bytes(WARD_NET_PORT_MIN_RING);
                         uint32_t off = fuzz_u32(&in) % (uint32_t)bytes;
                         uint8_t len = fuzz_u8(&in);
                         if (len > bytes - off)
                                 len = (uint8_t)(bytes - off);
-                        fuzz_bytes(&in, port_mem + off, len);
+                        fuzz_bytes(&in, port_mem[0] + off, len);
                         break;
                 }
                 case 13: { /* the switch's side: frames out of the port, through the table */
                         static uint8_t f[WARD_NET_PORT_MAX_FRAME];
-                        int n = ward_net_port_recv(&port, f, sizeof(f));
+                        int n = ward_net_port_recv(&sw.port[0], f, sizeof(f));
                         if (n > 0) {
-                                uint32_t to = ward_vswitch_route(&vsw, fuzz_u8(&in) % 4, f,
+                                uint32_t to = ward_vswitch_route(&sw.vs, fuzz_u8(&in) % 4, f,
                                                                  (uint32_t)n, fuzz_u16(&in));
                                 if (to & ~7u)
                                         abort(); /* a port the switch does not have */
                                 struct ward_iov iov = {f, (uint32_t)n};
-                                ward_vswitch_sent(&vsw, fuzz_u8(&in) % 4, (uint32_t)n,
-                                                  ward_net_port_send(&port, &iov, 1, (uint32_t)n) ==
-                                                      1);
+                                ward_vswitch_sent(
+                                    &sw.vs, fuzz_u8(&in) % 4, (uint32_t)n,
+                                    ward_net_port_send(&sw.port[0], &iov, 1, (uint32_t)n) == 1);
                         }
+                        break;
+                }
+                case 14: { /* a frame from VM 1 or 2; the switch moves frames; the NIC polls */
+                        uint8_t how = fuzz_u8(&in);
+                        if (how & 1) {
+                                static uint8_t f[2048];
+                                uint32_t len = fuzz_u16(&in) % sizeof(f);
+                                memset(f, 0x44, len);
+                                fuzz_bytes(&in, f, WARD_MIN(len, (uint32_t)32));
+                                struct ward_iov iov = {f, len};
+                                (void)ward_net_port_send(&vm_side[1 + ((how >> 1) & 1)], &iov, 1,
+                                                         len);
+                        }
+                        ward_switch_ports_drain(&sw, fuzz_u16(&in));
+                        if (how & 4)
+                                ward_net_port_client_poll(&nic);
+                        static uint8_t got[WARD_NET_PORT_MAX_FRAME];
+                        for (unsigned i = 1; i < NPORTS && (how & 8); i++)
+                                while (ward_net_port_recv(&vm_side[i], got, sizeof(got)) > 0)
+                                        ;
                         break;
                 }
                 default:
