@@ -11,7 +11,8 @@
 #   net_switch_spoof          vm_b changes its MAC and can no longer send:
 #                             the switch's spoofed counter rises;
 #   net_switch_restart        the switch is killed; the supervisor starts
-#                             another and vm_a's pings get through again;
+#                             another, vm_a's pings get through again, and
+#                             the counters go on from the old switch's;
 #   net_switch_jailed         the switch runs jailed: its own PID namespace,
 #                             uid and empty root;
 #   system_example_net        examples/three-vms-net.json with the user
@@ -148,6 +149,10 @@ else
 fi
 
 name=net_switch_restart
+# nw_count FILE VM FIELD: a counter of VM's port in $NW/FILE.out (ward ctl net).
+nw_count() {
+	awk -v vm="vm=$2" -v f="$3=" '$0 ~ vm { for (i = 1; i <= NF; i++) if (index($i, f) == 1) print substr($i, length(f) + 1) }' "$NW/$1.out" | head -n 1
+}
 old=$(sed -n 's/.*switch_pid=\([0-9]*\).*/\1/p' "$NW/net1.out")
 before=$(grep -c A-PONG "$NA")
 if [ -n "$old" ]; then
@@ -171,6 +176,8 @@ elif [ "$(grep -c A-PONG "$NA")" -le "$after_kill" ]; then
 	note_fail "$name" "vm_a's pings did not get through the new switch ($before before)"
 elif ! grep -q "restarts=1" "$NW/net2.out"; then
 	note_fail "$name" "ward ctl net lan does not count the restart: $(head -n 1 "$NW/net2.out")"
+elif [ "$(nw_count net2 vm_c rx_frames)" -lt "$(nw_count net1 vm_c rx_frames)" ]; then
+	note_fail "$name" "the new switch started its counters again: vm_c's rx_frames $(nw_count net1 vm_c rx_frames) before, $(nw_count net2 vm_c rx_frames) after"
 else
 	pass "$name"
 fi

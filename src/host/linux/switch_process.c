@@ -91,6 +91,11 @@ int ward_switch_run(const char *name, const struct ward_vswitch_port_config *por
                 return 1;
         }
         close(stats_fd);
+        /* A switch started again on the same network goes on from its
+         * predecessor's counters (the supervisor keeps the region). */
+        if (__atomic_load_n((uint64_t *)(void *)s.stats, __ATOMIC_ACQUIRE))
+                memcpy(s.ports.vs.stats, s.stats + WARD_SWITCH_STATS_HDR,
+                       n * sizeof(struct ward_vswitch_port_stats));
         sigset_t sigs;
         sigemptyset(&sigs);
         sigaddset(&sigs, SIGTERM);
