@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The parser's part for one VM: /vms/NAME with its memory, disks and policy. */
 #include "parser.h"
+#include "ward/common/policy.h"
 
 #include <string.h>
 
@@ -70,7 +71,6 @@ static void disk_elem(struct parser *p, size_t i, struct json_object *v, void *t
 
 /* ---- policy ---- */
 
-static const char *const op_names[WARD_SYS_NOPS] = {"start", "stop", "pause", "resume", "restart"};
 static const char *const on_failure_names[] = {"stop", "restart"};
 
 enum { P_AUTOSTART, P_ALLOW, P_ON_FAILURE, P_BACKOFF, P_MAX_RESTARTS, P_N };
@@ -81,11 +81,11 @@ static void allow_elem(struct parser *p, size_t i, struct json_object *v, void *
 {
         (void)i;
         struct ward_sys_policy *pol = target;
-        int op = ward_sysp_get_enum(p, v, "operation", op_names, WARD_SYS_NOPS);
+        int op = ward_sysp_get_enum(p, v, "operation", ward_policy_op_names, WARD_SYS_NOPS);
         if (op < 0)
                 return;
         if (pol->allow & (1u << op))
-                perr(p, "\"%s\" is listed twice", op_names[op]);
+                perr(p, "\"%s\" is listed twice", ward_policy_op_names[op]);
         pol->allow |= 1u << op;
 }
 

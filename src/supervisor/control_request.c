@@ -4,6 +4,7 @@
  * policy check (docs/control-api.md). control_client.c is the client side.
  */
 #include "ward/supervisor/control_api.h"
+#include "ward/common/policy.h"
 #include "ward/desc/json_strict.h"
 
 #include <errno.h>
@@ -21,9 +22,9 @@ static const char *const op_names[WARD_CTL_NOPS] = {
     "list", "status", "start", "stop", "pause", "resume", "restart", "console", "shutdown", "net",
 };
 
-static const char *const sys_op_names[WARD_SYS_NOPS] = {
-    "start", "stop", "pause", "resume", "restart",
-};
+_Static_assert((int)WARD_SYS_NOPS == (int)WARD_POLICY_NOPS &&
+                   (int)WARD_SYS_OP_RESTART == (int)WARD_POLICY_RESTART,
+               "one list of run-time operations");
 
 const char *ward_ctl_op_name(enum ward_ctl_op op)
 {
@@ -297,17 +298,7 @@ int ward_ctl_parse_request(const char *text, size_t len, struct ward_ctl_request
 int ward_ctl_policy_check(const struct ward_sys_vm *vm, enum ward_sys_op op, char *err,
                           size_t errlen)
 {
-        if (vm->policy.allow & (1u << op))
-                return 0;
-        char list[80] = "";
-        size_t n = 0;
-        for (int i = 0; i < WARD_SYS_NOPS; i++)
-                if (vm->policy.allow & (1u << i))
-                        n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
-                                              sys_op_names[i]);
-        snprintf(err, errlen, "vm %s: '%s' is not in policy.allow [%s]", vm->name, sys_op_names[op],
-                 list);
-        return -1;
+        return ward_policy_check(vm->name, vm->policy.allow, (unsigned)op, err, errlen);
 }
 
 int ward_ctl_validate(const struct ward_ctl_request *req, const struct ward_sys_desc *d, char *err,
