@@ -12,6 +12,8 @@
  *               PD "blk_N" (N/blk_pd.elf) with a disk: block port, RAM disk
  *   shared      memory region shm_NAME, mapped into each VM that maps it
  *   doorbell    a channel between two VMMs, ids from 10 up in each PD
+ *   admin PD    "admin": its console on the serial PD (channel 4 there), and
+ *               a call (pp) to each VMM (channel 8 in the VMM, 1 + k here)
  *   network N   PD "switch_N" (switch_N.elf), the switch: a net port per
  *               port (net_N_VM), channel 4 + k in the VM's VMM (its k-th
  *               NIC) to the port's index in the switch PD
@@ -34,6 +36,9 @@ static const struct board boards[] = {
 _Static_assert(WARD_SEL4_FIRST_DOORBELL > CH_VMM_SERIAL && WARD_SEL4_FIRST_DOORBELL > CH_BLK,
                "doorbell ids clear of the backends'");
 _Static_assert(WARD_SEL4_MAX_VMS + 1 < WARD_SEL4_MAX_CHANNEL, "serial PD channel ids");
+_Static_assert(CH_NET_FIRST + WARD_MAX_NETS <= CH_VMM_ADMIN &&
+                   CH_VMM_ADMIN < WARD_SEL4_FIRST_DOORBELL,
+               "the admin PD's channel between the NICs' and the doorbells'");
 _Static_assert(CH_NET_FIRST > CH_VMM_TIMER &&
                    CH_NET_FIRST + WARD_MAX_NETS <= WARD_SEL4_FIRST_DOORBELL,
                "NIC channel ids between the timer's and the doorbells'");
@@ -142,18 +147,14 @@ static void check_vm(struct gen *g, size_t v)
         if (vm->ndisks)
                 resolve(g, vm, "/disks/0/path", vm->disks[0].path, g->paths[v][2]);
 
-        /* Nothing supervises a static seL4 system: every VM starts at boot
-         * and stays as it is. */
-        if (!vm->policy.autostart)
-                ward_sys_error_add(g->errs, vm_path(p, vm->name, "/policy/autostart"),
-                                   "false cannot be honoured on seL4 (a static system starts "
-                                   "every VM at boot)");
-        if (vm->policy.allow)
-                ward_sys_error_add(g->warns, vm_path(p, vm->name, "/policy/allow"),
-                                   "ignored on seL4 (a static system has no supervisor)");
-        if (vm->policy.on_failure == WARD_SYS_ON_FAILURE_RESTART)
-                ward_sys_error_add(g->warns, vm_path(p, vm->name, "/policy/on_failure"),
-                                   "ignored on seL4 (a static system has no supervisor)");
+        /* The policy is the admin PD's and the VMM's; a restart waits for no back-off. */
+        if (vm->policy.on_failure == WARD_SYS_ON_FAILURE_RESTART && vm->policy.restart_backoff_set)
+                ward_sys_error_add(g->warns, vm_path(p, vm->name, "/policy/restart_backoff_ms"),
+                                   "ignored on seL4: a failed VM is restarted at once (up to "
+                                   "max_restarts)");
+        if (strcmp(vm->name, "admin") == 0)
+                ward_sys_error_add(g->errs, vm_path(p, vm->name, ""),
+                                   "\"admin\" is the admin PD's name on seL4: rename the VM");
 }
 
 /*

@@ -63,6 +63,12 @@ struct board {
 #define NET_PORTS_OFFSET 0xc00000ull
 #define SWITCH_PORTS_VADDR 0x6000000ull
 #define CH_NET_FIRST 4 /* in the VMM: NIC k's channel; the switch's end is the port's index */
+/* The admin PD (src/host/sel4/admin_pd.c): its console is the serial PD's
+ * last client; it calls VMM k (in the PDs' order) on its channel 1 + k. */
+#define CH_VMM_ADMIN 8
+#define CH_SERIAL_ADMIN 4
+#define CH_ADMIN_SERIAL 0
+#define ADMIN_PORT_VADDR 0x6000000ull
 /* Channel ids, as the PDs define them. */
 #define CH_VMM_SERIAL 1
 #define CH_SERIAL_IRQ 2
@@ -75,6 +81,7 @@ struct board {
 #define PRIO_BLK 253
 #define PRIO_TIMER 252  /* above the VMMs: they call it */
 #define PRIO_SWITCH 251 /* above the VMMs: it formats their ports first */
+#define PRIO_ADMIN 150  /* below the VMMs, which it calls; above the VMs */
 #define PRIO_VMM 200
 #define PRIO_VM 100
 #define VMM_STACK 0x10000

@@ -151,6 +151,7 @@ static void write_regions(struct gen *g, FILE *x)
                 (unsigned long long)b->uart_phys);
         for (size_t v = 0; v < d->nvms; v++)
                 region(x, "serial_port_", d->vms[v].name, SERIAL_PORT_SIZE, false, NULL);
+        region(x, "serial_port_", "admin", SERIAL_PORT_SIZE, false, NULL);
         for (size_t v = 0; v < d->nvms; v++)
                 if (has_disk(d, &d->vms[v]))
                         region(x, "blk_port_", d->vms[v].name, BLK_PORT_SIZE, true, NULL);
@@ -202,10 +203,27 @@ static void write_serial_pd(struct gen *g, FILE *x)
                         d->vms[g->order[k]].name,
                         (unsigned long long)(SERIAL_PORTS_VADDR + k * MiB), var);
         }
+        /* The admin PD's console: the last client. */
+        fprintf(x,
+                "        <map mr=\"serial_port_admin\" vaddr=\"0x%llx\" perms=\"rw\" "
+                "setvar_vaddr=\"serial_port_admin_vaddr\" />\n",
+                (unsigned long long)(SERIAL_PORTS_VADDR + d->nvms * MiB));
         fprintf(x,
                 "        <irq irq=\"%u\" id=\"%d\" />\n"
                 "    </protection_domain>\n",
                 g->b->uart_irq, CH_SERIAL_IRQ);
+}
+
+/* The admin PD (src/host/sel4/admin_pd.c): its console, and nothing of any VM's. */
+static void write_admin_pd(FILE *x)
+{
+        fprintf(x,
+                "\n    <protection_domain name=\"admin\" priority=\"%d\">\n"
+                "        <program_image path=\"admin_pd.elf\" />\n"
+                "        <map mr=\"serial_port_admin\" vaddr=\"0x%llx\" perms=\"rw\" "
+                "setvar_vaddr=\"serial_port_vaddr\" />\n"
+                "    </protection_domain>\n",
+                PRIO_ADMIN, ADMIN_PORT_VADDR);
 }
 
 static void write_blk_pds(struct gen *g, FILE *x)
@@ -406,6 +424,11 @@ static void write_channels(struct gen *g, FILE *x)
         for (size_t i = 0; i < d->nvms; i++)
                 channel_pp(x, d->vms[g->order[i]].name, CH_VMM_TIMER, true, "timer",
                            (unsigned)(1 + i), true);
+        /* The admin PD's console, and its calls to each VMM (which cannot call it back). */
+        channel(x, "admin", CH_ADMIN_SERIAL, "serial", CH_SERIAL_ADMIN, true);
+        for (size_t i = 0; i < d->nvms; i++)
+                channel_pp(x, "admin", (unsigned)(1 + i), true, d->vms[g->order[i]].name,
+                           CH_VMM_ADMIN, false);
         /* A doorbell rings one way: the woken VMM gets no capability to
          * notify back over it. */
         for (size_t i = 0; i < d->ndoorbells; i++)
@@ -431,6 +454,7 @@ void ward_sel4_write_system(struct gen *g, FILE *x)
         write_blk_pds(g, x);
         write_blkdrv_pd(g, x);
         write_timer_pd(x);
+        write_admin_pd(x);
         write_switch_pds(g, x);
         write_vmm_pds(g, x);
         write_channels(g, x);
@@ -491,7 +515,10 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
               "# empty), NAME_NETS (NETWORK:CHANNEL_ID:MAC, the MAC as C bytes); with\n"
               "# disk ranges, BLK_DEVICE_SECTORS: the device's size. NETWORKS: the switch\n"
               "# PDs; per network N, N_PORTS (the VMs, in port order) and N_SWITCH (the\n"
-              "# switch's table, a C initializer of struct ward_vswitch_port_config[]).\n",
+              "# switch's table, a C initializer of struct ward_vswitch_port_config[]).\n"
+              "# ADMIN_VMS: NAME:ALLOW (the policy's operations as bits, in enum\n"
+              "# ward_sys_op's order) for the admin PD; per VM NAME_AUTOSTART (1 or 0),\n"
+              "# NAME_ON_FAILURE (stop or restart) and NAME_MAX_RESTARTS.\n",
               m);
         uint64_t device = 0;
         for (size_t i = 0; i < d->sel4_opts.nvms; i++) {
@@ -511,6 +538,10 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
         for (size_t v = 0; v < d->nvms; v++)
                 fprintf(m, " %s", d->vms[v].name);
         fputc('\n', m);
+        fputs("ADMIN_VMS :=", m);
+        for (size_t i = 0; i < d->nvms; i++)
+                fprintf(m, " %s:0x%x", d->vms[g->order[i]].name, d->vms[g->order[i]].policy.allow);
+        fputc('\n', m);
         write_make_networks(d, m);
         for (size_t i = 0; i < d->nvms; i++) {
                 size_t v = g->order[i];
@@ -527,6 +558,12 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
                 make_var(m, n, "MEM", mem);
                 make_var(m, n, "RAM_GPA", gpa);
                 make_var(m, n, "CONSOLE", vm->console == WARD_CONSOLE_VIRTIO ? "virtio" : "serial");
+                char restarts[24];
+                snprintf(restarts, sizeof(restarts), "%lld", (long long)vm->policy.max_restarts);
+                make_var(m, n, "AUTOSTART", vm->policy.autostart ? "1" : "0");
+                make_var(m, n, "ON_FAILURE",
+                         vm->policy.on_failure == WARD_SYS_ON_FAILURE_RESTART ? "restart" : "stop");
+                make_var(m, n, "MAX_RESTARTS", restarts);
                 const struct ward_sys_sel4_vm *range = disk_range(d, n);
                 make_var(m, n, "DISK", range ? "" : g->paths[v][2]);
                 char r[48] = "";

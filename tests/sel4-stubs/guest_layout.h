@@ -101,3 +101,13 @@
                         {2, 0, 0, 0, 0, 0xb}, 5, ~0u, 1000ull, 0ull                                \
                 }                                                                                  \
         }
+/* The admin PD's VMs (vms.mk's ADMIN_VMS in a real build). */
+#define ADMIN_NVMS 2
+#define ADMIN_NAMES                                                                                \
+        {                                                                                          \
+                "vm_a", "vm_b"                                                                     \
+        }
+#define ADMIN_ALLOW                                                                                \
+        {                                                                                          \
+                0x1fu, 0x4u                                                                        \
+        }

@@ -46,6 +46,8 @@ enum {
         seL4_VCPUReg_CNTV_CTL = 27,
         seL4_VCPUReg_CNTV_CVAL = 28,
         seL4_VCPUReg_CNTVOFF = 29,
+        seL4_VCPUReg_CNTKCTL_EL1 = 30,
+        seL4_VCPUReg_Num = 31,
 };
 
 seL4_Word seL4_GetMR(int i);

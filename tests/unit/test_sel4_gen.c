@@ -145,6 +145,7 @@ static const char example_system[] =
     "    <memory_region name=\"uart\" size=\"0x1000\" phys_addr=\"0x9000000\" />\n"
     "    <memory_region name=\"serial_port_vm_a\" size=\"0x4000\" />\n"
     "    <memory_region name=\"serial_port_vm_b\" size=\"0x4000\" />\n"
+    "    <memory_region name=\"serial_port_admin\" size=\"0x4000\" />\n"
     "    <memory_region name=\"blk_port_vm_a\" size=\"0x400000\" page_size=\"0x200000\" />\n"
     "    <memory_region name=\"blk_port_vm_b\" size=\"0x400000\" page_size=\"0x200000\" />\n"
     "    <memory_region name=\"ramdisk_vm_a\" size=\"0x1000000\" page_size=\"0x200000\" />\n"
@@ -161,6 +162,8 @@ static const char example_system[] =
     "setvar_vaddr=\"serial_port_vaddr\" />\n"
     "        <map mr=\"serial_port_vm_a\" vaddr=\"0x6100000\" perms=\"rw\" "
     "setvar_vaddr=\"serial_port_b_vaddr\" />\n"
+    "        <map mr=\"serial_port_admin\" vaddr=\"0x6200000\" perms=\"rw\" "
+    "setvar_vaddr=\"serial_port_admin_vaddr\" />\n"
     "        <irq irq=\"33\" id=\"2\" />\n"
     "    </protection_domain>\n"
     "\n"
@@ -183,6 +186,12 @@ static const char example_system[] =
     "    <protection_domain name=\"timer\" priority=\"252\">\n"
     "        <program_image path=\"timer_pd.elf\" />\n"
     "        <irq irq=\"30\" id=\"0\" />\n"
+    "    </protection_domain>\n"
+    "\n"
+    "    <protection_domain name=\"admin\" priority=\"150\">\n"
+    "        <program_image path=\"admin_pd.elf\" />\n"
+    "        <map mr=\"serial_port_admin\" vaddr=\"0x6000000\" perms=\"rw\" "
+    "setvar_vaddr=\"serial_port_vaddr\" />\n"
     "    </protection_domain>\n"
     "\n"
     "    <protection_domain name=\"vm_b\" priority=\"200\" stack_size=\"0x10000\">\n"
@@ -249,6 +258,18 @@ static const char example_system[] =
     "        <end pd=\"timer\" id=\"2\" />\n"
     "    </channel>\n"
     "    <channel>\n"
+    "        <end pd=\"admin\" id=\"0\" />\n"
+    "        <end pd=\"serial\" id=\"4\" />\n"
+    "    </channel>\n"
+    "    <channel>\n"
+    "        <end pd=\"admin\" id=\"1\" pp=\"true\" />\n"
+    "        <end pd=\"vm_b\" id=\"8\" notify=\"false\" />\n"
+    "    </channel>\n"
+    "    <channel>\n"
+    "        <end pd=\"admin\" id=\"2\" pp=\"true\" />\n"
+    "        <end pd=\"vm_a\" id=\"8\" notify=\"false\" />\n"
+    "    </channel>\n"
+    "    <channel>\n"
     "        <end pd=\"vm_a\" id=\"10\" />\n"
     "        <end pd=\"vm_b\" id=\"10\" notify=\"false\" />\n"
     "    </channel>\n"
@@ -261,6 +282,7 @@ static const char example_system[] =
 static const char example_make_vars[] =
     "VMS := vm_b:1 vm_a:2\n"
     "CONSOLE_ORDER := vm_a vm_b\n"
+    "ADMIN_VMS := vm_b:0x0 vm_a:0x0\n"
     "\n"
     "vm_b_KERNEL := /guest/Image\n"
     "vm_b_INITRD := /guest/initramfs.cpio.gz\n"
@@ -268,6 +290,9 @@ static const char example_make_vars[] =
     "vm_b_MEM := 268435456\n"
     "vm_b_RAM_GPA := 0x40000000\n"
     "vm_b_CONSOLE := serial\n"
+    "vm_b_AUTOSTART := 1\n"
+    "vm_b_ON_FAILURE := stop\n"
+    "vm_b_MAX_RESTARTS := 5\n"
     "vm_b_DISK := /guest/disk.img\n"
     "vm_b_DISK_RANGE :=\n"
     "vm_b_DOORBELLS := ab_ready:10:in ba_done:11:out\n"
@@ -280,6 +305,9 @@ static const char example_make_vars[] =
     "vm_a_MEM := 268435456\n"
     "vm_a_RAM_GPA := 0x40000000\n"
     "vm_a_CONSOLE := serial\n"
+    "vm_a_AUTOSTART := 1\n"
+    "vm_a_ON_FAILURE := stop\n"
+    "vm_a_MAX_RESTARTS := 5\n"
     "vm_a_DISK := /guest/disk.img\n"
     "vm_a_DISK_RANGE :=\n"
     "vm_a_DOORBELLS := ab_ready:10:out ba_done:11:in\n"
@@ -320,10 +348,8 @@ static void example_linux(void **state)
         struct result r = gen(text);
         free(text);
         assert_int_equal(r.nerr, 0);
-        expect_text(r.warns,
-                    "/vms/vm_a/policy/allow: ignored on seL4 (a static system has no supervisor)\n"
-                    "/vms/vm_a/policy/on_failure: ignored on seL4 (a static system has no "
-                    "supervisor)\n");
+        expect_text(r.warns, "/vms/vm_a/policy/restart_backoff_ms: ignored on seL4: a failed VM is "
+                             "restarted at once (up to max_restarts)\n");
         const char *x = r.out.system;
         /* No ram_phys: placed in the board's VM range, one after the other. */
         expect_in(x, "<memory_region name=\"guest_ram_vm_a\" size=\"0x10000000\" "
@@ -417,37 +443,58 @@ static void refuse_ram_regions(void **state)
         result_free(&r);
 }
 
-static void refuse_autostart_false(void **state)
+/* autostart false: the VM's ward PD waits for the admin PD's start. */
+static void autostart_false_waits(void **state)
 {
         (void)state;
         struct result r =
             gen(DESC(VM("a", ", \"policy\": {\"autostart\": false, \"allow\": [\"start\"]}"), ""));
+        assert_int_equal(r.nerr, 0);
+        expect_text(r.warns, "");
+        expect_in(r.out.make, "\na_AUTOSTART := 0\n");
+        expect_in(r.out.make, "\nADMIN_VMS := a:0x1\n");
+        result_free(&r);
+        /* A VM the admin PD's name would clash with. */
+        r = gen(DESC(VM("admin", ""), ""));
         assert_int_equal(r.nerr, 1);
-        expect_text(r.errs, "/vms/a/policy/autostart: false cannot be honoured on seL4 (a static "
-                            "system starts every VM at boot)\n");
-        expect_text(r.warns,
-                    "/vms/a/policy/allow: ignored on seL4 (a static system has no supervisor)\n");
+        expect_text(r.errs,
+                    "/vms/admin: \"admin\" is the admin PD's name on seL4: rename the VM\n");
         result_free(&r);
 }
 
-static void warn_policy(void **state)
+/*
+ * The policy is the admin PD's (allow, as bits in the VMMs' order) and each
+ * ward PD's (autostart, on_failure, max_restarts); only a back-off, which
+ * seL4 does not wait for, is warned about.
+ */
+static void policy_to_admin_and_vmms(void **state)
 {
         (void)state;
         struct result r = gen(DESC(
-            VM("a", ", \"policy\": {\"on_failure\": \"restart\", \"max_restarts\": 3}") ", " VM(
-                "b", ", \"policy\": {\"allow\": [\"pause\"], \"on_failure\": \"stop\"}"),
+            VM("a",
+               ", \"policy\": {\"on_failure\": \"restart\", \"max_restarts\": 3, "
+               "\"restart_backoff_ms\": 500}") ", " VM("b",
+                                                       ", \"policy\": {\"allow\": [\"pause\", "
+                                                       "\"resume\"], \"on_failure\": \"stop\"}"),
             ""));
         assert_int_equal(r.nerr, 0);
-        expect_text(r.warns,
-                    "/vms/a/policy/on_failure: ignored on seL4 (a static system has no "
-                    "supervisor)\n"
-                    "/vms/b/policy/allow: ignored on seL4 (a static system has no supervisor)\n");
-        result_free(&r);
-
-        /* An empty allow list and on_failure "stop" are what seL4 does anyway. */
-        r = gen(DESC(VM("a", ", \"policy\": {\"allow\": [], \"on_failure\": \"stop\"}"), ""));
-        assert_int_equal(r.nerr, 0);
-        expect_text(r.warns, "");
+        expect_text(r.warns, "/vms/a/policy/restart_backoff_ms: ignored on seL4: a failed VM is "
+                             "restarted at once (up to max_restarts)\n");
+        expect_in(r.out.make, "\nADMIN_VMS := a:0x0 b:0xc\n");
+        expect_in(r.out.make, "\na_AUTOSTART := 1\na_ON_FAILURE := restart\na_MAX_RESTARTS := 3\n");
+        expect_in(r.out.make, "\nb_AUTOSTART := 1\nb_ON_FAILURE := stop\nb_MAX_RESTARTS := 5\n");
+        /* The admin PD: its console on the serial PD, a call to each VMM, no VM's memory. */
+        expect_in(r.out.system, "    <protection_domain name=\"admin\" priority=\"150\">\n"
+                                "        <program_image path=\"admin_pd.elf\" />\n"
+                                "        <map mr=\"serial_port_admin\" vaddr=\"0x6000000\" "
+                                "perms=\"rw\" setvar_vaddr=\"serial_port_vaddr\" />\n"
+                                "    </protection_domain>\n");
+        expect_in(r.out.system, "        <end pd=\"admin\" id=\"0\" />\n"
+                                "        <end pd=\"serial\" id=\"4\" />\n");
+        expect_in(r.out.system, "        <end pd=\"admin\" id=\"1\" pp=\"true\" />\n"
+                                "        <end pd=\"a\" id=\"8\" notify=\"false\" />\n");
+        expect_in(r.out.system, "        <end pd=\"admin\" id=\"2\" pp=\"true\" />\n"
+                                "        <end pd=\"b\" id=\"8\" notify=\"false\" />\n");
         result_free(&r);
 }
 
@@ -491,8 +538,9 @@ static void doorbell_channel_ids(void **state)
                                    "{\"name\": \"z\", \"from\": \"a\", \"to\": \"b\"}]"));
         assert_int_equal(r.nerr, 0);
         /* Doorbells start at 10 in each VMM, in the order of the list; ids 1, 2 and 3 are
-         * the serial, block and timer PDs'. Every VMM calls the timer PD (pp), which
-         * numbers its clients from 1 in the order of the VMM PDs. */
+         * the serial, block and timer PDs', 8 the admin PD's. Every VMM calls the timer PD
+         * (pp), which numbers its clients from 1 in the order of the VMM PDs; the admin PD
+         * calls every VMM. */
         expect_in(r.out.make, "\na_DOORBELLS := x:10:out y:11:in z:12:out\n");
         expect_in(r.out.make, "\nb_DOORBELLS := x:10:in y:11:out z:12:in\n");
         expect_in(r.out.system, "    <channel>\n"
@@ -506,6 +554,18 @@ static void doorbell_channel_ids(void **state)
                                 "    <channel>\n"
                                 "        <end pd=\"b\" id=\"3\" pp=\"true\" />\n"
                                 "        <end pd=\"timer\" id=\"2\" />\n"
+                                "    </channel>\n"
+                                "    <channel>\n"
+                                "        <end pd=\"admin\" id=\"0\" />\n"
+                                "        <end pd=\"serial\" id=\"4\" />\n"
+                                "    </channel>\n"
+                                "    <channel>\n"
+                                "        <end pd=\"admin\" id=\"1\" pp=\"true\" />\n"
+                                "        <end pd=\"a\" id=\"8\" notify=\"false\" />\n"
+                                "    </channel>\n"
+                                "    <channel>\n"
+                                "        <end pd=\"admin\" id=\"2\" pp=\"true\" />\n"
+                                "        <end pd=\"b\" id=\"8\" notify=\"false\" />\n"
                                 "    </channel>\n"
                                 "    <channel>\n"
                                 "        <end pd=\"a\" id=\"10\" />\n"
@@ -827,6 +887,9 @@ static void make_safe_values(void **state)
                               "a_MEM := 536870912\n"
                               "a_RAM_GPA := 0x40000000\n"
                               "a_CONSOLE := virtio\n"
+                              "a_AUTOSTART := 1\n"
+                              "a_ON_FAILURE := stop\n"
+                              "a_MAX_RESTARTS := 5\n"
                               "a_DISK := /descs/disk-1.img\n"
                               "a_DISK_RANGE :=\n"
                               "a_DOORBELLS :=\n"
@@ -878,7 +941,9 @@ static void cli_sel4(void **state)
         snprintf(sys, sizeof(sys), "%s/system.system", out);
         snprintf(mk, sizeof(mk), "%s/vms.mk", out);
         write_file(kernel, "kernel");
-        write_file(desc, DESC(LOCAL_VM("a", ", \"policy\": {\"on_failure\": \"restart\"}"), ""));
+        write_file(desc, DESC(LOCAL_VM("a", ", \"policy\": {\"on_failure\": \"restart\", "
+                                            "\"restart_backoff_ms\": 100}"),
+                              ""));
 
         const char *args[] = {"sel4", desc, "--out", out};
         struct cli_out r = cli(4, args);
@@ -886,8 +951,8 @@ static void cli_sel4(void **state)
         snprintf(want, sizeof(want), "wrote %s\nwrote %s\n", sys, mk);
         expect_text(r.out, want);
         snprintf(want, sizeof(want),
-                 "ward system sel4: %s: /vms/a/policy/on_failure: ignored on seL4 (a static "
-                 "system has no supervisor)\n",
+                 "ward system sel4: %s: /vms/a/policy/restart_backoff_ms: ignored on seL4: a "
+                 "failed VM is restarted at once (up to max_restarts)\n",
                  desc);
         expect_text(r.err, want);
         cli_free(&r);
@@ -958,17 +1023,11 @@ static void cli_sel4(void **state)
 
         /* The generator's errors, in the same form. */
         write_file(kernel, "kernel");
-        write_file(desc, DESC(LOCAL_VM("a", ", \"policy\": {\"autostart\": false, \"allow\": "
-                                            "[\"start\"]}"),
-                              ""));
+        write_file(desc, DESC(LOCAL_VM("admin", ""), ""));
         r = cli(4, args);
         assert_int_equal(r.rc, 2);
         snprintf(want, sizeof(want),
-                 "ward system sel4: %s: /vms/a/policy/allow: ignored on seL4 (a static system "
-                 "has no supervisor)\n"
-                 "%s: /vms/a/policy/autostart: false cannot be honoured on seL4 (a static system "
-                 "starts every VM at boot)\n",
-                 desc, desc);
+                 "%s: /vms/admin: \"admin\" is the admin PD's name on seL4: rename the VM\n", desc);
         expect_text(r.err, want);
         assert_int_not_equal(access(sys, F_OK), 0);
         cli_free(&r);
@@ -1037,8 +1096,8 @@ int main(void)
             cmocka_unit_test(order_multi_vcpu_last),
             cmocka_unit_test(refuse_two_multi_vcpu),
             cmocka_unit_test(refuse_ram_regions),
-            cmocka_unit_test(refuse_autostart_false),
-            cmocka_unit_test(warn_policy),
+            cmocka_unit_test(autostart_false_waits),
+            cmocka_unit_test(policy_to_admin_and_vmms),
             cmocka_unit_test(shared_perms_and_pages),
             cmocka_unit_test(doorbell_channel_ids),
             cmocka_unit_test(doorbell_ids_run_out),

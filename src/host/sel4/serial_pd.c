@@ -14,6 +14,10 @@
  * - input: typed bytes go to one VM at a time, the first at start. Ctrl-E
  *   then a digit (1 for the first VM, 2 for the second) switches; Ctrl-E
  *   twice sends one Ctrl-E. The switch is announced on the UART.
+ *
+ * A system from a description also has the admin PD's console
+ * (SERIAL_ADMIN, src/host/sel4/admin_pd.c): one more client, named "ward",
+ * that Ctrl-E 0 selects.
  */
 #include <microkit.h>
 
@@ -24,7 +28,11 @@
 #ifndef SERIAL_CLIENTS
 #define SERIAL_CLIENTS 1
 #endif
-#ifndef SERIAL_NAMES /* the VMs' names, for the line prefixes */
+#ifndef SERIAL_ADMIN
+#define SERIAL_ADMIN 0
+#endif
+#define NPORTS (SERIAL_CLIENTS + SERIAL_ADMIN) /* the admin's is the last */
+#ifndef SERIAL_NAMES                           /* the VMs' names, for the line prefixes */
 #define SERIAL_NAMES                                                                               \
         {                                                                                          \
                 "vm_a", "vm_b"                                                                     \
@@ -41,6 +49,7 @@
 #define CH_VMM 1 /* first VMM */
 #define CH_UART_IRQ 2
 #define CH_VMM_B 3  /* second VMM, if any */
+#define CH_ADMIN 4  /* the admin PD, if any */
 #define ESCAPE 0x05 /* Ctrl-E */
 
 /* PL011 registers (ARM DDI 0183). */
@@ -53,12 +62,18 @@
 #define IMSC_RXIM (1u << 4)
 #define IMSC_RTIM (1u << 6)
 
-uintptr_t uart_base;           /* setvar: the PL011's registers */
-uintptr_t serial_port_vaddr;   /* setvar: the region shared with the first VMM */
-uintptr_t serial_port_b_vaddr; /* setvar: ... with the second VMM */
+uintptr_t uart_base;               /* setvar: the PL011's registers */
+uintptr_t serial_port_vaddr;       /* setvar: the region shared with the first VMM */
+uintptr_t serial_port_b_vaddr;     /* setvar: ... with the second VMM */
+uintptr_t serial_port_admin_vaddr; /* setvar: ... with the admin PD */
 
-static struct ward_console_port port[SERIAL_CLIENTS];
-static const char *const names[] = SERIAL_NAMES;
+static struct ward_console_port port[NPORTS];
+static const char *const vm_names[] = SERIAL_NAMES;
+
+static const char *name_of(unsigned c)
+{
+        return c < SERIAL_CLIENTS ? vm_names[c] : "ward";
+}
 static const unsigned keys[] = SERIAL_KEYS;
 _Static_assert(sizeof(keys) / sizeof(keys[0]) >= SERIAL_CLIENTS, "a key per client");
 
@@ -97,7 +112,7 @@ static uint32_t to_uart(void *o, const void *buf, uint32_t len)
         unsigned c = (unsigned)(uintptr_t)o;
         const uint8_t *b = buf;
         for (uint32_t i = 0; i < len; i++) {
-                if (SERIAL_CLIENTS > 1) {
+                if (NPORTS > 1) {
                         if (c != out_client) {
                                 if (!out_line_start)
                                         uart_puts("\r\n");
@@ -105,7 +120,7 @@ static uint32_t to_uart(void *o, const void *buf, uint32_t len)
                                 out_line_start = true;
                         }
                         if (out_line_start) {
-                                uart_puts(names[c]);
+                                uart_puts(name_of(c));
                                 uart_puts("| ");
                         }
                 }
@@ -144,7 +159,7 @@ static void switch_input(unsigned c)
         if (!out_line_start)
                 uart_puts("\r\n");
         uart_puts("[ward: input to ");
-        uart_puts(names[c]);
+        uart_puts(name_of(c));
         uart_puts("]\r\n");
         out_line_start = true;
 }
@@ -152,12 +167,16 @@ static void switch_input(unsigned c)
 /* One typed byte: part of the escape sequence, or a byte for the VM. */
 static void typed(uint8_t c)
 {
-        if (SERIAL_CLIENTS > 1) {
+        if (NPORTS > 1) {
                 if (escaped) {
                         escaped = false;
                         if (c >= '1' && c < '1' + SERIAL_CLIENTS &&
                             keys[c - '1'] - 1u < SERIAL_CLIENTS) {
                                 switch_input(keys[c - '1'] - 1u);
+                                return;
+                        }
+                        if (c == '0' && SERIAL_ADMIN) {
+                                switch_input(SERIAL_CLIENTS);
                                 return;
                         }
                         if (c != ESCAPE)
@@ -192,9 +211,17 @@ static void from_uart(void)
 
 void init(void)
 {
-        static const microkit_channel ch[2] = {CH_VMM, CH_VMM_B};
-        uintptr_t region[2] = {serial_port_vaddr, serial_port_b_vaddr};
-        for (unsigned i = 0; i < SERIAL_CLIENTS; i++) {
+        microkit_channel ch[NPORTS] = {CH_VMM};
+        uintptr_t region[NPORTS] = {serial_port_vaddr};
+        if (SERIAL_CLIENTS > 1) {
+                ch[SERIAL_CLIENTS - 1] = CH_VMM_B;
+                region[SERIAL_CLIENTS - 1] = serial_port_b_vaddr;
+        }
+        if (SERIAL_ADMIN) {
+                ch[NPORTS - 1] = CH_ADMIN;
+                region[NPORTS - 1] = serial_port_admin_vaddr;
+        }
+        for (unsigned i = 0; i < NPORTS; i++) {
                 struct ward_port_notify n = {notify_vmm, (void *)(uintptr_t)ch[i]};
                 ward_console_port_format((void *)region[i], SERIAL_PORT_BYTES, SERIAL_RING_BYTES);
                 ward_console_port_init(&port[i], (void *)region[i], SERIAL_PORT_BYTES,
@@ -222,6 +249,10 @@ void notified(microkit_channel ch)
         case CH_VMM_B:
                 if (SERIAL_CLIENTS > 1)
                         serve(SERIAL_CLIENTS - 1);
+                break;
+        case CH_ADMIN:
+                if (SERIAL_ADMIN)
+                        serve(NPORTS - 1);
                 break;
         case CH_UART_IRQ:
                 /*

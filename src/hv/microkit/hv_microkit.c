@@ -88,10 +88,18 @@ static void set_pc(void *o, unsigned vcpu, uint64_t pc)
 }
 static const struct ward_arm64_regs_ops regs_ops = {get_x, set_x, get_pc, set_pc};
 
+/* vCPUs started and not stopped (PSCI CPU_OFF, the VM's end); all of them
+ * suspended by the admin PD's pause while `paused`. */
+static bool online[WARD_MICROKIT_MAX_VCPUS];
+static bool paused;
+static bool parked[WARD_MICROKIT_MAX_VCPUS]; /* in WFI, suspended (see park() below) */
+
 /* Writes back changed registers; `resume` restarts a stopped vCPU too. */
 static void flush_regs(unsigned vcpu, bool resume)
 {
         struct regs_cache *r = &regs[vcpu];
+        if (resume)
+                online[vcpu] = true;
         if (r->dirty || resume)
                 seL4_TCB_WriteRegisters(BASE_VM_TCB_CAP + vcpu, resume, 0, NREGS, ctx_of(vcpu));
         r->valid = r->dirty = false;
@@ -106,7 +114,12 @@ static int mk_vm_create(struct ward_hv_vm **vm, unsigned ncpus, char *err, size_
                          WARD_MICROKIT_MAX_VCPUS);
                 return -1;
         }
+        /* A VM created again (the admin PD's start) begins with nothing of the last one. */
         memset(&M, 0, sizeof(M));
+        memset(regs, 0, sizeof(regs));
+        memset(online, 0, sizeof(online));
+        memset(parked, 0, sizeof(parked));
+        paused = false;
         M.ncpus = ncpus;
         *vm = &M;
         return 0;
@@ -133,10 +146,33 @@ static int mk_map_memory(struct ward_hv_vm *vm, unsigned slot, uint64_t gpa, uin
         return 0;
 }
 
+/*
+ * A VM created again (the admin PD's start) reuses the vCPU objects, whose
+ * EL1 system registers (MMU on, page tables, vectors, the virtual timer)
+ * are the last guest's: each vCPU gets back the ones seL4 gave it before
+ * its first boot, and a virtual timer interrupt left masked is unmasked.
+ */
+static seL4_Word first_regs[WARD_MICROKIT_MAX_VCPUS][seL4_VCPUReg_Num];
+static bool first_regs_saved[WARD_MICROKIT_MAX_VCPUS];
+
+static void vcpu_regs_afresh(unsigned index)
+{
+        for (unsigned r = 0; r < seL4_VCPUReg_Num; r++) {
+                if (first_regs_saved[index])
+                        microkit_vcpu_arm_write_reg(index, r, first_regs[index][r]);
+                else
+                        first_regs[index][r] = microkit_vcpu_arm_read_reg(index, r);
+        }
+        if (first_regs_saved[index])
+                microkit_vcpu_arm_ack_vppi(index, PPI_VTIMER);
+        first_regs_saved[index] = true;
+}
+
 static int mk_vcpu_create(struct ward_hv_vm *vm, unsigned index, struct ward_hv_vcpu **vcpu,
                           char *err, size_t errlen)
 {
         (void)err, (void)errlen;
+        vcpu_regs_afresh(index);
         vm->vcpu[index].index = index;
         /* The affinity the guest reads; `ward dtb` wrote the same into the device tree. */
         microkit_vcpu_arm_write_reg(index, seL4_VCPUReg_VMPIDR_EL2, index);
@@ -171,7 +207,6 @@ static int mk_irq_line(struct ward_hv_vm *vm, unsigned line, bool level)
  * cannot run. WFE is never parked: Linux waits in it on spinlocks, woken
  * by SEV, which does not trap.
  */
-static bool parked[WARD_MICROKIT_MAX_VCPUS];
 static bool have_timer;
 static microkit_channel timer_ch;
 static bool fault_is_wfi; /* the fault being handled is a WFI */
@@ -184,7 +219,7 @@ void ward_microkit_use_timer(microkit_channel ch)
 
 static void unpark(unsigned vcpu)
 {
-        if (vcpu < M.ncpus && parked[vcpu]) {
+        if (vcpu < M.ncpus && parked[vcpu] && !paused) {
                 parked[vcpu] = false;
                 seL4_TCB_Resume(BASE_VM_TCB_CAP + vcpu);
         }
@@ -399,8 +434,41 @@ void ward_microkit_stop_all(const char *why)
         microkit_dbg_puts("ward: ");
         microkit_dbg_puts(why);
         microkit_dbg_puts("\n");
-        for (unsigned i = 0; i < M.ncpus; i++)
+        for (unsigned i = 0; i < M.ncpus; i++) {
                 microkit_vcpu_stop(i);
+                online[i] = false;
+        }
+}
+
+/*
+ * Pause: every running vCPU is suspended where it is (a vCPU in a fault
+ * not yet answered takes it again on resume); a parked one stays parked,
+ * and its timer's wake-up waits for the resume. Resume undoes exactly that.
+ */
+void ward_microkit_pause(void)
+{
+        if (paused)
+                return;
+        paused = true;
+        for (unsigned i = 0; i < M.ncpus; i++)
+                if (online[i] && !parked[i])
+                        seL4_TCB_Suspend(BASE_VM_TCB_CAP + i);
+}
+
+void ward_microkit_resume(void)
+{
+        if (!paused)
+                return;
+        paused = false;
+        for (unsigned i = 0; i < M.ncpus; i++)
+                if (online[i] && !parked[i])
+                        seL4_TCB_Resume(BASE_VM_TCB_CAP + i);
+        ward_microkit_timer_fired(); /* a deadline may have passed meanwhile */
+}
+
+bool ward_microkit_paused(void)
+{
+        return paused;
 }
 
 /* Decodes the fault into a trap result; counts it. */
@@ -470,6 +538,7 @@ enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
                 return WARD_MICROKIT_RESUME;
         case WARD_TRAP_CPU_OFF:
                 regs[child].valid = regs[child].dirty = false;
+                online[child] = false;
                 microkit_vcpu_stop(child);
                 return WARD_MICROKIT_VCPU_DOWN;
         case WARD_TRAP_SYSTEM_OFF:

@@ -42,6 +42,10 @@ enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
 void ward_microkit_start(unsigned vcpu);
 /* Stops every vCPU and prints the exit counters. */
 void ward_microkit_stop_all(const char *why);
+/* Suspends the VM's running vCPUs where they are, and resumes them (the admin PD's pause). */
+void ward_microkit_pause(void);
+void ward_microkit_resume(void);
+bool ward_microkit_paused(void);
 /*
  * The timer PD's channel (src/host/sel4/timer_pd.c): with it, a vCPU whose
  * guest waits in WFI with its timer armed is parked; without it, only one

@@ -19,6 +19,7 @@
 #include "sel4_runner.h"
 
 #include "ward/arch/arm64/arm64_map.h"
+#include "ward/common/policy.h"
 #include "ward/port/port_blk.h"
 #include "ward/port/port_console.h"
 #include "ward/port/port_net.h"
@@ -28,6 +29,7 @@
 #define CH_SERIAL 1
 #define CH_BLK 2
 #define CH_TIMER 3 /* the timer PD: wakes vCPUs parked in WFI */
+#define CH_ADMIN 8 /* the admin PD calls us (pp): see protected() */
 /* NIC k's switch PD is on GUEST_NET_CHANNELS[k] (4 + k, as ward system sel4 numbers them). */
 
 /* Set by the Microkit tool (setvar): where this PD sees shared memory. */
@@ -61,6 +63,11 @@ static const struct ward_vm_config config = {
 };
 
 static struct ward_vm vm;
+/* The VM's state: see boot_vm(). */
+enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };
+static enum vm_state state = VM_STOPPED;
+static bool start_pending;
+static unsigned restarts; /* by the failure policy since the last start by hand */
 static struct ward_console_port serial;
 static struct ward_blk_port_client blk_port;
 
@@ -136,6 +143,7 @@ static int nic_backend(unsigned k, union ward_backend *be, struct ward_device_pa
                        size_t errlen)
 {
         struct ward_port_notify n = {notify_switch, (void *)(uintptr_t)net_ch[k]};
+        memset(&nic[k], 0, offsetof(struct ward_net_port_client, rx)); /* a VM started again */
         if (ward_net_port_init(&nic[k].port, (void *)(net_vaddr + k * NET_PORT_BYTES),
                                NET_PORT_BYTES, NET_RING_BYTES, WARD_PORT_CLIENT, &n)) {
                 ward_fmt(err, errlen, "NIC %u: its port does not fit its region", k);
@@ -355,18 +363,44 @@ static bool windows_match(void)
 
 static void stop(const char *why)
 {
+        state = VM_STOPPED;
         ward_microkit_stop_all(why);
         if (ward_sel4_serial_dropped)
                 microkit_dbg_puts("ward: console bytes were lost (the serial PD was full)\n");
 }
 
-void init(void)
+/*
+ * The VM's life on seL4, driven by the guest (poweroff, a crash) and by the
+ * admin PD (protected() below), as the supervisor drives a VMM process on
+ * Linux: RUNNING, PAUSED (its vCPUs suspended where they are), STOPPED.
+ * A start builds the VM afresh in place: device state from an empty pool,
+ * guest RAM cleared, kernel, initrd and device tree copied in again. It
+ * waits until the block port has no request in flight (the block PD would
+ * otherwise complete one into the new VM's slots).
+ */
+
+#ifndef GUEST_AUTOSTART
+#define GUEST_AUTOSTART 1
+#endif
+#ifndef GUEST_ON_FAILURE_RESTART
+#define GUEST_ON_FAILURE_RESTART 0
+#endif
+#ifndef GUEST_MAX_RESTARTS
+#define GUEST_MAX_RESTARTS 5
+#endif
+
+static bool backends_idle(void)
+{
+#ifdef GUEST_DISK
+        return blk_port.nfree_slot == blk_port.cfg.ring_slots || blk_port.broken;
+#else
+        return true;
+#endif
+}
+
+static void boot_vm(void)
 {
         char err[160];
-        microkit_dbg_puts("ward: seL4 Microkit VMM starting\n");
-        struct ward_port_notify sn = {ward_sel4_serial_pending, NULL};
-        ward_console_port_init(&serial, (void *)serial_port_vaddr, SERIAL_PORT_BYTES,
-                               SERIAL_RING_BYTES, WARD_PORT_CLIENT, &sn);
         struct ward_vm_images img = {
             .kernel_header = (const uint8_t *)_guest_kernel,
             .kernel_len = (uint64_t)(_guest_kernel_end - _guest_kernel),
@@ -374,7 +408,11 @@ void init(void)
             .load = load,
             .write_dt = write_dt,
         };
-        ward_microkit_use_timer(CH_TIMER);
+        pool_used = 0;
+        memset(pool, 0, sizeof(pool));
+        memset(&vm, 0, sizeof(vm));
+        memset(waiting, 0, sizeof(waiting));
+        memset((void *)guest_ram_vaddr, 0, GUEST_RAM_SIZE);
         doorbells_init();
         if (ward_vm_create(&vm, &config, &ward_hv_microkit, &host_ops, NULL, err, sizeof(err)))
                 goto fail;
@@ -388,12 +426,35 @@ void init(void)
         if (ward_vm_boot(&vm, &img, err, sizeof(err)))
                 goto fail;
         ward_microkit_start(0);
+        state = VM_RUNNING;
         microkit_dbg_puts("ward: guest started\n");
         return;
 fail:
+        state = VM_STOPPED;
         microkit_dbg_puts("ward: ");
         microkit_dbg_puts(err);
         microkit_dbg_puts("\n");
+}
+
+/* Starts the VM now, or as soon as the backends are idle. */
+static void start_vm(void)
+{
+        start_pending = !backends_idle();
+        if (!start_pending)
+                boot_vm();
+}
+
+void init(void)
+{
+        microkit_dbg_puts("ward: seL4 Microkit VMM starting\n");
+        struct ward_port_notify sn = {ward_sel4_serial_pending, NULL};
+        ward_console_port_init(&serial, (void *)serial_port_vaddr, SERIAL_PORT_BYTES,
+                               SERIAL_RING_BYTES, WARD_PORT_CLIENT, &sn);
+        ward_microkit_use_timer(CH_TIMER);
+        if (GUEST_AUTOSTART)
+                boot_vm();
+        else
+                microkit_dbg_puts("ward: the VM waits for the admin PD's start\n");
 }
 
 void notified(microkit_channel ch)
@@ -403,6 +464,8 @@ void notified(microkit_channel ch)
                 poll_input(0);
         else if (ch == CH_BLK)
                 ward_blk_port_client_poll(&blk_port);
+        if (start_pending && backends_idle())
+                start_vm();
         else if (ch == CH_TIMER)
                 ward_microkit_timer_fired();
         nics_notified(ch);
@@ -412,6 +475,81 @@ void notified(microkit_channel ch)
                         poll_input(1 + i);
 #endif
         ward_sel4_serial_flush();
+}
+
+/* The failure policy (policy.on_failure): restart, up to the limit, or stay stopped. */
+static void failed(void)
+{
+        if (!GUEST_ON_FAILURE_RESTART)
+                return;
+        if (restarts >= GUEST_MAX_RESTARTS) {
+                microkit_dbg_puts(
+                    "ward: the VM failed again; policy.max_restarts reached, it stays "
+                    "stopped\n");
+                return;
+        }
+        restarts++;
+        microkit_dbg_puts("ward: the VM failed; policy.on_failure restarts it\n");
+        start_vm();
+}
+
+/*
+ * The admin PD's call: MR0 is an operation (WARD_POLICY_*, which the admin
+ * PD has checked against the policy) or ADMIN_STATUS. The answer: MR0 an
+ * ADMIN_* result, MR1 the state after it, MR2 the restarts so far.
+ */
+#define ADMIN_STATUS 100
+enum { ADMIN_OK, ADMIN_ALREADY, ADMIN_NOT_RUNNING, ADMIN_NOT_PAUSED, ADMIN_STARTING };
+
+static unsigned admin_op(unsigned op)
+{
+        switch (op) {
+        case WARD_POLICY_PAUSE:
+                if (state != VM_RUNNING)
+                        return state == VM_PAUSED ? ADMIN_ALREADY : ADMIN_NOT_RUNNING;
+                ward_microkit_pause();
+                state = VM_PAUSED;
+                return ADMIN_OK;
+        case WARD_POLICY_RESUME:
+                if (state != VM_PAUSED)
+                        return ADMIN_NOT_PAUSED;
+                ward_microkit_resume();
+                state = VM_RUNNING;
+                return ADMIN_OK;
+        case WARD_POLICY_STOP:
+                if (state == VM_STOPPED && !start_pending)
+                        return ADMIN_ALREADY;
+                start_pending = false;
+                if (state != VM_STOPPED)
+                        stop("stopped by the admin PD");
+                return ADMIN_OK;
+        case WARD_POLICY_START:
+        case WARD_POLICY_RESTART:
+                if (op == WARD_POLICY_START && (state != VM_STOPPED || start_pending))
+                        return ADMIN_ALREADY;
+                if (state != VM_STOPPED)
+                        stop("restarted by the admin PD");
+                restarts = 0;
+                start_vm();
+                return start_pending ? ADMIN_STARTING : ADMIN_OK;
+        case ADMIN_STATUS:
+                return ADMIN_OK;
+        default:
+                return ADMIN_NOT_RUNNING;
+        }
+}
+
+microkit_msginfo protected(microkit_channel ch, microkit_msginfo msginfo)
+{
+        (void)msginfo;
+        if (ch != CH_ADMIN)
+                return microkit_msginfo_new(1, 0);
+        unsigned r = admin_op((unsigned)microkit_mr_get(0));
+        microkit_mr_set(0, r);
+        microkit_mr_set(1, start_pending ? 3 : (seL4_Word)state);
+        microkit_mr_set(2, restarts);
+        ward_sel4_serial_flush();
+        return microkit_msginfo_new(0, 3);
 }
 
 seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo *reply)
@@ -432,13 +570,16 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
                         stop("guest powered off");
                         break;
                 case WARD_VM_REBOOT:
+                        /* With panic=-1 a crash reboots: a failure, as on Linux. */
                         stop("guest rebooted; ward stops the VM");
+                        failed();
                         break;
                 default: {
                         char why[200];
                         ward_fmt(why, sizeof(why), "vCPU %u: %s at pc 0x%llx", (unsigned)child,
                                  ex.reason, (unsigned long long)ex.pc);
                         stop(why);
+                        failed();
                         break;
                 }
                 }
