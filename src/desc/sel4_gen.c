@@ -147,11 +147,6 @@ static void check_vm(struct gen *g, size_t v)
         if (vm->ndisks)
                 resolve(g, vm, "/disks/0/path", vm->disks[0].path, g->paths[v][2]);
 
-        /* The policy is the admin PD's and the VMM's; a restart waits for no back-off. */
-        if (vm->policy.on_failure == WARD_SYS_ON_FAILURE_RESTART && vm->policy.restart_backoff_set)
-                ward_sys_error_add(g->warns, vm_path(p, vm->name, "/policy/restart_backoff_ms"),
-                                   "ignored on seL4: a failed VM is restarted at once (up to "
-                                   "max_restarts)");
         if (strcmp(vm->name, "admin") == 0)
                 ward_sys_error_add(g->errs, vm_path(p, vm->name, ""),
                                    "\"admin\" is the admin PD's name on seL4: rename the VM");

@@ -518,7 +518,8 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
               "# switch's table, a C initializer of struct ward_vswitch_port_config[]).\n"
               "# ADMIN_VMS: NAME:ALLOW (the policy's operations as bits, in enum\n"
               "# ward_sys_op's order) for the admin PD; per VM NAME_AUTOSTART (1 or 0),\n"
-              "# NAME_ON_FAILURE (stop or restart) and NAME_MAX_RESTARTS.\n",
+              "# NAME_ON_FAILURE (stop or restart), NAME_MAX_RESTARTS and\n"
+              "# NAME_RESTART_BACKOFF_MS.\n",
               m);
         uint64_t device = 0;
         for (size_t i = 0; i < d->sel4_opts.nvms; i++) {
@@ -564,6 +565,9 @@ void ward_sel4_write_make(struct gen *g, FILE *m)
                 make_var(m, n, "ON_FAILURE",
                          vm->policy.on_failure == WARD_SYS_ON_FAILURE_RESTART ? "restart" : "stop");
                 make_var(m, n, "MAX_RESTARTS", restarts);
+                snprintf(restarts, sizeof(restarts), "%lld",
+                         (long long)vm->policy.restart_backoff_ms);
+                make_var(m, n, "RESTART_BACKOFF_MS", restarts);
                 const struct ward_sys_sel4_vm *range = disk_range(d, n);
                 make_var(m, n, "DISK", range ? "" : g->paths[v][2]);
                 char r[48] = "";

@@ -251,6 +251,25 @@ static bool timer_request(uint64_t d)
         return microkit_msginfo_get_label(r) == 0 && microkit_mr_get(0) == 1;
 }
 
+uint64_t ward_microkit_now(void)
+{
+        uint64_t v;
+        __asm__ volatile("isb\n\tmrs %0, cntpct_el0" : "=r"(v));
+        return v;
+}
+
+uint64_t ward_microkit_ticks(uint64_t ms)
+{
+        uint64_t hz;
+        __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+        return ms * (hz / 1000);
+}
+
+bool ward_microkit_wake_at(uint64_t deadline)
+{
+        return !have_timer || timer_request(deadline ? deadline : 1);
+}
+
 /*
  * Parks vcpu, whose WFI was just handled (its registers are written back),
  * unless an interrupt is due for it: one still in its list registers, or a

@@ -42,6 +42,15 @@ enum ward_microkit_fault_result ward_microkit_fault(const struct ward_bus *bus,
 void ward_microkit_start(unsigned vcpu);
 /* Stops every vCPU and prints the exit counters. */
 void ward_microkit_stop_all(const char *why);
+/* The physical counter, and ms in its ticks. */
+uint64_t ward_microkit_now(void);
+uint64_t ward_microkit_ticks(uint64_t ms);
+/*
+ * Asks the timer PD to notify this PD when the physical counter reaches
+ * deadline (the VM's stopped vCPUs have no deadline of their own then);
+ * true when it has passed already, or there is no timer PD to ask.
+ */
+bool ward_microkit_wake_at(uint64_t deadline);
 /* Suspends the VM's running vCPUs where they are, and resumes them (the admin PD's pause). */
 void ward_microkit_pause(void);
 void ward_microkit_resume(void);

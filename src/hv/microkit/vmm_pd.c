@@ -67,6 +67,9 @@ static struct ward_vm vm;
 enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };
 static enum vm_state state = VM_STOPPED;
 static bool start_pending;
+static bool backoff_pending; /* a failed VM waits for its back-off before it starts again */
+static uint64_t backoff_deadline;
+static void backoff_check(void);
 static unsigned restarts; /* by the failure policy since the last start by hand */
 static struct ward_console_port serial;
 static struct ward_blk_port_client blk_port;
@@ -388,6 +391,9 @@ static void stop(const char *why)
 #ifndef GUEST_MAX_RESTARTS
 #define GUEST_MAX_RESTARTS 5
 #endif
+#ifndef GUEST_RESTART_BACKOFF_MS
+#define GUEST_RESTART_BACKOFF_MS 1000
+#endif
 
 static bool backends_idle(void)
 {
@@ -466,8 +472,10 @@ void notified(microkit_channel ch)
                 ward_blk_port_client_poll(&blk_port);
         if (start_pending && backends_idle())
                 start_vm();
-        else if (ch == CH_TIMER)
+        else if (ch == CH_TIMER) {
                 ward_microkit_timer_fired();
+                backoff_check();
+        }
         nics_notified(ch);
 #if GUEST_DOORBELLS > 0
         for (unsigned i = 0; i < GUEST_DOORBELLS; i++)
@@ -489,7 +497,22 @@ static void failed(void)
                 return;
         }
         restarts++;
-        microkit_dbg_puts("ward: the VM failed; policy.on_failure restarts it\n");
+        microkit_dbg_puts("ward: the VM failed; policy.on_failure restarts it after "
+                          "policy.restart_backoff_ms\n");
+        backoff_deadline = ward_microkit_now() + ward_microkit_ticks(GUEST_RESTART_BACKOFF_MS);
+        backoff_pending = !ward_microkit_wake_at(backoff_deadline);
+        if (!backoff_pending)
+                start_vm();
+}
+
+/* The timer PD's notification: the back-off may be over (or it was a vCPU's wake-up). */
+static void backoff_check(void)
+{
+        if (!backoff_pending)
+                return;
+        if (ward_microkit_now() < backoff_deadline && !ward_microkit_wake_at(backoff_deadline))
+                return;
+        backoff_pending = false;
         start_vm();
 }
 
@@ -517,9 +540,9 @@ static unsigned admin_op(unsigned op)
                 state = VM_RUNNING;
                 return ADMIN_OK;
         case WARD_POLICY_STOP:
-                if (state == VM_STOPPED && !start_pending)
+                if (state == VM_STOPPED && !start_pending && !backoff_pending)
                         return ADMIN_ALREADY;
-                start_pending = false;
+                start_pending = backoff_pending = false;
                 if (state != VM_STOPPED)
                         stop("stopped by the admin PD");
                 return ADMIN_OK;
@@ -530,6 +553,7 @@ static unsigned admin_op(unsigned op)
                 if (state != VM_STOPPED)
                         stop("restarted by the admin PD");
                 restarts = 0;
+                backoff_pending = false;
                 start_vm();
                 return start_pending ? ADMIN_STARTING : ADMIN_OK;
         case ADMIN_STATUS:
@@ -546,7 +570,7 @@ microkit_msginfo protected(microkit_channel ch, microkit_msginfo msginfo)
                 return microkit_msginfo_new(1, 0);
         unsigned r = admin_op((unsigned)microkit_mr_get(0));
         microkit_mr_set(0, r);
-        microkit_mr_set(1, start_pending ? 3 : (seL4_Word)state);
+        microkit_mr_set(1, start_pending || backoff_pending ? 3 : (seL4_Word)state);
         microkit_mr_set(2, restarts);
         ward_sel4_serial_flush();
         return microkit_msginfo_new(0, 3);
