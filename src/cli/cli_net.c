@@ -221,9 +221,9 @@ int ward_cli_parse_vsock(struct ward_vm_config *cfg, const char *arg, char *err,
         }
         const char *path = comma + 1;
         /* PATH_P must fit a unix socket address: PATH, "_" and ten digits. */
-        if (!*path || strlen(path) > sizeof(cfg->vsock.path) - 12) {
-                snprintf(err, errlen, "--vsock %s: the path is empty or longer than %zu bytes", arg,
-                         sizeof(cfg->vsock.path) - 12);
+        if (!*path || strlen(path) > WARD_VSOCK_MAX_PATH) {
+                snprintf(err, errlen, "--vsock %s: the path is empty or longer than %d bytes", arg,
+                         WARD_VSOCK_MAX_PATH);
                 return -1;
         }
         if (cfg->vsock.cid) {

@@ -48,6 +48,8 @@ static int blkdrv_client(const struct gen *g, size_t vi)
         return -1;
 }
 
+/* A net port's region is net_NETWORK-VM: '-' is in no name, so no two ports' names clash. */
+
 /* VM vm's NIC on network i: its index among the VM's NICs (the order of
  * the networks, as on Linux), or -1 when it has no port there. */
 static int nic_index(const struct ward_sys_desc *d, const char *vm, size_t i)
@@ -176,7 +178,7 @@ static void write_regions(struct gen *g, FILE *x)
         for (size_t i = 0; i < d->nnetworks; i++)
                 for (size_t j = 0; j < d->networks[i].nports; j++) {
                         char name[2 * WARD_SYS_MAX_NAME + 8];
-                        snprintf(name, sizeof(name), "%s_%s", d->networks[i].name,
+                        snprintf(name, sizeof(name), "%s-%s", d->networks[i].name,
                                  d->networks[i].ports[j].vm);
                         region(x, "net_", name, NET_PORT_SIZE, false, NULL);
                 }
@@ -301,7 +303,7 @@ static void write_switch_pds(struct gen *g, FILE *x)
                         n->name, PRIO_SWITCH, n->name);
                 for (size_t j = 0; j < n->nports; j++)
                         fprintf(
-                            x, "        <map mr=\"net_%s_%s\" vaddr=\"0x%llx\" perms=\"rw\"%s />\n",
+                            x, "        <map mr=\"net_%s-%s\" vaddr=\"0x%llx\" perms=\"rw\"%s />\n",
                             n->name, n->ports[j].vm,
                             (unsigned long long)(SWITCH_PORTS_VADDR + j * NET_PORT_SIZE),
                             j == 0 ? " setvar_vaddr=\"net_ports_vaddr\"" : "");
@@ -394,7 +396,7 @@ static void write_vmm_pds(struct gen *g, FILE *x)
                         if (nic < 0)
                                 continue;
                         fprintf(
-                            x, "        <map mr=\"net_%s_%s\" vaddr=\"0x%llx\" perms=\"rw\"%s />\n",
+                            x, "        <map mr=\"net_%s-%s\" vaddr=\"0x%llx\" perms=\"rw\"%s />\n",
                             d->networks[k].name, n,
                             (unsigned long long)(ports + NET_PORTS_OFFSET +
                                                  (uint64_t)nic * NET_PORT_SIZE),

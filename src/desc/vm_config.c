@@ -40,10 +40,15 @@ static int paths(const struct ward_sys_vm *vm, const char *dir, struct ward_sys_
         c->ndisks = (unsigned)vm->ndisks;
         if (vm->vsock.set) {
                 char path[sizeof(out->kernel)];
-                if (!vm->vsock.path ||
-                    ward_sys_path_join(dir, vm->vsock.path, path, sizeof(path)) ||
-                    strlen(path) >= sizeof(c->vsock.path) - 12)
+                if (!vm->vsock.path || ward_sys_path_join(dir, vm->vsock.path, path, sizeof(path)))
                         goto bad;
+                if (strlen(path) > WARD_VSOCK_MAX_PATH) {
+                        snprintf(err, errlen,
+                                 "vm %s: vsock path %s: %zu bytes from the description's "
+                                 "directory, at most %d",
+                                 vm->name, path, strlen(path), WARD_VSOCK_MAX_PATH);
+                        return -1;
+                }
                 c->vsock.cid = (uint64_t)vm->vsock.cid;
                 memcpy(c->vsock.path, path, strlen(path) + 1);
         }

@@ -295,7 +295,8 @@ static void test_vm_config(void **state)
         longdir[0] = '/';
         longdir[sizeof(longdir) - 1] = '\0';
         assert_int_equal(ward_sys_vm_config(d, "x", longdir, 4, &vc, err, sizeof(err)), -1);
-        assert_string_equal(err, "vm x: a path is missing or too long");
+        assert_non_null(strstr(err, "vm x: vsock path /ddd"));
+        assert_non_null(strstr(err, "bytes from the description's directory, at most 96"));
         ward_sys_free(d);
 }
 

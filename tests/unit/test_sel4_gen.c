@@ -600,22 +600,22 @@ static void network_switch_pd(void **state)
                  "\"02:00:00:00:00:0b\", \"vlan\": 7, \"rate_bytes\": 1000}]}, {\"name\": \"san\", "
                  "\"ports\": [{\"vm\": \"b\", \"mac\": \"02:00:00:00:01:0b\"}]}]"));
         assert_int_equal(r.nerr, 0);
-        expect_in(r.out.system, "    <memory_region name=\"net_lan_a\" size=\"0x100000\" />\n"
-                                "    <memory_region name=\"net_lan_b\" size=\"0x100000\" />\n"
-                                "    <memory_region name=\"net_san_b\" size=\"0x100000\" />\n");
+        expect_in(r.out.system, "    <memory_region name=\"net_lan-a\" size=\"0x100000\" />\n"
+                                "    <memory_region name=\"net_lan-b\" size=\"0x100000\" />\n"
+                                "    <memory_region name=\"net_san-b\" size=\"0x100000\" />\n");
         expect_in(r.out.system,
                   "    <protection_domain name=\"switch_lan\" priority=\"251\">\n"
                   "        <program_image path=\"switch_lan.elf\" />\n"
-                  "        <map mr=\"net_lan_a\" vaddr=\"0x6000000\" perms=\"rw\" "
+                  "        <map mr=\"net_lan-a\" vaddr=\"0x6000000\" perms=\"rw\" "
                   "setvar_vaddr=\"net_ports_vaddr\" />\n"
-                  "        <map mr=\"net_lan_b\" vaddr=\"0x6100000\" perms=\"rw\" />\n"
+                  "        <map mr=\"net_lan-b\" vaddr=\"0x6100000\" perms=\"rw\" />\n"
                   "    </protection_domain>\n");
         /* b's NICs: lan first, then san, in the order of the networks (512M of RAM
          * moves the ports above it). */
         expect_in(r.out.system,
-                  "        <map mr=\"net_lan_b\" vaddr=\"0x40c00000\" perms=\"rw\" "
+                  "        <map mr=\"net_lan-b\" vaddr=\"0x40c00000\" perms=\"rw\" "
                   "setvar_vaddr=\"net_vaddr\" />\n"
-                  "        <map mr=\"net_san_b\" vaddr=\"0x40d00000\" perms=\"rw\" />\n");
+                  "        <map mr=\"net_san-b\" vaddr=\"0x40d00000\" perms=\"rw\" />\n");
         expect_in(r.out.system, "        <end pd=\"b\" id=\"5\" />\n"
                                 "        <end pd=\"switch_san\" id=\"0\" />\n");
         expect_in(r.out.system, "        <end pd=\"b\" id=\"4\" />\n"

@@ -31,18 +31,18 @@
 #define WARD_SYS_VERSION 1
 
 /* Limits (docs/system-description.md explains each). */
-#define WARD_SYS_MAX_FILE (1u << 20) /* bytes of JSON */
-#define WARD_SYS_MAX_NAME 32         /* VM, shared-region and doorbell names */
-#define WARD_SYS_MAX_VMS 64          /* VMs per system */
-#define WARD_SYS_MAX_RAM_REGIONS 8   /* per VM (WARD_GMEM_MAX_REGIONS) */
-#define WARD_SYS_MAX_SHARED 64       /* shared regions per system */
-#define WARD_SYS_MAX_DOORBELLS 256   /* doorbells per system */
-#define WARD_SYS_MAX_NETWORKS 16     /* networks per system */
-#define WARD_SYS_MAX_NET_PORTS 16    /* ports per network (WARD_VSWITCH_MAX_PORTS) */
-#define WARD_SYS_MAX_VSOCK_PATH 96   /* bytes of a vsock socket path (sun_path less "_P") */
-#define WARD_SYS_MAX_CPUS 64         /* vCPUs per VM (WARD_ARM64_MAX_CPUS) */
-#define WARD_SYS_MAX_CMDLINE 2047    /* bytes; arm64 Linux keeps 2048 with the NUL */
-#define WARD_SYS_MAX_HOST_CPUS 1024  /* host CPU numbers when the host is unknown */
+#define WARD_SYS_MAX_FILE (1u << 20)                /* bytes of JSON */
+#define WARD_SYS_MAX_NAME 32                        /* VM, shared-region and doorbell names */
+#define WARD_SYS_MAX_VMS 64                         /* VMs per system */
+#define WARD_SYS_MAX_RAM_REGIONS 8                  /* per VM (WARD_GMEM_MAX_REGIONS) */
+#define WARD_SYS_MAX_SHARED 64                      /* shared regions per system */
+#define WARD_SYS_MAX_DOORBELLS 256                  /* doorbells per system */
+#define WARD_SYS_MAX_NETWORKS 16                    /* networks per system */
+#define WARD_SYS_MAX_NET_PORTS 16                   /* ports per network (WARD_VSWITCH_MAX_PORTS) */
+#define WARD_SYS_MAX_VSOCK_PATH WARD_VSOCK_MAX_PATH /* bytes of a vsock socket path */
+#define WARD_SYS_MAX_CPUS 64                        /* vCPUs per VM (WARD_ARM64_MAX_CPUS) */
+#define WARD_SYS_MAX_CMDLINE 2047                   /* bytes; arm64 Linux keeps 2048 with the NUL */
+#define WARD_SYS_MAX_HOST_CPUS 1024                 /* host CPU numbers when the host is unknown */
 #define WARD_SYS_MAX_BACKOFF_MS 3600000
 #define WARD_SYS_MAX_RESTARTS 1000000
 #define WARD_SYS_MIN_PERIOD_US 1000 /* cgroup v2 cpu.max period limits */

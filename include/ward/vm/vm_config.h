@@ -115,9 +115,12 @@ struct ward_net_config {
  * program that connects to PATH and writes "CONNECT P\n" reaches guest
  * port P (Firecracker's scheme). cid 0: no device.
  */
+/* The longest vsock socket path: sun_path's 108 bytes less "_4294967295" and the NUL. */
+#define WARD_VSOCK_MAX_PATH 96
+
 struct ward_vsock_config {
         uint64_t cid;
-        char path[108]; /* a unix socket path (sun_path), with room for "_P" */
+        char path[108]; /* a unix socket path (sun_path), at most WARD_VSOCK_MAX_PATH bytes */
 };
 
 /* A RAM region besides the boot RAM: --ram GPA:SIZE. */

@@ -245,7 +245,9 @@ int ward_jail_enter(const struct ward_jail_config *j, const char *hostname, bool
         /* Nothing mounted from here on reaches the host's namespace. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
                 return fail(err, errlen, "making the mounts private");
-        int dir_fd = j->shared_dir[0] ? open(j->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+        int dir_fd = j->shared_dir[0]
+                         ? open(j->shared_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                         : -1;
         if (j->shared_dir[0] && dir_fd < 0)
                 return fail(err, errlen, j->shared_dir);
         if (mount("ward-jail", STAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,

@@ -63,17 +63,3 @@ size_t ward_term_filter(struct ward_term *t, const uint8_t *in, size_t len, uint
         }
         return out;
 }
-
-void ward_panic_watch_feed(struct ward_panic_watch *w, const void *buf, size_t len)
-{
-        static const char marker[] = "Kernel panic - not syncing";
-        const char *p = buf;
-        for (size_t i = 0; i < len && !w->seen; i++) {
-                if (p[i] == marker[w->matched]) {
-                        if (++w->matched == sizeof(marker) - 1)
-                                w->seen = true;
-                } else {
-                        w->matched = p[i] == marker[0] ? 1 : 0;
-                }
-        }
-}

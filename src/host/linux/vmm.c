@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
@@ -290,11 +291,16 @@ static int jail(struct vmm *m, char *err, size_t errlen)
 {
         struct ward_jail_config j = m->cfg->jail;
         if (m->vsock) {
-                if (strcmp(m->vsock->dir, "/") == 0) {
+                /* The jail keeps that directory writable: not one others share. */
+                struct stat st;
+                if (strcmp(m->vsock->dir, "/") == 0 || stat(m->vsock->dir, &st) != 0 ||
+                    (st.st_mode & S_IWOTH)) {
                         snprintf(err, errlen,
-                                 "--vsock %s: a jailed VMM keeps its socket's directory, and / is "
-                                 "the host's whole file system: use a directory of its own",
-                                 m->vsock->path);
+                                 "--vsock %s: a jailed VMM keeps its socket's directory %s, "
+                                 "writable, and it is %s: use a directory of its own",
+                                 m->vsock->path, m->vsock->dir,
+                                 strcmp(m->vsock->dir, "/") == 0 ? "the host's whole file system"
+                                                                 : "writable by everyone");
                         return -1;
                 }
                 /* Shorter than the socket's path, which fits sun_path. */

@@ -38,7 +38,7 @@ static int absolute(struct ward_vsock_mux *m, const char *path, char *err, size_
                 return -1;
         }
         size_t len = strlen(m->dir);
-        if (len + 1 + strlen(base) > sizeof(m->path) - 12) { /* room for _P */
+        if (len + 1 + strlen(base) > WARD_VSOCK_MAX_PATH) { /* room for _P */
                 snprintf(err, errlen, "--vsock: %s: the absolute path %s/%s is too long", path,
                          m->dir, base);
                 return -1;

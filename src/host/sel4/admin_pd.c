@@ -18,6 +18,7 @@
 
 #include "guest_layout.h" /* SERIAL_PORT_BYTES, SERIAL_RING_BYTES */
 
+#include "ward/common/admin_call.h"
 #include "ward/common/policy.h"
 #include "ward/port/port_console.h"
 #include "ward/util/util.h"
@@ -28,8 +29,6 @@
 
 #define CH_SERIAL 0
 #define CH_VMM_FIRST 1
-#define ADMIN_STATUS 100 /* as vmm_pd.c */
-enum { ADMIN_OK, ADMIN_ALREADY, ADMIN_NOT_RUNNING, ADMIN_NOT_PAUSED, ADMIN_STARTING };
 
 uintptr_t serial_port_vaddr; /* setvar: this PD's console on the serial PD */
 
@@ -66,7 +65,7 @@ static unsigned call(int k, unsigned op, unsigned *state, unsigned *restarts)
         microkit_msginfo r =
             microkit_ppcall(CH_VMM_FIRST + (microkit_channel)k, microkit_msginfo_new(0, 1));
         if (microkit_msginfo_get_label(r) != 0)
-                return ADMIN_NOT_RUNNING;
+                return WARD_ADMIN_NOT_RUNNING;
         *state = (unsigned)microkit_mr_get(1);
         *restarts = (unsigned)microkit_mr_get(2);
         return (unsigned)microkit_mr_get(0);
@@ -74,16 +73,17 @@ static unsigned call(int k, unsigned op, unsigned *state, unsigned *restarts)
 
 static const char *state_name(unsigned s)
 {
-        static const char *const n[] = {"running", "paused", "stopped", "starting"};
-        return s < 4 ? n[s] : "unknown";
+        static const char *const n[WARD_ADMIN_NSTATES] = {"running", "paused", "stopped",
+                                                          "starting"};
+        return s < WARD_ADMIN_NSTATES ? n[s] : "unknown";
 }
 
 static void status(void)
 {
         char out[160];
         for (int k = 0; k < ADMIN_NVMS; k++) {
-                unsigned st = 0, restarts = 0;
-                call(k, ADMIN_STATUS, &st, &restarts);
+                unsigned st = WARD_ADMIN_NSTATES, restarts = 0;
+                call(k, WARD_ADMIN_CALL_STATUS, &st, &restarts);
                 ward_fmt(out, sizeof(out), "%s state=%s restarts=%u\r\n", names[k], state_name(st),
                          restarts);
                 say(out);
@@ -109,12 +109,14 @@ static void run(const struct ward_admin_command *c)
                 say("\r\n");
                 return;
         }
-        unsigned st = 0, restarts = 0;
+        unsigned st = WARD_ADMIN_NSTATES, restarts = 0; /* "unknown" if the call fails */
         unsigned r = call(k, c->op, &st, &restarts);
-        static const char *const why[] = {"ok", "it is so already", "it is not running",
-                                          "it is not paused", "starting once its disk is idle"};
-        ward_fmt(out, sizeof(out), "%s: %s %s: %s (now %s)\r\n", r == ADMIN_OK ? "ok" : "note",
-                 ward_policy_op_names[c->op], names[k], r < 5 ? why[r] : "?", state_name(st));
+        static const char *const why[WARD_ADMIN_NRESULTS] = {
+            "ok", "it is so already", "it is not running", "it is not paused",
+            "starting once its disk is idle"};
+        ward_fmt(out, sizeof(out), "%s: %s %s: %s (now %s)\r\n",
+                 r == WARD_ADMIN_DONE ? "ok" : "note", ward_policy_op_names[c->op], names[k],
+                 r < WARD_ADMIN_NRESULTS ? why[r] : "?", state_name(st));
         say(out);
 }
 
@@ -156,7 +158,7 @@ static uint32_t typed(void *o, const void *buf, uint32_t n)
                                 len--;
                                 say("\b \b");
                         }
-                } else if (len < sizeof(line)) {
+                } else if (len < sizeof(line) - 1) { /* 127 bytes, as the error says */
                         line[len++] = c;
                         if (c >= 0x20 && c < 0x7f)
                                 ward_console_port_write(&con, &c, 1);

@@ -219,7 +219,7 @@ void ward_microkit_use_timer(microkit_channel ch)
 
 static void unpark(unsigned vcpu)
 {
-        if (vcpu < M.ncpus && parked[vcpu] && !paused) {
+        if (vcpu < M.ncpus && parked[vcpu] && online[vcpu] && !paused) {
                 parked[vcpu] = false;
                 seL4_TCB_Resume(BASE_VM_TCB_CAP + vcpu);
         }
@@ -455,8 +455,12 @@ void ward_microkit_stop_all(const char *why)
         microkit_dbg_puts("\n");
         for (unsigned i = 0; i < M.ncpus; i++) {
                 microkit_vcpu_stop(i);
-                online[i] = false;
+                online[i] = parked[i] = false;
         }
+        paused = false;
+        /* A parked vCPU's wake-up is no longer wanted (the back-off asks anew). */
+        if (have_timer)
+                timer_request(0);
 }
 
 /*
@@ -483,11 +487,6 @@ void ward_microkit_resume(void)
                 if (online[i] && !parked[i])
                         seL4_TCB_Resume(BASE_VM_TCB_CAP + i);
         ward_microkit_timer_fired(); /* a deadline may have passed meanwhile */
-}
-
-bool ward_microkit_paused(void)
-{
-        return paused;
 }
 
 /* Decodes the fault into a trap result; counts it. */

@@ -54,7 +54,6 @@ bool ward_microkit_wake_at(uint64_t deadline);
 /* Suspends the VM's running vCPUs where they are, and resumes them (the admin PD's pause). */
 void ward_microkit_pause(void);
 void ward_microkit_resume(void);
-bool ward_microkit_paused(void);
 /*
  * The timer PD's channel (src/host/sel4/timer_pd.c): with it, a vCPU whose
  * guest waits in WFI with its timer armed is parked; without it, only one

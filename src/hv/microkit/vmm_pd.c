@@ -5,7 +5,8 @@
  * config, exactly as on Linux; this file only brings what a Microkit PD
  * has: guest memory mapped by the .system file, the serial and block PDs
  * behind shared-memory ports, the guest's images linked in (images.S), and
- * the entry points init(), notified() and fault().
+ * the entry points init(), notified(), fault() and protected() (the admin
+ * PD's calls: see "The VM's life" below).
  *
  * The config comes from guest_layout.h, which the build writes with `ward
  * dtb` (the same board and device order `ward run` uses), and the device
@@ -19,6 +20,8 @@
 #include "sel4_runner.h"
 
 #include "ward/arch/arm64/arm64_map.h"
+#include "ward/common/admin_call.h"
+#include "ward/common/panic_watch.h"
 #include "ward/common/policy.h"
 #include "ward/port/port_blk.h"
 #include "ward/port/port_console.h"
@@ -64,13 +67,18 @@ static const struct ward_vm_config config = {
 
 static struct ward_vm vm;
 /* The VM's state: see boot_vm(). */
-enum vm_state { VM_RUNNING, VM_PAUSED, VM_STOPPED };
+enum vm_state {
+        VM_RUNNING = WARD_ADMIN_RUNNING,
+        VM_PAUSED = WARD_ADMIN_PAUSED,
+        VM_STOPPED = WARD_ADMIN_STOPPED,
+};
 static enum vm_state state = VM_STOPPED;
 static bool start_pending;
 static bool backoff_pending; /* a failed VM waits for its back-off before it starts again */
 static uint64_t backoff_deadline;
 static void backoff_check(void);
-static unsigned restarts; /* by the failure policy since the last start by hand */
+static struct ward_panic_watch panic; /* a reboot after a panic is a failure */
+static unsigned restarts;             /* by the failure policy since the last start by hand */
 static struct ward_console_port serial;
 static struct ward_blk_port_client blk_port;
 
@@ -168,6 +176,8 @@ static void nics_attach(void)
 
 static void nics_notified(microkit_channel ch)
 {
+        if (state == VM_STOPPED)
+                return; /* the frames wait in the port (the switch drops what does not fit) */
         for (unsigned k = 0; k < GUEST_NETS; k++)
                 if (ch == net_ch[k])
                         ward_net_port_client_poll(&nic[k]);
@@ -195,6 +205,7 @@ static void console_out(void *host, unsigned con, const void *buf, uint32_t len)
 {
         (void)host;
         if (con == 0) {
+                ward_panic_watch_feed(&panic, buf, len);
                 ward_sel4_serial_write(&serial, buf, len);
                 return;
         }
@@ -217,6 +228,8 @@ static bool waiting[NCONSOLES];
 static uint32_t console_in(void *opaque, const void *buf, uint32_t len)
 {
         unsigned con = (unsigned)(uintptr_t)opaque;
+        if (state == VM_STOPPED || !vm.cfg)
+                return len; /* typed into a VM that is not there: dropped */
         uint32_t took = ward_vm_console_input(&vm, con, buf, len);
         waiting[con] = took < len;
         return took;
@@ -239,6 +252,8 @@ static void poll_input(unsigned con)
 
 static void retry_input(void)
 {
+        if (state == VM_STOPPED || !vm.cfg)
+                return;
         for (unsigned con = 0; con < NCONSOLES; con++)
                 if (waiting[con] && ward_vm_console_room(&vm, con))
                         poll_input(con);
@@ -264,7 +279,7 @@ static void *shared(void *host, unsigned i, char *err, size_t errlen)
         return NULL;
 }
 
-/* Device state, carved once from a static pool: no free, the VM lives forever. */
+/* Device state, carved from a static pool: no free; a start of the VM empties it (boot_vm()). */
 static uint8_t pool[384 * 1024] __attribute__((aligned(64)));
 static size_t pool_used;
 
@@ -416,6 +431,7 @@ static void boot_vm(void)
         };
         pool_used = 0;
         memset(pool, 0, sizeof(pool));
+        panic = (struct ward_panic_watch){0};
         memset(&vm, 0, sizeof(vm));
         memset(waiting, 0, sizeof(waiting));
         memset((void *)guest_ram_vaddr, 0, GUEST_RAM_SIZE);
@@ -516,50 +532,44 @@ static void backoff_check(void)
         start_vm();
 }
 
-/*
- * The admin PD's call: MR0 is an operation (WARD_POLICY_*, which the admin
- * PD has checked against the policy) or ADMIN_STATUS. The answer: MR0 an
- * ADMIN_* result, MR1 the state after it, MR2 the restarts so far.
- */
-#define ADMIN_STATUS 100
-enum { ADMIN_OK, ADMIN_ALREADY, ADMIN_NOT_RUNNING, ADMIN_NOT_PAUSED, ADMIN_STARTING };
+/* The admin PD's call (ward/common/admin_call.h). */
 
 static unsigned admin_op(unsigned op)
 {
         switch (op) {
         case WARD_POLICY_PAUSE:
                 if (state != VM_RUNNING)
-                        return state == VM_PAUSED ? ADMIN_ALREADY : ADMIN_NOT_RUNNING;
+                        return state == VM_PAUSED ? WARD_ADMIN_ALREADY : WARD_ADMIN_NOT_RUNNING;
                 ward_microkit_pause();
                 state = VM_PAUSED;
-                return ADMIN_OK;
+                return WARD_ADMIN_DONE;
         case WARD_POLICY_RESUME:
                 if (state != VM_PAUSED)
-                        return ADMIN_NOT_PAUSED;
+                        return WARD_ADMIN_NOT_PAUSED;
                 ward_microkit_resume();
                 state = VM_RUNNING;
-                return ADMIN_OK;
+                return WARD_ADMIN_DONE;
         case WARD_POLICY_STOP:
                 if (state == VM_STOPPED && !start_pending && !backoff_pending)
-                        return ADMIN_ALREADY;
+                        return WARD_ADMIN_ALREADY;
                 start_pending = backoff_pending = false;
                 if (state != VM_STOPPED)
                         stop("stopped by the admin PD");
-                return ADMIN_OK;
+                return WARD_ADMIN_DONE;
         case WARD_POLICY_START:
         case WARD_POLICY_RESTART:
                 if (op == WARD_POLICY_START && (state != VM_STOPPED || start_pending))
-                        return ADMIN_ALREADY;
+                        return WARD_ADMIN_ALREADY;
                 if (state != VM_STOPPED)
                         stop("restarted by the admin PD");
                 restarts = 0;
                 backoff_pending = false;
                 start_vm();
-                return start_pending ? ADMIN_STARTING : ADMIN_OK;
-        case ADMIN_STATUS:
-                return ADMIN_OK;
+                return start_pending ? WARD_ADMIN_STARTING : WARD_ADMIN_DONE;
+        case WARD_ADMIN_CALL_STATUS:
+                return WARD_ADMIN_DONE;
         default:
-                return ADMIN_NOT_RUNNING;
+                return WARD_ADMIN_NOT_RUNNING;
         }
 }
 
@@ -570,7 +580,8 @@ microkit_msginfo protected(microkit_channel ch, microkit_msginfo msginfo)
                 return microkit_msginfo_new(1, 0);
         unsigned r = admin_op((unsigned)microkit_mr_get(0));
         microkit_mr_set(0, r);
-        microkit_mr_set(1, start_pending || backoff_pending ? 3 : (seL4_Word)state);
+        microkit_mr_set(1, start_pending || backoff_pending ? WARD_ADMIN_STARTING_STATE
+                                                            : (seL4_Word)state);
         microkit_mr_set(2, restarts);
         ward_sel4_serial_flush();
         return microkit_msginfo_new(0, 3);
@@ -594,9 +605,14 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
                         stop("guest powered off");
                         break;
                 case WARD_VM_REBOOT:
-                        /* With panic=-1 a crash reboots: a failure, as on Linux. */
-                        stop("guest rebooted; ward stops the VM");
-                        failed();
+                        /* As on Linux: a reboot after a panic (panic=-1) is a failure,
+                         * one the guest asked for an exit. */
+                        if (panic.seen) {
+                                stop("guest kernel panicked (and asked to reboot)");
+                                failed();
+                        } else {
+                                stop("guest rebooted; ward stops the VM");
+                        }
                         break;
                 default: {
                         char why[200];

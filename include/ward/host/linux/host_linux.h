@@ -3,6 +3,7 @@
 #ifndef WARD_HOST_LINUX_H
 #define WARD_HOST_LINUX_H
 
+#include "ward/common/panic_watch.h"
 #include "ward/virtio/virtio_blk.h"
 #include "ward/virtio/virtio_rng.h"
 
@@ -65,12 +66,5 @@ void ward_term_leave(struct ward_term *t);
  */
 size_t ward_term_filter(struct ward_term *t, const uint8_t *in, size_t len, uint8_t *out,
                         bool *quit);
-
-/* Recognises a Linux kernel panic in the console stream. */
-struct ward_panic_watch {
-        unsigned matched;
-        bool seen;
-};
-void ward_panic_watch_feed(struct ward_panic_watch *w, const void *buf, size_t len);
 
 #endif
