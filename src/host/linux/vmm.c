@@ -296,9 +296,9 @@ static int jail(struct vmm *m, char *err, size_t errlen)
                 if (strcmp(m->vsock->dir, "/") == 0 || stat(m->vsock->dir, &st) != 0 ||
                     (st.st_mode & S_IWOTH)) {
                         snprintf(err, errlen,
-                                 "--vsock %s: a jailed VMM keeps its socket's directory %s, "
+                                 "--vsock %s: a jailed VMM keeps the socket's directory, "
                                  "writable, and it is %s: use a directory of its own",
-                                 m->vsock->path, m->vsock->dir,
+                                 m->vsock->path,
                                  strcmp(m->vsock->dir, "/") == 0 ? "the host's whole file system"
                                                                  : "writable by everyone");
                         return -1;
