@@ -171,7 +171,7 @@ static void loop_once(struct ctx *x)
 static int unix_listen(const char *path)
 {
         struct sockaddr_un a = {.sun_family = AF_UNIX};
-        snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+        snprintf(a.sun_path, sizeof(a.sun_path), "%.107s", path);
         unlink(path);
         int s = socket(AF_UNIX, SOCK_STREAM, 0);
         assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
