@@ -756,7 +756,7 @@ static void linux_only_sections(void **state)
 static void example_is_valid(void **state)
 {
         (void)state;
-        size_t len;
+        size_t len = 0;
         char *text = slurp(WARD_SOURCE_DIR "/examples/two-vms-shared.json", &len);
         assert_non_null(text);
         struct ward_sys_errors errs = {0};
