@@ -54,6 +54,12 @@ static inline uint64_t ward_le64(const void *p)
         const uint8_t *b = p;
         return (uint64_t)ward_le32(b) | ((uint64_t)ward_le32(b + 4) << 32);
 }
+static inline void ward_put_le16(void *p, uint16_t v)
+{
+        uint8_t *b = p;
+        b[0] = (uint8_t)v;
+        b[1] = (uint8_t)(v >> 8);
+}
 static inline void ward_put_le32(void *p, uint32_t v)
 {
         uint8_t *b = p;

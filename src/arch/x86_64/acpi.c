@@ -36,26 +36,23 @@ static void put8(struct out *o, uint8_t v)
 
 static void put16(struct out *o, uint16_t v)
 {
-        uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-        put(o, b, 2);
+        uint8_t b[2];
+        ward_put_le16(b, v);
+        put(o, b, sizeof(b));
 }
 
 static void put32(struct out *o, uint32_t v)
 {
-        put16(o, (uint16_t)v);
-        put16(o, (uint16_t)(v >> 16));
+        uint8_t b[4];
+        ward_put_le32(b, v);
+        put(o, b, sizeof(b));
 }
 
 static void put64(struct out *o, uint64_t v)
 {
-        put32(o, (uint32_t)v);
-        put32(o, (uint32_t)(v >> 32));
-}
-
-static void set32(uint8_t *p, uint32_t v)
-{
-        for (int i = 0; i < 4; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
+        uint8_t b[8];
+        ward_put_le64(b, v);
+        put(o, b, sizeof(b));
 }
 
 static uint8_t sum(const uint8_t *p, size_t n)
@@ -89,7 +86,7 @@ static void end_table(struct out *o, size_t at)
         if (o->full)
                 return;
         uint8_t *t = o->b + at;
-        set32(t + 4, (uint32_t)(o->len - at));
+        ward_put_le32(t + 4, (uint32_t)(o->len - at));
         t[9] = 0;
         t[9] = (uint8_t)(0 - sum(t, o->len - at));
 }
@@ -383,10 +380,7 @@ int ward_acpi_build(const struct ward_acpi_platform *p, uint8_t *buf, size_t roo
         for (int i = 0; i < 5; i++) {
                 memcpy(out->table[i].sig, sig[i], 5);
                 out->table[i].gpa = gpa + at[i];
-                out->table[i].len =
-                    i == 0 ? RSDP_LEN
-                           : (uint32_t)buf[at[i] + 4] | (uint32_t)buf[at[i] + 5] << 8 |
-                                 (uint32_t)buf[at[i] + 6] << 16 | (uint32_t)buf[at[i] + 7] << 24;
+                out->table[i].len = i == 0 ? RSDP_LEN : ward_le32(buf + at[i] + 4);
         }
         return 0;
 }

@@ -13,12 +13,6 @@
 #define PTE_RW 0x2ull
 #define PTE_PS 0x80ull
 
-static void put64(uint8_t *p, uint64_t v)
-{
-        for (int i = 0; i < 8; i++)
-                p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* The boot GDT: null, null, 64-bit code at 0x10, data at 0x18, as the segment
  * registers below hold them (accessed bit set, as KVM wants the cached ones). */
 static const uint64_t gdt[4] = {0, 0, 0x00af9b000000ffffull, 0x00cf93000000ffffull};
@@ -40,16 +34,16 @@ int ward_x86_boot64(uint8_t *ram, uint64_t ram_bytes, unsigned identity_gib, uin
                 return -1;
         }
         for (int i = 0; i < 4; i++)
-                put64(ram + WARD_X86_BOOT_GDT + 8 * i, gdt[i]);
+                ward_put_le64(ram + WARD_X86_BOOT_GDT + 8 * i, gdt[i]);
         memset(ram + WARD_X86_BOOT_PML4, 0, 4096);
         memset(ram + WARD_X86_BOOT_PDPT, 0, 4096);
-        put64(ram + WARD_X86_BOOT_PML4, WARD_X86_BOOT_PDPT | PTE_P | PTE_RW);
+        ward_put_le64(ram + WARD_X86_BOOT_PML4, WARD_X86_BOOT_PDPT | PTE_P | PTE_RW);
         for (unsigned g = 0; g < identity_gib; g++) {
                 uint64_t pd = WARD_X86_BOOT_PD + 4096ull * g;
-                put64(ram + WARD_X86_BOOT_PDPT + 8 * g, pd | PTE_P | PTE_RW);
+                ward_put_le64(ram + WARD_X86_BOOT_PDPT + 8 * g, pd | PTE_P | PTE_RW);
                 for (unsigned e = 0; e < 512; e++)
-                        put64(ram + pd + 8 * e,
-                              ((uint64_t)g << 30 | (uint64_t)e << 21) | PTE_P | PTE_RW | PTE_PS);
+                        ward_put_le64(ram + pd + 8 * e, ((uint64_t)g << 30 | (uint64_t)e << 21) |
+                                                            PTE_P | PTE_RW | PTE_PS);
         }
         *r = (struct ward_x86_boot_regs){
             .rip = entry_gpa,

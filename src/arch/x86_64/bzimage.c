@@ -37,51 +37,18 @@
 #define XLF_KERNEL_64 0x0001
 #define XLF_CAN_BE_LOADED_ABOVE_4G 0x0002
 
-static uint16_t get16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-        return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-        p[0] = (uint8_t)v;
-        p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-        put16(p, (uint16_t)v);
-        put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-        put32(p, (uint32_t)v);
-        put32(p + 4, (uint32_t)(v >> 32));
-}
-
 int ward_bzimage_parse(const uint8_t *img, uint64_t len, struct ward_bzimage *bz, char *err,
                        size_t errlen)
 {
         *bz = (struct ward_bzimage){0};
-        if (len < HEADER_MIN_END || get16(img + OFF_BOOT_FLAG) != 0xaa55 ||
-            get32(img + OFF_HEADER) != 0x53726448 /* "HdrS" */) {
+        if (len < HEADER_MIN_END || ward_le16(img + OFF_BOOT_FLAG) != 0xaa55 ||
+            ward_le32(img + OFF_HEADER) != 0x53726448 /* "HdrS" */) {
                 ward_fmt(err, errlen,
                          "not a bzImage (no boot sector flag 0xaa55 and \"HdrS\" "
                          "header)");
                 return -1;
         }
-        bz->version = get16(img + OFF_VERSION);
+        bz->version = ward_le16(img + OFF_VERSION);
         if (bz->version < WARD_X86_MIN_BOOT_PROTOCOL) {
                 unsigned minor = bz->version & 0xff;
                 ward_fmt(err, errlen,
@@ -97,7 +64,7 @@ int ward_bzimage_parse(const uint8_t *img, uint64_t len, struct ward_bzimage *bz
                          bz->header_end, HEADER_MIN_END, HEADER_MAX_END);
                 return -1;
         }
-        bz->xloadflags = get16(img + OFF_XLOADFLAGS);
+        bz->xloadflags = ward_le16(img + OFF_XLOADFLAGS);
         if (!(bz->xloadflags & XLF_KERNEL_64)) {
                 ward_fmt(err, errlen, "the kernel has no 64-bit entry (xloadflags 0x%x)",
                          (unsigned)bz->xloadflags);
@@ -117,28 +84,28 @@ int ward_bzimage_parse(const uint8_t *img, uint64_t len, struct ward_bzimage *bz
         }
         bz->kernel_offset = bz->setup_bytes;
         bz->kernel_size = len - bz->setup_bytes;
-        bz->kernel_alignment = get32(img + OFF_KERNEL_ALIGNMENT);
+        bz->kernel_alignment = ward_le32(img + OFF_KERNEL_ALIGNMENT);
         if (!bz->kernel_alignment || (bz->kernel_alignment & (bz->kernel_alignment - 1))) {
                 ward_fmt(err, errlen, "kernel_alignment 0x%x is not a power of two",
                          bz->kernel_alignment);
                 return -1;
         }
         bz->relocatable = img[OFF_RELOCATABLE] != 0;
-        bz->init_size = get32(img + OFF_INIT_SIZE);
+        bz->init_size = ward_le32(img + OFF_INIT_SIZE);
         if (bz->init_size < bz->kernel_size) {
                 ward_fmt(err, errlen,
                          "init_size 0x%x is smaller than the kernel's 0x%llx bytes in the file",
                          bz->init_size, (unsigned long long)bz->kernel_size);
                 return -1;
         }
-        bz->pref_address = get64(img + OFF_PREF_ADDRESS);
+        bz->pref_address = ward_le64(img + OFF_PREF_ADDRESS);
         if (bz->pref_address > UINT64_MAX - bz->init_size) {
                 ward_fmt(err, errlen, "pref_address 0x%llx + init_size runs past 2^64",
                          (unsigned long long)bz->pref_address);
                 return -1;
         }
-        bz->cmdline_size = get32(img + OFF_CMDLINE_SIZE);
-        bz->initrd_addr_max = get32(img + OFF_INITRD_ADDR_MAX);
+        bz->cmdline_size = ward_le32(img + OFF_CMDLINE_SIZE);
+        bz->initrd_addr_max = ward_le32(img + OFF_INITRD_ADDR_MAX);
         return 0;
 }
 
@@ -165,23 +132,23 @@ int ward_x86_zero_page(uint8_t zp[WARD_X86_ZERO_PAGE_SIZE], const uint8_t *img,
         }
         memset(zp, 0, WARD_X86_ZERO_PAGE_SIZE);
         memcpy(zp + OFF_SETUP_SECTS, img + OFF_SETUP_SECTS, bz->header_end - OFF_SETUP_SECTS);
-        put16(zp + OFF_VID_MODE, 0xffff); /* "normal": no mode to set */
-        zp[OFF_TYPE_OF_LOADER] = 0xff;    /* undefined loader */
+        ward_put_le16(zp + OFF_VID_MODE, 0xffff); /* "normal": no mode to set */
+        zp[OFF_TYPE_OF_LOADER] = 0xff;            /* undefined loader */
         zp[OFF_LOADFLAGS] = (uint8_t)((zp[OFF_LOADFLAGS] | LOADED_HIGH) & ~CAN_USE_HEAP);
-        put16(zp + OFF_HEAP_END_PTR, 0);
-        put32(zp + OFF_CMD_LINE_PTR, (uint32_t)l->cmdline_gpa);
-        put32(zp + OFF_EXT_CMD_LINE_PTR, (uint32_t)(l->cmdline_gpa >> 32));
-        put32(zp + OFF_RAMDISK_IMAGE, (uint32_t)l->initrd_gpa);
-        put32(zp + OFF_EXT_RAMDISK_IMAGE, (uint32_t)(l->initrd_gpa >> 32));
-        put32(zp + OFF_RAMDISK_SIZE, (uint32_t)l->initrd_size);
-        put32(zp + OFF_EXT_RAMDISK_SIZE, (uint32_t)(l->initrd_size >> 32));
-        put64(zp + OFF_ACPI_RSDP, l->rsdp_gpa);
+        ward_put_le16(zp + OFF_HEAP_END_PTR, 0);
+        ward_put_le32(zp + OFF_CMD_LINE_PTR, (uint32_t)l->cmdline_gpa);
+        ward_put_le32(zp + OFF_EXT_CMD_LINE_PTR, (uint32_t)(l->cmdline_gpa >> 32));
+        ward_put_le32(zp + OFF_RAMDISK_IMAGE, (uint32_t)l->initrd_gpa);
+        ward_put_le32(zp + OFF_EXT_RAMDISK_IMAGE, (uint32_t)(l->initrd_gpa >> 32));
+        ward_put_le32(zp + OFF_RAMDISK_SIZE, (uint32_t)l->initrd_size);
+        ward_put_le32(zp + OFF_EXT_RAMDISK_SIZE, (uint32_t)(l->initrd_size >> 32));
+        ward_put_le64(zp + OFF_ACPI_RSDP, l->rsdp_gpa);
         zp[OFF_E820_ENTRIES] = (uint8_t)l->ne820;
         for (unsigned i = 0; i < l->ne820; i++) {
                 uint8_t *e = zp + OFF_E820_TABLE + 20 * i;
-                put64(e, l->e820[i].addr);
-                put64(e + 8, l->e820[i].size);
-                put32(e + 16, l->e820[i].type);
+                ward_put_le64(e, l->e820[i].addr);
+                ward_put_le64(e + 8, l->e820[i].size);
+                ward_put_le32(e + 16, l->e820[i].type);
         }
         return 0;
 }

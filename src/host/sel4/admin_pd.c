@@ -93,7 +93,6 @@ static void status(void)
 static void run(const struct ward_admin_command *c)
 {
         char out[200], vm[64];
-        ward_fmt(vm, sizeof(vm), "%s", "");
         size_t n = c->vmlen < sizeof(vm) - 1 ? c->vmlen : sizeof(vm) - 1;
         memcpy(vm, c->vm, n);
         vm[n] = '\0';
