@@ -4,7 +4,8 @@
  * resource exists, so a bad argument costs nothing and leaves nothing.
  */
 #include "ward/cli/run_config.h"
-#include "ward/arch/arm64/arm64_map.h"
+#include "ward/host/linux/vmm.h"
+#include "ward/vm/vm_arch.h"
 #include "ward/desc/system_desc.h"
 
 #include <errno.h>
@@ -20,14 +21,16 @@
 const char ward_run_usage[] =
     "usage: ward run --kernel IMAGE [options]\n"
     "\n"
-    "Boots an arm64 Linux Image in a KVM virtual machine.\n"
+    "Boots a Linux kernel in a KVM virtual machine of the host's architecture.\n"
     "\n"
-    "  --kernel IMAGE        arm64 Linux Image (uncompressed)\n"
+    "  --kernel IMAGE        the kernel: an arm64 Linux Image (uncompressed) or an\n"
+    "                        x86_64 bzImage (Debian's vmlinuz as it is)\n"
     "  --initrd FILE         initial ramdisk\n"
     "  --cmdline STR         kernel command line (replaces the default)\n"
     "  --mem SIZE            guest RAM, e.g. 512M or 2G; plain numbers are MiB (default 512M)\n"
-    "  --mem-at GPA          where that RAM starts (default 0x40000000; 2M aligned); the\n"
-    "                        kernel, initrd and device tree go there\n"
+    "  --mem-at GPA          where that RAM starts (2M aligned; default 0x40000000 on\n"
+    "                        arm64, 0 on x86_64, where it must be 0); the kernel,\n"
+    "                        initrd and device tree or ACPI tables go there\n"
     "  --ram GPA:SIZE        one more RAM region (4K aligned; repeatable, up to 7)\n"
     "  --cpus N              vCPUs, 1 to 64 (default 1)\n"
     "  --disk PATH[,ro|,rw][,process]\n"
@@ -269,6 +272,9 @@ static int parse_shm(struct ward_vm_config *cfg, const char *arg, char *err, siz
         return 0;
 }
 
+/* The machine the arguments are for (getopt makes the parser single-threaded anyway). */
+static const struct ward_vm_arch *parse_arch;
+
 static int parse_ram(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
         if (cfg->nram == WARD_MAX_RAM_EXTRA) {
@@ -333,10 +339,12 @@ static int check_ram_ranges(const struct ward_vm_config *cfg, uint64_t host_mem_
                                  what);
                         return -1;
                 }
-                if (gpa < WARD_ARM64_RAM_BASE && gpa + size > WARD_ARM64_GIC_DIST_BASE) {
+                const struct ward_vm_arch *arch = parse_arch;
+                if (ward_sys_ranges_overlap(gpa, size, arch->device_base,
+                                            arch->device_end - arch->device_base)) {
                         snprintf(err, errlen, "%s: overlaps the device windows (0x%llx-0x%llx)",
-                                 what, (unsigned long long)WARD_ARM64_GIC_DIST_BASE,
-                                 (unsigned long long)WARD_ARM64_RAM_BASE);
+                                 what, (unsigned long long)arch->device_base,
+                                 (unsigned long long)arch->device_end);
                         return -1;
                 }
                 for (unsigned j = 0; j < i; j++)
@@ -553,10 +561,11 @@ static int check_shm_ranges(const struct ward_vm_config *cfg, char *err, size_t 
 {
         for (unsigned i = 0; i < cfg->nshm; i++) {
                 const struct ward_shm_config *sc = &cfg->shm[i];
-                uint64_t end = sc->gpa + sc->size;
                 const char *what = NULL;
-                if (end > WARD_ARM64_GIC_DIST_BASE && sc->gpa < WARD_ARM64_RAM_BASE)
-                        what = "the device windows (0x8000000-0x40000000)";
+                const struct ward_vm_arch *arch = parse_arch;
+                if (ward_sys_ranges_overlap(sc->gpa, sc->size, arch->device_base,
+                                            arch->device_end - arch->device_base))
+                        what = "the device windows";
                 else if (ward_sys_ranges_overlap(sc->gpa, sc->size, cfg->mem_gpa, cfg->mem_bytes))
                         what = "the --mem RAM";
                 for (unsigned j = 0; !what && j < cfg->nram; j++)
@@ -599,6 +608,15 @@ static int check_config(const struct ward_vm_config *cfg, uint64_t host_mem_byte
 enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t host_mem_bytes,
                                         struct ward_vm_config *cfg, char *err, size_t errlen)
 {
+        return ward_cli_parse_run_for(ward_host_vm_arch(), argc, argv, host_mem_bytes, cfg, err,
+                                      errlen);
+}
+
+enum ward_cli_result ward_cli_parse_run_for(const struct ward_vm_arch *arch, int argc,
+                                            char *const argv[], uint64_t host_mem_bytes,
+                                            struct ward_vm_config *cfg, char *err, size_t errlen)
+{
+        parse_arch = arch;
         static const struct option opts[] = {
             {"kernel", required_argument, NULL, O_KERNEL},
             {"initrd", required_argument, NULL, O_INITRD},
@@ -622,7 +640,7 @@ enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t h
         };
         memset(cfg, 0, sizeof(*cfg));
         cfg->mem_bytes = 512ull << 20;
-        cfg->mem_gpa = WARD_ARM64_RAM_BASE;
+        cfg->mem_gpa = parse_arch->ram_base;
         cfg->cpus = 1;
         cfg->rng = true;
         err[0] = '\0';

@@ -3,7 +3,8 @@
  * The VM core: assembles one VM from its config (memory, vCPUs, devices,
  * interrupt wiring, console routing) and dispatches its exits. The
  * architecture's part (address map, interrupt controller, boot) is in
- * src/arch/<isa>/vm_<isa>.c behind ward/vm/vm_arch.h.
+ * src/arch/<isa>/vm_<isa>.c behind ward/vm/vm_arch.h, picked by the
+ * hypervisor backend's architecture.
  */
 #include "ward/vm/vm.h"
 
@@ -25,6 +26,31 @@ void ward_net_default_mac(unsigned index, uint8_t mac[6])
         mac[5] = (uint8_t)index;
 }
 
+const struct ward_vm_arch *ward_vm_arch_of(const struct ward_hv_ops *hv)
+{
+        static const struct ward_vm_arch *const arches[] = {&ward_vm_arch_arm64,
+                                                            &ward_vm_arch_x86_64};
+        for (size_t i = 0; hv && hv->arch && i < WARD_ARRAY_SIZE(arches); i++)
+                if (strlen(hv->arch) == strlen(arches[i]->name) &&
+                    memcmp(hv->arch, arches[i]->name, strlen(hv->arch)) == 0)
+                        return arches[i];
+        return NULL;
+}
+
+int ward_vm_load_image(struct ward_vm *vm, const struct ward_vm_images *img, unsigned which,
+                       uint64_t gpa, char *err, size_t errlen)
+{
+        uint64_t len = which ? img->initrd_len : img->kernel_len;
+        if (len == 0)
+                return 0;
+        void *dst = ward_gmem_ptr(&vm->gm, gpa, len);
+        if (!dst) {
+                ward_fmt(err, errlen, "%s does not fit in guest RAM", which ? "initrd" : "kernel");
+                return -1;
+        }
+        return img->load(vm->host, which, dst, len, err, errlen);
+}
+
 /* ---- memory ---- */
 
 static int map(struct ward_vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva,
@@ -38,12 +64,11 @@ static int add_ram(struct ward_vm *vm, char *err, size_t errlen)
 {
         const struct ward_vm_config *cfg = vm->cfg;
         char why[128];
-        vm->ram =
-            vm->host_ops->ram(vm->host, 0, vm->board.ram_base, vm->board.ram_size, err, errlen);
+        vm->ram = vm->host_ops->ram(vm->host, 0, vm->ram_base, vm->ram_size, err, errlen);
         if (!vm->ram)
                 return -1;
-        ward_gmem_add(&vm->gm, vm->board.ram_base, vm->board.ram_size, vm->ram);
-        if (map(vm, WARD_VM_SLOT_BOOT_RAM, vm->board.ram_base, vm->board.ram_size, vm->ram, 0, why,
+        ward_gmem_add(&vm->gm, vm->ram_base, vm->ram_size, vm->ram);
+        if (map(vm, WARD_VM_SLOT_BOOT_RAM, vm->ram_base, vm->ram_size, vm->ram, 0, why,
                 sizeof(why))) {
                 ward_fmt(err, errlen, "cannot map guest RAM: %s", why);
                 return -1;
@@ -102,7 +127,7 @@ static void device_irq(void *opaque, bool level)
 static void uart_irq(void *opaque, bool level)
 {
         struct ward_vm *vm = opaque;
-        vm->hv->irq_line(vm->hvm, vm->board.uart_spi, level);
+        vm->hv->irq_line(vm->hvm, vm->uart_at.line, level);
 }
 
 /* ---- consoles ---- */
@@ -154,7 +179,7 @@ static int add_device(struct ward_vm *vm, const struct ward_device_type *t, unsi
         }
         struct ward_vm_dev *d = &vm->dev[vm->ndev];
         *d = (struct ward_vm_dev){.type = t, .index = index, .vm = vm};
-        if (ward_arch_vm_device_window(vm, &d->base, &d->line)) {
+        if (vm->arch->device_window(vm, &d->base, &d->line)) {
                 ward_fmt(err, errlen, "internal: too many virtio devices");
                 return -1;
         }
@@ -192,11 +217,15 @@ static int add_devices(struct ward_vm *vm, char *err, size_t errlen)
 {
         const struct ward_vm_config *cfg = vm->cfg;
         ward_uart_init(&vm->uart, uart_out, vm, uart_irq, vm);
-        if (ward_bus_register(&vm->bus, vm->board.uart_base, WARD_UART_MMIO_SIZE,
-                              &ward_uart_mmio_ops, &vm->uart)) {
+        /* On the port-I/O bus (x86: 8 ports, as on a PC) or in an MMIO page. */
+        if (ward_bus_register(vm->uart_at.pio ? &vm->io : &vm->bus, vm->uart_at.base,
+                              vm->uart_at.pio ? 8 : WARD_UART_MMIO_SIZE, &ward_uart_mmio_ops,
+                              &vm->uart)) {
                 ward_fmt(err, errlen, "internal: UART window");
                 return -1;
         }
+        if (vm->arch->board_devices && vm->arch->board_devices(vm, err, errlen))
+                return -1;
         if (cfg->console == WARD_CONSOLE_VIRTIO &&
             add_device(vm, &ward_virtio_console_type, 0, err, errlen))
                 return -1;
@@ -261,14 +290,21 @@ int ward_vm_create(struct ward_vm *vm, const struct ward_vm_config *cfg,
         ward_gmem_init(&vm->gm);
         ward_bus_init(&vm->bus, vm->windows, WARD_ARRAY_SIZE(vm->windows));
         ward_bus_init(&vm->io, vm->io_windows, WARD_ARRAY_SIZE(vm->io_windows));
-        if (check_counts(cfg, err, errlen) || ward_arch_vm_board(vm, err, errlen))
+        vm->arch = ward_vm_arch_of(hv);
+        if (!vm->arch) {
+                ward_fmt(err, errlen,
+                         "hypervisor backend %s is for %s, which ward has no machine for", hv->name,
+                         hv->arch ? hv->arch : "no architecture");
+                return -1;
+        }
+        if (check_counts(cfg, err, errlen) || vm->arch->board(vm, err, errlen))
                 return -1;
         if (hv->vm_create(&vm->hvm, cfg->cpus, err, errlen))
                 return -1;
         if (add_ram(vm, err, errlen) || add_shared(vm, err, errlen))
                 return -1;
-        if (ward_arch_vm_irqchip(vm, err, errlen) || add_vcpus(vm, err, errlen) ||
-            ward_arch_vm_irqchip_finalize(vm, err, errlen))
+        if (vm->arch->irqchip(vm, err, errlen) || add_vcpus(vm, err, errlen) ||
+            vm->arch->irqchip_finalize(vm, err, errlen))
                 return -1;
         if (add_devices(vm, err, errlen))
                 return -1;
@@ -277,16 +313,17 @@ int ward_vm_create(struct ward_vm *vm, const struct ward_vm_config *cfg,
          * write; letting the hypervisor queue those writes halves the exits
          * per byte of console output. Its other registers still trap, and
          * every exit replays the queue first, so the guest sees the same
-         * order.
+         * order. (A UART on port I/O is not queued.)
          */
-        if (hv->mmio_coalesce && hv->mmio_coalesce(vm->hvm, vm->board.uart_base, 1) == 0)
+        if (!vm->uart_at.pio && hv->mmio_coalesce &&
+            hv->mmio_coalesce(vm->hvm, vm->uart_at.base, 1) == 0)
                 vm->coalesced = true;
         return 0;
 }
 
 int ward_vm_boot(struct ward_vm *vm, const struct ward_vm_images *img, char *err, size_t errlen)
 {
-        return ward_arch_vm_boot(vm, img, err, errlen);
+        return vm->arch->boot(vm, img, err, errlen);
 }
 
 static void replay_write(void *opaque, uint64_t addr, const void *data, unsigned len)
@@ -314,7 +351,7 @@ enum ward_vm_event ward_vm_exit(struct ward_vm *vm, unsigned vcpu, struct ward_h
                 return WARD_VM_RUNNING;
         case WARD_HV_EXIT_IO:
                 ward_bus_access(&vm->io, ex->addr, ex->is_write, ex->data, ex->len);
-                return WARD_VM_RUNNING;
+                return vm->stop; /* a power port may have ended the VM */
         case WARD_HV_EXIT_KICKED:
                 return WARD_VM_RUNNING;
         case WARD_HV_EXIT_SHUTDOWN:

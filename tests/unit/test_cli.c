@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ward/vm/vm_arch.h"
+
 #include "ward/cli/run_config.h"
 #include "ward/host/linux/net_link.h"
 
@@ -243,7 +245,7 @@ static const struct cli_case cases[] = {
      ERR("--shm 200:0x7fff0000:0x10000: overlaps the --mem RAM")},
     {{"--kernel", "@K", "--shm", "200:0x9000000:64K:rw"},
      0,
-     ERR("--shm 200:0x9000000:0x10000: overlaps the device windows (0x8000000-0x40000000)")},
+     ERR("--shm 200:0x9000000:0x10000: overlaps the device windows")},
     {{"--kernel", "@K", "--ram", "0x100000000:64M", "--shm", "200:0x103ff0000:64K:rw"},
      0,
      ERR("--shm 200:0x103ff0000:0x10000: overlaps a --ram region")},
@@ -369,8 +371,8 @@ static void run_case(const struct cli_case *c, size_t idx)
         static struct ward_vm_config cfg;
         char err[512];
         memset(err, 'x', sizeof(err));
-        enum ward_cli_result r =
-            ward_cli_parse_run(argc, argv, c->host_mem, &cfg, err, sizeof(err));
+        enum ward_cli_result r = ward_cli_parse_run_for(&ward_vm_arch_arm64, argc, argv,
+                                                        c->host_mem, &cfg, err, sizeof(err));
         if (r != c->result || strcmp(err, want_err) != 0) {
                 print_error("case %zu (", idx);
                 for (int i = 1; i < argc; i++)
@@ -402,6 +404,35 @@ static void parse_run_table(void **state)
                         run_case(&cases[i], i);
 }
 
+/* On x86_64 the boot RAM starts at 0 and the device windows are 3G-4G. */
+static void parse_run_x86_64(void **state)
+{
+        (void)state;
+        static struct ward_vm_config cfg;
+        char err[256];
+        char k[64];
+        strcpy(k, kernel_path);
+        char *argv[] = {"run", "--kernel", k, "--ram", "0x100000000:1G", NULL};
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_x86_64, 5, argv, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_OK);
+        assert_int_equal(cfg.mem_gpa, 0);
+        assert_int_equal(cfg.ram[0].gpa, 0x100000000);
+        char *big[] = {"run", "--kernel", k, "--mem", "4G", NULL};
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_x86_64, 5, big, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_ERROR);
+        assert_string_equal(err,
+                            "--mem at 0x0: overlaps the device windows (0xc0000000-0x100000000)");
+        char *hole[] = {"run", "--kernel", k, "--ram", "0xd0000000:16M", NULL};
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_x86_64, 5, hole, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_ERROR);
+        assert_string_equal(
+            err,
+            "--ram 0xd0000000:0x1000000: overlaps the device windows (0xc0000000-0x100000000)");
+}
+
 static void parse_run_fields(void **state)
 {
         (void)state;
@@ -413,7 +444,9 @@ static void parse_run_fields(void **state)
         snprintf(d, sizeof(d), "%s,ro", disk_path);
         char *argv[] = {"run",      "--cmdline", "root=/dev/vda", "--kernel", k,
                         "--initrd", i,           "--disk",        d,          NULL};
-        assert_int_equal(ward_cli_parse_run(9, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_arm64, 9, argv, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_OK);
         assert_string_equal(err, "");
         assert_string_equal(cfg.cmdline, "root=/dev/vda");
         assert_string_equal(cfg.initrd, initrd_path);
@@ -421,7 +454,9 @@ static void parse_run_fields(void **state)
         assert_true(cfg.disks[0].read_only);
         /* A later run starts from the defaults again. */
         char *argv2[] = {"run", "--kernel", k, NULL};
-        assert_int_equal(ward_cli_parse_run(3, argv2, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_arm64, 3, argv2, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_OK);
         assert_null(cfg.cmdline);
         assert_null(cfg.initrd);
         assert_int_equal(cfg.ndisks, 0);
@@ -430,7 +465,9 @@ static void parse_run_fields(void **state)
         /* --mem-at and --ram, in order. */
         char *argv3[] = {"run",   "--kernel", k,       "--mem-at",           "0x80000000",
                          "--ram", "0:64M",    "--ram", "0x100000000:0x1000", NULL};
-        assert_int_equal(ward_cli_parse_run(9, argv3, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_arm64, 9, argv3, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_OK);
         assert_int_equal(cfg.mem_gpa, 0x80000000);
         assert_int_equal(cfg.nram, 2);
         assert_int_equal(cfg.ram[0].gpa, 0);
@@ -458,13 +495,16 @@ static void parse_run_hugepages(void **state)
                 char a[16];
                 strcpy(a, hp[c].arg);
                 char *argv[] = {"run", "--kernel", k, "--hugepages", a, NULL};
-                assert_int_equal(ward_cli_parse_run(5, argv, 0, &cfg, err, sizeof(err)),
-                                 WARD_CLI_OK);
+                assert_int_equal(
+                    ward_cli_parse_run_for(&ward_vm_arch_arm64, 5, argv, 0, &cfg, err, sizeof(err)),
+                    WARD_CLI_OK);
                 assert_int_equal(cfg.hugepages, hp[c].want);
                 assert_string_equal(ward_ram_backing_names[cfg.hugepages], hp[c].arg);
         }
         char *argv[] = {"run", "--kernel", k, NULL};
-        assert_int_equal(ward_cli_parse_run(3, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_arm64, 3, argv, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_OK);
         assert_int_equal(cfg.hugepages, WARD_RAM_THP);
 }
 
@@ -482,13 +522,16 @@ static void parse_run_seccomp(void **state)
                 char a[16];
                 strcpy(a, m[c].arg);
                 char *argv[] = {"run", "--kernel", k, "--seccomp", a, NULL};
-                assert_int_equal(ward_cli_parse_run(5, argv, 0, &cfg, err, sizeof(err)),
-                                 WARD_CLI_OK);
+                assert_int_equal(
+                    ward_cli_parse_run_for(&ward_vm_arch_arm64, 5, argv, 0, &cfg, err, sizeof(err)),
+                    WARD_CLI_OK);
                 assert_int_equal(cfg.seccomp, m[c].want);
         }
         /* On unless asked otherwise. */
         char *argv[] = {"run", "--kernel", k, NULL};
-        assert_int_equal(ward_cli_parse_run(3, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_arm64, 3, argv, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_OK);
         assert_int_equal(cfg.seccomp, WARD_SECCOMP_ON);
 }
 
@@ -501,7 +544,9 @@ static void parse_run_net_fields(void **state)
         strcpy(n0, "user,hostfwd=tcp::8022-:22,hostfwd=udp:127.0.0.1:5353-:53");
         strcpy(n1, "tap=wtap0,mac=52:54:00:AB:cd:01");
         char *argv[] = {"run", "--kernel", k, "--net", n0, "--net", n1, NULL};
-        assert_int_equal(ward_cli_parse_run(7, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_arm64, 7, argv, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_OK);
         assert_int_equal(cfg.nnets, 2);
         const struct ward_net_config *u = &cfg.nets[0], *t = &cfg.nets[1];
         assert_int_equal(u->kind, WARD_NET_USER);
@@ -541,7 +586,8 @@ static void parse_run_error_is_truncated_to_errlen(void **state)
         char err[12];
         memset(err, 'x', sizeof(err));
         char *argv[] = {"run", NULL};
-        assert_int_equal(ward_cli_parse_run(1, argv, 0, &cfg, err, 8), WARD_CLI_ERROR);
+        assert_int_equal(ward_cli_parse_run_for(&ward_vm_arch_arm64, 1, argv, 0, &cfg, err, 8),
+                         WARD_CLI_ERROR);
         assert_string_equal(err, "--kerne");
         assert_int_equal(err[8], 'x');
 }
@@ -599,7 +645,9 @@ static void parse_shm_doorbell_fields(void **state)
                         "--doorbell",
                         "201",
                         NULL};
-        assert_int_equal(ward_cli_parse_run(9, argv, 0, &cfg, err, sizeof(err)), WARD_CLI_OK);
+        assert_int_equal(
+            ward_cli_parse_run_for(&ward_vm_arch_arm64, 9, argv, 0, &cfg, err, sizeof(err)),
+            WARD_CLI_OK);
         assert_int_equal(cfg.nshm, 2);
         assert_int_equal(cfg.shm[0].fd, 200);
         assert_int_equal(cfg.shm[0].gpa, 0x80000000ull);
@@ -679,6 +727,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(parse_run_table),
             cmocka_unit_test(parse_run_fields),
+            cmocka_unit_test(parse_run_x86_64),
             cmocka_unit_test(parse_run_hugepages),
             cmocka_unit_test(parse_run_seccomp),
             cmocka_unit_test(parse_run_net_fields),

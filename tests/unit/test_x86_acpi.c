@@ -54,6 +54,7 @@ static struct ward_acpi_platform platform(unsigned ncpus)
                                            .ioapic_id = (uint8_t)ncpus,
                                            .sleep_control_port = 0x600,
                                            .sleep_status_port = 0x601,
+                                           .reset_port = 0x602,
                                            .virtio = virtio,
                                            .nvirtio = 3,
                                            .uart = uart,
@@ -93,6 +94,10 @@ static void tables_checksummed_and_linked(void **state)
         assert_int_equal(fadt[244], 1);              /* sleep control: system I/O */
         assert_int_equal(get64(fadt + 248), 0x600);
         assert_int_equal(get64(fadt + 260), 0x601);
+        assert_true(get32(fadt + 112) & (1u << 10)); /* a reset register */
+        assert_int_equal(fadt[116], 1);              /* in system I/O */
+        assert_int_equal(get64(fadt + 120), 0x602);
+        assert_int_equal(fadt[128], 1); /* the value a reboot writes */
         const uint8_t *dsdt = at(get64(fadt + 140));
         assert_int_equal(get32(fadt + 40), (uint32_t)get64(fadt + 140));
         assert_memory_equal(dsdt, "DSDT", 4);
@@ -212,6 +217,8 @@ static void iasl_decodes_them(void **state)
         assert_non_null(strstr(text, "Name (_HID, \"PNP0501\""));
         assert_non_null(strstr(text, "0x03F8"));
         assert_non_null(strstr(text, "Hardware Reduced (V5) : 1"));
+        assert_non_null(strstr(text, "Reset Register Supported (V2) : 1"));
+        assert_non_null(strstr(text, "Name (\\_S5, Package (0x02)"));
         assert_non_null(strstr(text, "I/O Apic ID : 02"));
         assert_non_null(strstr(text, "Local Apic ID : 01"));
 }

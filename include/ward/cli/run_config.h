@@ -19,6 +19,11 @@ enum ward_cli_result {
  */
 enum ward_cli_result ward_cli_parse_run(int argc, char *const argv[], uint64_t host_mem_bytes,
                                         struct ward_vm_config *cfg, char *err, size_t errlen);
+/* The same for the machine of arch (vm_arch.h) rather than this host's. */
+struct ward_vm_arch;
+enum ward_cli_result ward_cli_parse_run_for(const struct ward_vm_arch *arch, int argc,
+                                            char *const argv[], uint64_t host_mem_bytes,
+                                            struct ward_vm_config *cfg, char *err, size_t errlen);
 
 /* One --net option into cfg->nets (src/cli/cli_net.c). */
 int ward_cli_parse_net(struct ward_vm_config *cfg, const char *arg, char *err, size_t errlen);

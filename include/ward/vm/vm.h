@@ -20,6 +20,7 @@
 #define WARD_VM_H
 
 #include "ward/arch/arm64/arm64_platform.h"
+#include "ward/arch/x86_64/x86_platform.h"
 #include "ward/machine/bus.h"
 #include "ward/virtio/device.h"
 #include "ward/machine/gmem.h"
@@ -78,9 +79,14 @@ struct ward_vm_dev {
         struct ward_vm *vm;
 };
 
+/* How much of the kernel's start ward_vm_images.kernel_header holds (an x86 bzImage's setup header
+ * ends near 0x290). */
+#define WARD_VM_KERNEL_HEADER 1024u
+
 /* The images ward_vm_boot() places in guest RAM. */
 struct ward_vm_images {
-        const uint8_t *kernel_header; /* the first 64 bytes of the kernel */
+        /* The kernel's first WARD_VM_KERNEL_HEADER bytes (all of it when it is shorter). */
+        const uint8_t *kernel_header;
         uint64_t kernel_len;
         uint64_t initrd_len; /* 0: no initrd */
         /* Copies image `which` (0 kernel, 1 initrd), len bytes, to dst. */
@@ -88,7 +94,8 @@ struct ward_vm_images {
         /*
          * Writes the device tree that dt (struct ward_arm64_dt on arm64)
          * describes into dst, at most room bytes: libfdt on Linux, the blob
-         * `ward dtb` wrote at build time on seL4.
+         * `ward dtb` wrote at build time on seL4. Not called on x86_64,
+         * whose ACPI tables the VM core writes itself.
          */
         int (*write_dt)(void *host, const void *dt, void *dst, size_t room, char *err,
                         size_t errlen);
@@ -111,8 +118,19 @@ struct ward_vm {
         const struct ward_vm_host_ops *host_ops;
         void *host;
 
-        struct ward_arm64_platform board; /* the arch's address map */
-        uint8_t *ram;                     /* the boot RAM */
+        const struct ward_vm_arch *arch; /* picked by hv->arch (vm_arch.h) */
+        uint64_t ram_base, ram_size;     /* the boot RAM, as the arch's board placed it */
+        struct {
+                uint64_t base; /* MMIO address, or I/O port when pio */
+                unsigned line;
+                bool pio;
+        } uart_at;
+        union {
+                struct ward_arm64_platform arm64;
+                struct ward_x86_platform x86;
+        } board;                 /* the arch's address map */
+        enum ward_vm_event stop; /* set by a board device (x86: the power ports); RUNNING: none */
+        uint8_t *ram;            /* the boot RAM */
         void *ram_extra[WARD_MAX_RAM_EXTRA];
         void *shm[WARD_MAX_SHM];
         struct ward_gmem gm;

@@ -12,40 +12,46 @@
 
 #define DT_ROOM (64 * 1024)
 
-int ward_arch_vm_board(struct ward_vm *vm, char *err, size_t errlen)
+static int board(struct ward_vm *vm, char *err, size_t errlen)
 {
         const struct ward_vm_config *cfg = vm->cfg;
         if (!ward_hv_arm64(vm->hv)) {
                 ward_fmt(err, errlen, "hypervisor backend %s is not for arm64", vm->hv->name);
                 return -1;
         }
-        if (ward_arm64_platform_init(&vm->board, cfg->mem_bytes, cfg->cpus) ||
-            ward_arm64_platform_set_ram_base(&vm->board, cfg->mem_gpa)) {
+        if (ward_arm64_platform_init(&vm->board.arm64, cfg->mem_bytes, cfg->cpus) ||
+            ward_arm64_platform_set_ram_base(&vm->board.arm64, cfg->mem_gpa)) {
                 ward_fmt(err, errlen,
                          "--mem/--mem-at/--cpus: does not fit ward's arm64 memory map");
                 return -1;
         }
         for (unsigned i = 0; i < cfg->nram; i++)
-                if (ward_arm64_platform_add_ram(&vm->board, cfg->ram[i].gpa, cfg->ram[i].size)) {
+                if (ward_arm64_platform_add_ram(&vm->board.arm64, cfg->ram[i].gpa,
+                                                cfg->ram[i].size)) {
                         ward_fmt(err, errlen, "--ram 0x%llx: does not fit ward's arm64 memory map",
                                  (unsigned long long)cfg->ram[i].gpa);
                         return -1;
                 }
+        vm->ram_base = vm->board.arm64.ram_base;
+        vm->ram_size = vm->board.arm64.ram_size;
+        vm->uart_at.base = vm->board.arm64.uart_base;
+        vm->uart_at.line = vm->board.arm64.uart_spi;
+        vm->uart_at.pio = false;
         return 0;
 }
 
-int ward_arch_vm_irqchip(struct ward_vm *vm, char *err, size_t errlen)
+static int irqchip(struct ward_vm *vm, char *err, size_t errlen)
 {
         const struct ward_hv_arm64_ops *a = ward_hv_arm64(vm->hv);
-        if (a->gic_create(vm->hvm, &vm->board.gic, err, errlen))
+        if (a->gic_create(vm->hvm, &vm->board.arm64.gic, err, errlen))
                 return -1;
-        if (vm->board.gic.gic_version == 2 && vm->cfg->cpus > 8) {
+        if (vm->board.arm64.gic.gic_version == 2 && vm->cfg->cpus > 8) {
                 ward_fmt(err, errlen,
                          "--cpus %u: this host only offers GICv2, which has 8 CPUs at most",
                          vm->cfg->cpus);
                 return -1;
         }
-        const struct ward_hv_gic *g = &vm->board.gic;
+        const struct ward_hv_gic *g = &vm->board.arm64.gic;
         if (g->dist_ops && ward_bus_register(&vm->bus, g->dist_base, g->dist_emulated_size,
                                              g->dist_ops, g->dist)) {
                 ward_fmt(err, errlen, "internal: GIC distributor window");
@@ -54,18 +60,18 @@ int ward_arch_vm_irqchip(struct ward_vm *vm, char *err, size_t errlen)
         return 0;
 }
 
-int ward_arch_vm_irqchip_finalize(struct ward_vm *vm, char *err, size_t errlen)
+static int irqchip_finalize(struct ward_vm *vm, char *err, size_t errlen)
 {
         return ward_hv_arm64(vm->hv)->gic_finalize(vm->hvm, err, errlen);
 }
 
-int ward_arch_vm_device_window(struct ward_vm *vm, uint64_t *base, unsigned *line)
+static int device_window(struct ward_vm *vm, uint64_t *base, unsigned *line)
 {
-        int i = ward_arm64_platform_add_virtio(&vm->board);
+        int i = ward_arm64_platform_add_virtio(&vm->board.arm64);
         if (i < 0)
                 return -1;
-        *base = vm->board.virtio[i].base;
-        *line = vm->board.virtio[i].spi;
+        *base = vm->board.arm64.virtio[i].base;
+        *line = vm->board.arm64.virtio[i].spi;
         return 0;
 }
 
@@ -80,26 +86,13 @@ static int layout(struct ward_vm *vm, const struct ward_vm_images *img,
                          cfg->kernel ? cfg->kernel : "(built in)");
                 return -1;
         }
-        if (ward_arm64_layout(vm->board.ram_base, vm->board.ram_size, &image, img->kernel_len,
-                              img->initrd_len, lay)) {
+        if (ward_arm64_layout(vm->board.arm64.ram_base, vm->board.arm64.ram_size, &image,
+                              img->kernel_len, img->initrd_len, lay)) {
                 ward_fmt(err, errlen, "--mem: %lluM is too small for this kernel and initrd",
-                         (unsigned long long)(vm->board.ram_size >> 20));
+                         (unsigned long long)(vm->board.arm64.ram_size >> 20));
                 return -1;
         }
         return 0;
-}
-
-static int load(struct ward_vm *vm, const struct ward_vm_images *img, unsigned which, uint64_t gpa,
-                uint64_t len, char *err, size_t errlen)
-{
-        if (len == 0)
-                return 0;
-        void *dst = ward_gmem_ptr(&vm->gm, gpa, len);
-        if (!dst) {
-                ward_fmt(err, errlen, "%s does not fit in guest RAM", which ? "initrd" : "kernel");
-                return -1;
-        }
-        return img->load(vm->host, which, dst, len, err, errlen);
 }
 
 static int write_dt(struct ward_vm *vm, const struct ward_vm_images *img,
@@ -113,7 +106,7 @@ static int write_dt(struct ward_vm *vm, const struct ward_vm_images *img,
                         mpidr[i] = ((uint64_t)(i / 16) << 8) | (i % 16);
         uint64_t initrd_end = img->initrd_len ? lay->initrd_gpa + img->initrd_len : 0;
         struct ward_arm64_dt dt;
-        ward_arm64_platform_dt(&vm->board, mpidr, vm->bootargs,
+        ward_arm64_platform_dt(&vm->board.arm64, mpidr, vm->bootargs,
                                img->initrd_len ? lay->initrd_gpa : 0, initrd_end, img->kaslr_seed,
                                img->rng_seed, &dt);
         void *dst = ward_gmem_ptr(&vm->gm, lay->dtb_gpa, DT_ROOM);
@@ -124,13 +117,12 @@ static int write_dt(struct ward_vm *vm, const struct ward_vm_images *img,
         return img->write_dt(vm->host, &dt, dst, DT_ROOM, err, errlen);
 }
 
-int ward_arch_vm_boot(struct ward_vm *vm, const struct ward_vm_images *img, char *err,
-                      size_t errlen)
+static int boot(struct ward_vm *vm, const struct ward_vm_images *img, char *err, size_t errlen)
 {
         struct ward_arm64_layout lay;
         if (layout(vm, img, &lay, err, errlen) ||
-            load(vm, img, 0, lay.kernel_gpa, img->kernel_len, err, errlen) ||
-            load(vm, img, 1, lay.initrd_gpa, img->initrd_len, err, errlen) ||
+            ward_vm_load_image(vm, img, 0, lay.kernel_gpa, err, errlen) ||
+            ward_vm_load_image(vm, img, 1, lay.initrd_gpa, err, errlen) ||
             write_dt(vm, img, &lay, err, errlen))
                 return -1;
         const struct ward_hv_arm64_ops *a = ward_hv_arm64(vm->hv);
@@ -145,3 +137,15 @@ int ward_arch_vm_boot(struct ward_vm *vm, const struct ward_vm_images *img, char
         }
         return 0;
 }
+
+const struct ward_vm_arch ward_vm_arch_arm64 = {
+    .name = "arm64",
+    .ram_base = WARD_ARM64_RAM_BASE,
+    .device_base = WARD_ARM64_GIC_DIST_BASE,
+    .device_end = WARD_ARM64_RAM_BASE,
+    .board = board,
+    .irqchip = irqchip,
+    .irqchip_finalize = irqchip_finalize,
+    .device_window = device_window,
+    .boot = boot,
+};

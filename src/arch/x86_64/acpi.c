@@ -7,6 +7,8 @@
 #define RSDP_LEN 36
 #define FADT_LEN 276 /* ACPI 6.x */
 #define FADT_FLAG_HW_REDUCED (1u << 20)
+#define FADT_FLAG_RESET_REG_SUP (1u << 10)
+#define ACPI_RESET_VALUE 1
 #define MADT_LAPIC 0
 #define MADT_IOAPIC 1
 
@@ -119,7 +121,12 @@ static void fadt(struct out *o, const struct ward_acpi_platform *p, uint64_t dsd
         b.len = 109 - HDR;
         put16(&b, 1u << 2); /* IAPC_BOOT_ARCH: no VGA */
         b.len = 112 - HDR;
-        put32(&b, FADT_FLAG_HW_REDUCED); /* no PM timer, no PM1 blocks: hardware-reduced */
+        /* no PM timer, no PM1 blocks: hardware-reduced */
+        put32(&b, FADT_FLAG_HW_REDUCED | (p->reset_port ? FADT_FLAG_RESET_REG_SUP : 0));
+        if (p->reset_port) {
+                gas_io8(&b, p->reset_port); /* RESET_REG */
+                put8(&b, ACPI_RESET_VALUE); /* RESET_VALUE */
+        }
         b.len = 131 - HDR;
         put8(&b, 3); /* FADT minor version: 6.3 */
         b.len = 140 - HDR;
@@ -292,6 +299,14 @@ static void dsdt(struct out *o, const struct ward_acpi_platform *p)
         put8(o, 0x10); /* ScopeOp */
         pkg_length(o, s.len);
         put(o, scope, s.len);
+        /* Name(\_S5, Package() {5, 0}): SLP_TYP for S5; the device takes any. */
+        put8(o, 0x08);
+        put(o, "\\_S5_", 5);
+        put8(o, 0x12); /* PackageOp */
+        pkg_length(o, 4);
+        put8(o, 2); /* NumElements */
+        aml_integer(o, 5);
+        aml_integer(o, 0);
         end_table(o, at);
 }
 

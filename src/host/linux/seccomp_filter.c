@@ -216,6 +216,9 @@ static const unsigned long vmm_ioctls[] = {
 #if defined(__aarch64__)
     KVM_ARM_VCPU_INIT,
 #endif
+#if defined(__x86_64__)
+    KVM_GET_REGS, /* a failed vCPU's RIP, for its one-line reason */
+#endif
     TCGETS,
     TCSETS,
     TIOCGWINSZ,

@@ -14,6 +14,7 @@
  * freestanding core free of threading concerns.
  */
 #include "ward/host/linux/vmm.h"
+#include "ward/vm/vm_arch.h"
 
 #include "ward/host/linux/caps.h"
 #include "ward/host/linux/jail.h"
@@ -106,13 +107,19 @@ static void main_loop(struct vmm *m)
         }
 }
 
+const struct ward_vm_arch *ward_host_vm_arch(void)
+{
+        const struct ward_vm_arch *a = ward_vm_arch_of(ward_hv_default());
+        return a ? a : &ward_vm_arch_arm64; /* no backend here: build() says so */
+}
+
 static int build(struct vmm *m, char *err, size_t errlen)
 {
         const struct ward_hv_ops *hv = ward_hv_default();
         if (!hv) {
                 snprintf(err, errlen,
                          "this ward build has no hypervisor backend for this host "
-                         "architecture (arm64 KVM only for now)");
+                         "architecture (ward has KVM on arm64 and x86_64)");
                 return -1;
         }
         m->vm_created = true; /* from here on ward_vm_destroy() cleans up */
@@ -164,7 +171,7 @@ static void teardown(struct vmm *m)
                 struct ward_vm *vm = &m->vm;
                 ward_vm_destroy(vm);
                 if (vm->ram)
-                        munmap(vm->ram, vm->board.ram_size);
+                        munmap(vm->ram, vm->ram_size);
                 for (unsigned i = 0; i < cfg->nram; i++)
                         if (vm->ram_extra[i])
                                 munmap(vm->ram_extra[i], cfg->ram[i].size);

@@ -237,14 +237,16 @@ static int file_size(const char *what, const char *path, uint64_t *out, char *er
 int ward_vmm_boot(struct vmm *m, char *err, size_t errlen)
 {
         const struct ward_vm_config *cfg = m->cfg;
-        uint8_t hdr[64];
+        uint8_t hdr[WARD_VM_KERNEL_HEADER];
         uint8_t seed[32];
         struct ward_vm_images img = {
             .kernel_header = hdr, .load = load_file, .write_dt = write_fdt};
         if (file_size("--kernel", cfg->kernel, &img.kernel_len, err, errlen))
                 return -1;
         int fd = open(cfg->kernel, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr)) {
+        size_t want = img.kernel_len < sizeof(hdr) ? (size_t)img.kernel_len : sizeof(hdr);
+        memset(hdr, 0, sizeof(hdr));
+        if (fd < 0 || pread(fd, hdr, want, 0) != (ssize_t)want) {
                 snprintf(err, errlen, "--kernel %s: cannot read its header", cfg->kernel);
                 if (fd >= 0)
                         close(fd);

@@ -238,6 +238,12 @@ static int kvm_vcpu_run(struct ward_hv_vcpu *v, struct ward_hv_exit *exit)
                         snprintf(exit->reason, sizeof(exit->reason),
                                  "guest system event %u (crash)", run->system_event.type);
                         return 0;
+                case KVM_EXIT_SHUTDOWN:
+                        exit->kind = WARD_HV_EXIT_ERROR;
+                        exit->pc = ward_kvm_arch_pc(v);
+                        snprintf(exit->reason, sizeof(exit->reason),
+                                 "the vCPU shut down (x86: a triple fault)");
+                        return 0;
                 case KVM_EXIT_INTR:
                         exit->kind = WARD_HV_EXIT_KICKED;
                         return 0;
@@ -282,7 +288,7 @@ static void kvm_vcpu_destroy(struct ward_hv_vcpu *v)
 
 static int kvm_irq_bind(struct ward_hv_vm *vm, unsigned spi, int fd)
 {
-        /* The vGIC's default routing maps GSI n to SPI n (INTID n + 32). */
+        /* KVM's default routing: GSI n is SPI n (INTID n + 32) on arm64, I/O APIC pin n on x86. */
         struct kvm_irqfd irqfd = {.fd = (uint32_t)fd, .gsi = spi};
         return ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0 ? -1 : 0;
 }

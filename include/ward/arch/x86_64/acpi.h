@@ -3,11 +3,11 @@
  * The ACPI tables an x86_64 guest learns its machine from (Debian's amd64
  * kernel has no virtio_mmio.device= command line of its own): RSDP ->
  * XSDT -> FADT (hardware-reduced ACPI, with the sleep registers a poweroff
- * writes) and MADT (one local APIC per vCPU, the I/O APIC), and a DSDT that
- * declares each virtio-mmio transport as an LNRO0005 device with its
- * window and interrupt, and each 16550 as PNP0501. Written from the same
- * platform description the arm64 device tree is written from, by whoever
- * places the devices; freestanding, every table checksummed.
+ * writes and the reset register a reboot writes) and MADT (one local APIC per vCPU, the I/O APIC),
+ * and a DSDT that declares each virtio-mmio transport as an LNRO0005 device with its window and
+ * interrupt, each 16550 as PNP0501, and \_S5 (without it Linux has no ACPI poweroff). Written from
+ * the same platform description the arm64 device tree is written from, by whoever places the
+ * devices; freestanding, every table checksummed.
  */
 #ifndef WARD_ARCH_X86_64_ACPI_H
 #define WARD_ARCH_X86_64_ACPI_H
@@ -38,6 +38,7 @@ struct ward_acpi_platform {
         uint8_t ioapic_id;           /* after the vCPUs' APIC ids */
         uint16_t sleep_control_port; /* the I/O port of the FADT's sleep control register */
         uint16_t sleep_status_port;
+        uint16_t reset_port; /* the FADT's reset register (a reboot writes 1), 0: none */
         const struct ward_acpi_virtio *virtio;
         unsigned nvirtio;
         const struct ward_acpi_uart *uart;

@@ -12,4 +12,8 @@
  */
 int ward_vmm_run(const struct ward_vm_config *cfg);
 
+struct ward_vm_arch;
+/* The machine `ward run` builds on this host (arm64 when ward has no backend here). */
+const struct ward_vm_arch *ward_host_vm_arch(void);
+
 #endif
