@@ -245,6 +245,13 @@ static int add_devices(struct ward_vm *vm, char *err, size_t errlen)
         return 0;
 }
 
+/* How many virtio devices add_devices() will add for cfg. */
+static unsigned device_count(const struct ward_vm_config *cfg)
+{
+        return (cfg->console == WARD_CONSOLE_VIRTIO) + cfg->ndoorbells + cfg->ndisks +
+               (cfg->rng ? 1u : 0u) + cfg->nnets + (cfg->vsock.cid ? 1u : 0u);
+}
+
 /* ---- life cycle ---- */
 
 static int add_vcpus(struct ward_vm *vm, char *err, size_t errlen)
@@ -299,6 +306,14 @@ int ward_vm_create(struct ward_vm *vm, const struct ward_vm_config *cfg,
         }
         if (check_counts(cfg, err, errlen) || vm->arch->board(vm, err, errlen))
                 return -1;
+        if (device_count(cfg) > vm->arch->max_devices) {
+                ward_fmt(err, errlen,
+                         "%u virtio devices (consoles, doorbells, disks, entropy, NICs, vsock): "
+                         "ward's %s board has room for %u (%s)",
+                         device_count(cfg), vm->arch->name, vm->arch->max_devices,
+                         vm->arch->device_limit);
+                return -1;
+        }
         if (hv->vm_create(&vm->hvm, cfg->cpus, err, errlen))
                 return -1;
         if (add_ram(vm, err, errlen) || add_shared(vm, err, errlen))

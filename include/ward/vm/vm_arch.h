@@ -16,6 +16,8 @@ struct ward_vm_arch {
         uint64_t ram_base; /* where the boot RAM goes when the config does not say */
         /* Where the board's devices are: no RAM or shared region may overlap it. */
         uint64_t device_base, device_end;
+        unsigned max_devices;     /* virtio devices the board has windows and lines for */
+        const char *device_limit; /* what limits them, for the error */
         /*
          * The address map for vm->cfg (RAM, interrupt controller, UART):
          * fills the board and vm->ram_base, ram_size and uart.

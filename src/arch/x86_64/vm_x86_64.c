@@ -19,6 +19,8 @@
 /* The FADT's sleep control register: SLP_EN, the bit a poweroff sets. */
 #define SLP_EN (1u << 5)
 #define ACPI_RESET_VALUE 1u
+#define KBC_COMMAND_PORT 0x64u
+#define KBC_PULSE_RESET 0xfeu
 
 static int board(struct ward_vm *vm, char *err, size_t errlen)
 {
@@ -104,7 +106,8 @@ static int device_window(struct ward_vm *vm, uint64_t *base, unsigned *line)
         return 0;
 }
 
-/* ---- the power ports: the FADT's sleep control, sleep status and reset registers ---- */
+/* ---- the power ports: the FADT's sleep control, sleep status and reset registers,
+ * and the keyboard controller's reset ---- */
 
 static void power_read(void *dev, uint64_t off, void *data, unsigned len)
 {
@@ -127,10 +130,32 @@ static void power_write(void *dev, uint64_t off, const void *data, unsigned len)
 
 static const struct ward_mmio_ops power_ops = {power_read, power_write};
 
+/*
+ * The keyboard controller's command port, for its one command a VM needs:
+ * 0xfe pulses the reset line. Linux tries it right after the ACPI reset
+ * register (and before falling back to a BIOS ward does not have); reads
+ * say "input buffer empty" so that it does not wait.
+ */
+static void kbc_write(void *dev, uint64_t off, const void *data, unsigned len)
+{
+        struct ward_vm *vm = dev;
+        uint8_t v;
+        (void)off;
+        memcpy(&v, data, 1);
+        if (len == 1 && v == KBC_PULSE_RESET)
+                vm->stop = WARD_VM_REBOOT;
+}
+
+static const struct ward_mmio_ops kbc_ops = {power_read, kbc_write};
+
 static int board_devices(struct ward_vm *vm, char *err, size_t errlen)
 {
         if (ward_bus_register(&vm->io, WARD_X86_POWER_PORT, WARD_X86_POWER_PORTS, &power_ops, vm)) {
                 ward_fmt(err, errlen, "internal: power ports");
+                return -1;
+        }
+        if (ward_bus_register(&vm->io, KBC_COMMAND_PORT, 1, &kbc_ops, vm)) {
+                ward_fmt(err, errlen, "internal: keyboard controller port");
                 return -1;
         }
         return 0;
@@ -155,7 +180,7 @@ static int place(struct ward_vm *vm, const struct ward_vm_images *img,
         uint64_t ram = vm->ram_size;
         /* The kernel's preferred address, if it leaves room for the setup part below it. */
         uint64_t at = bz->pref_address >= (2ull << 20) ? bz->pref_address : (16ull << 20);
-        at = align_up(at, bz->kernel_alignment);
+        at = at <= ram ? align_up(at, bz->kernel_alignment) : at; /* no wrap: both below 2^63 */
         if (at > ram || bz->init_size > ram - at) {
                 ward_fmt(err, errlen,
                          "--mem: %lluM is too small for this kernel (it needs 0x%x bytes from "
@@ -189,6 +214,23 @@ static int place(struct ward_vm *vm, const struct ward_vm_images *img,
         return 0;
 }
 
+/*
+ * What a CPU reset runs first (f000:fff0, real mode): ward has no BIOS, so
+ * this writes the ACPI reset register, which ends the VM as a reboot. Linux
+ * comes here when its other ways to reboot fail: on hardware-reduced ACPI
+ * without EFI it tries EFI and then "the BIOS", a jump to this vector.
+ */
+/* clang-format off */
+static const uint8_t reset_vector[] = {
+    0xb0, ACPI_RESET_VALUE,                               /* mov al, 1 */
+    0xba, (uint8_t)(WARD_X86_POWER_PORT + 2),
+          (uint8_t)((WARD_X86_POWER_PORT + 2) >> 8),      /* mov dx, reset port */
+    0xee,                                                 /* out dx, al */
+    0xf4,                                                 /* hlt */
+    0xeb, 0xfd,                                           /* jmp to the hlt */
+};
+/* clang-format on */
+
 static int write_tables(struct ward_vm *vm, const struct ward_vm_images *img,
                         const struct ward_bzimage *bz, const struct layout *l, char *err,
                         size_t errlen)
@@ -205,6 +247,7 @@ static int write_tables(struct ward_vm *vm, const struct ward_vm_images *img,
                 ward_fmt(err, errlen, "internal: e820 map");
                 return -1;
         }
+        memcpy(vm->ram + WARD_X86_RESET_VECTOR, reset_vector, sizeof(reset_vector));
         memcpy(vm->ram + WARD_X86_CMDLINE, vm->bootargs, l->cmdline_len + 1);
         struct ward_x86_boot_layout bl = {
             .cmdline_gpa = WARD_X86_CMDLINE,
@@ -250,6 +293,8 @@ const struct ward_vm_arch ward_vm_arch_x86_64 = {
     .ram_base = WARD_X86_RAM_BASE,
     .device_base = WARD_X86_HOLE_BASE,
     .device_end = WARD_X86_HOLE_END,
+    .max_devices = WARD_X86_MAX_VIRTIO,
+    .device_limit = "GSIs 5 to 23",
     .board = board,
     .irqchip = irqchip,
     .irqchip_finalize = irqchip_finalize,

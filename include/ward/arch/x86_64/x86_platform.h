@@ -9,7 +9,8 @@
  * Guest-physical map:
  *   0 .. ram_size            the boot RAM (at most 3 GiB): real-mode area,
  *                            boot structures, kernel, initrd
- *   0xe0000 .. 0x100000      ACPI tables (reserved in the e820 map)
+ *   0xe0000 .. 0x100000      ACPI tables and the reset vector's stub
+ *                            (reserved in the e820 map)
  *   0xc0000000 .. 4 GiB      no RAM: virtio windows at 0xd0000000, VMX's
  *                            pages at 0xfffbc000, I/O APIC, local APICs
  *   other RAM regions        anywhere else, clear of the above
@@ -29,6 +30,7 @@
 #define WARD_X86_LOW_RAM_END 0x9fc00ull /* conventional memory, below the EBDA */
 #define WARD_X86_ACPI_BASE 0xe0000ull
 #define WARD_X86_ACPI_SIZE 0x20000ull
+#define WARD_X86_RESET_VECTOR 0xffff0ull /* in the reserved area: a stub that reboots */
 #define WARD_X86_ZERO_PAGE 0x7000ull
 #define WARD_X86_CMDLINE 0x20000ull
 #define WARD_X86_CMDLINE_MAX 0x10000u

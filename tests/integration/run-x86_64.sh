@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# The integration scenarios of the x86_64 test host, in one boot of it:
+#   tools/testhost --arch x86_64 run --add tests/integration tests/integration/run-x86_64.sh
+# Each boots Debian's amd64 kernel (a bzImage) with ward under the test
+# host's nested KVM (AMD SVM) and prints one SCENARIO line. The exit status
+# is the number of failed scenarios (0: all passed).
+
+. /extra/lib.sh
+
+T=240 # seconds per guest boot at most (TCG inside TCG is slow)
+failed=0
+note_fail() {
+	fail "$@"
+	failed=$((failed + 1))
+}
+
+. /extra/single-vm.sh
+. /extra/shared-doorbell.sh
+
+echo "integration: $failed scenario(s) failed"
+exit "$failed"
