@@ -12,6 +12,7 @@
 #include "ward/cli/cli_util.h"
 #include "ward/desc/vm_config.h"
 #include "ward/host/linux/vmm.h"
+#include "ward/vm/vm_arch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -138,7 +139,8 @@ int ward_cli_run_system(int argc, char *const argv[])
         char dir[PATH_MAX];
         long ncpu = sysconf(_SC_NPROCESSORS_CONF);
         struct ward_sys_facts facts = {.host_ram_bytes = ward_cli_host_memory(),
-                                       .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0};
+                                       .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0,
+                                       .arch = ward_sys_arch_named(ward_host_vm_arch()->name)};
         if (a.fd >= 0) {
                 d = from_fd(&a, &facts, &errs);
                 snprintf(dir, sizeof(dir), "%s", a.dir);

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * `ward system check FILE`: reads a system description, parses it, and
- * checks it as a whole with this host's facts (RAM, CPUs, the files it
- * names). Every error is one line "FILE: PATH: reason"; the exit status is
- * 0 for a valid description (with a one-line summary) and 2 otherwise.
+ * checks it as a whole with this host's facts (RAM, CPUs, the machine its
+ * VMs are, the files it names; --host-ram, --host-cpus and --arch stand in
+ * for them). Every error is one line "FILE: PATH: reason"; the exit status
+ * is 0 for a valid description (with a one-line summary) and 2 otherwise.
  * Also the dispatcher of `ward system check|sel4` (up and down go from
  * main.c to cli_system_up.c; sel4 is in cli_sel4.c).
  */
 #include "ward/cli/cli_system.h"
 #include "ward/cli/cli_util.h"
 #include "ward/desc/system_desc.h"
+#include "ward/host/linux/vmm.h"
+#include "ward/vm/vm_arch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,10 +63,11 @@ static void summary(FILE *out, const char *name, const struct ward_sys_desc *d)
 
 static int cmd_check(int argc, char *const argv[], FILE *out, FILE *err)
 {
-        enum { O_HOST_RAM = 256, O_HOST_CPUS };
+        enum { O_HOST_RAM = 256, O_HOST_CPUS, O_ARCH };
         static const struct option opts[] = {
             {"host-ram", required_argument, NULL, O_HOST_RAM},
             {"host-cpus", required_argument, NULL, O_HOST_CPUS},
+            {"arch", required_argument, NULL, O_ARCH},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
@@ -71,6 +75,7 @@ static int cmd_check(int argc, char *const argv[], FILE *out, FILE *err)
         struct ward_sys_facts facts = {
             .host_ram_bytes = ward_cli_host_memory(),
             .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0,
+            .arch = ward_sys_arch_named(ward_host_vm_arch()->name),
         };
         optind = 0;
         opterr = 0;
@@ -96,6 +101,16 @@ static int cmd_check(int argc, char *const argv[], FILE *out, FILE *err)
                         facts.host_cpus = (unsigned)n;
                         break;
                 }
+                case O_ARCH:
+                        facts.arch = ward_sys_arch_named(optarg);
+                        if (facts.arch == WARD_SYS_ARCH_UNSET) {
+                                fprintf(err,
+                                        "ward system check: --arch %s: not a machine ward has "
+                                        "(arm64 or x86_64)\n",
+                                        optarg);
+                                return 2;
+                        }
+                        break;
                 case 'h':
                         fputs(ward_system_usage, out);
                         return 0;

@@ -6,8 +6,10 @@
 #include "ward/cli/cli_system.h"
 #include "ward/cli/cli_util.h"
 #include "ward/host/linux/seccomp_filter.h"
+#include "ward/host/linux/vmm.h"
 #include "ward/supervisor/control_api.h"
 #include "ward/supervisor/supervisor.h"
+#include "ward/vm/vm_arch.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -161,7 +163,8 @@ int ward_cli_system_up(int argc, char *const argv[])
                 return usage;
         long ncpu = sysconf(_SC_NPROCESSORS_CONF);
         struct ward_sys_facts facts = {.host_ram_bytes = ward_cli_host_memory(),
-                                       .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0};
+                                       .host_cpus = ncpu > 0 ? (unsigned)ncpu : 0,
+                                       .arch = ward_sys_arch_named(ward_host_vm_arch()->name)};
         struct ward_sys_errors errs = {0};
         struct ward_sys_desc *d = NULL;
         size_t len = 0;

@@ -5,7 +5,7 @@
  * facts it is given (host RAM, host CPUs, a file callback), so the same
  * description always gives the same errors, in the same order:
  *
- *   1. the version and the number of VMs;
+ *   1. the version, the machine ("arch") and the number of VMs;
  *   2. each VM: name, files, command line, vCPUs, RAM regions one by one,
  *      disks, policy; then disks shared between VMs;
  *   3. shared regions: names, sizes, who maps them;
@@ -13,7 +13,8 @@
  *   5. the linux section;
  *   6. the sel4 section;
  *   7. each VM's guest-physical address space: RAM regions and shared-region
- *      mappings against ward's device area and against each other;
+ *      mappings against ward's device area (d->machine's) and against each
+ *      other;
  *   8. the memory of the whole system against the host's.
  *
  * This file has the order and steps 1 to 4; check_sections.c has 5 and 6,
@@ -34,9 +35,10 @@ static void check_vm(struct checker *c, const struct ward_sys_vm *vm)
         if (vm->cmdline && strlen(vm->cmdline) > WARD_SYS_MAX_CMDLINE)
                 cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/cmdline"), "%zu bytes, at most %d",
                      strlen(vm->cmdline), WARD_SYS_MAX_CMDLINE);
-        if (vm->cpus < 1 || vm->cpus > WARD_SYS_MAX_CPUS)
+        const struct ward_sys_machine *m = c->m;
+        if (vm->cpus < 1 || vm->cpus > m->max_cpus)
                 cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/cpus"),
-                     "%lld vCPUs: must be from 1 to %d", (long long)vm->cpus, WARD_SYS_MAX_CPUS);
+                     "%lld vCPUs: must be from 1 to %d", (long long)vm->cpus, m->max_cpus);
 
         if (!vm->memory_bad && vm->nmemory == 0)
                 cerr(c, ward_sysc_kpath(p, "/vms", vm->name, "/memory"),
@@ -50,16 +52,33 @@ static void check_vm(struct checker *c, const struct ward_sys_vm *vm)
                         continue;
                 ward_sysc_region_path(p, vm, i);
                 bool ok = ward_sysc_ram_region(c, p, r->gpa, r->size);
-                if (i == 0 && ok && r->gpa % WARD_SYS_KERNEL_ALIGN)
+                if (i == 0 && m->ram_base_fixed && r->gpa != m->ram_base) {
+                        char base[24];
+                        snprintf(base, sizeof(base), m->ram_base ? "0x%llx" : "%llu",
+                                 (unsigned long long)m->ram_base);
+                        cerr(c, ward_sysc_ipath(p2, "%s/gpa", p),
+                             "0x%llx: on %s the first RAM region is the boot RAM, which starts "
+                             "at %s (leave \"gpa\" out, or write %s)",
+                             (unsigned long long)r->gpa, m->name, base, base);
+                } else if (i == 0 && ok && r->gpa % WARD_SYS_KERNEL_ALIGN)
                         cerr(c, ward_sysc_ipath(p2, "%s/gpa", p),
                              "0x%llx: the first RAM region holds the kernel and must start on "
                              "a 2M boundary",
                              (unsigned long long)r->gpa);
-                if (i == 0 && r->size && r->size < WARD_SYS_MIN_FIRST_RAM)
+                if (i == 0 && r->size && r->size < m->min_first_ram) {
+                        char least[32];
                         cerr(c, ward_sysc_ipath(p2, "%s/size", p),
-                             "%s: the first RAM region holds the kernel, initrd and device "
-                             "tree and must be at least 16M",
-                             ward_sysc_human(b, sizeof(b), r->size));
+                             "%s: the first RAM region holds %s and must be at least %s%s%s",
+                             ward_sysc_human(b, sizeof(b), r->size), m->first_ram_holds,
+                             ward_sysc_human(least, sizeof(least), m->min_first_ram),
+                             m->ram_base_fixed ? " on " : "", m->ram_base_fixed ? m->name : "");
+                } else if (i == 0 && ok && r->size % m->first_ram_align) {
+                        char align[32];
+                        cerr(c, ward_sysc_ipath(p2, "%s/size", p),
+                             "%s: on %s the first RAM region's size must be a multiple of %s",
+                             ward_sysc_human(b, sizeof(b), r->size), m->name,
+                             ward_sysc_human(align, sizeof(align), m->first_ram_align));
+                }
                 if (ok && vm->hugepages == WARD_RAM_HUGETLB &&
                     (r->gpa | r->size) % WARD_SYS_KERNEL_ALIGN)
                         cerr(c, p,
@@ -235,15 +254,34 @@ static void check_doorbells(struct checker *c)
         }
 }
 
+/* A description that names its machine runs on that machine only. */
+static void check_arch(struct checker *c)
+{
+        enum ward_sys_arch arch = c->d->arch, host = c->f->arch;
+        if (arch == WARD_SYS_ARCH_UNSET)
+                return;
+        if (c->f->target == WARD_SYS_TARGET_SEL4) {
+                if (arch != WARD_SYS_ARCH_ARM64)
+                        cerr(c, "/arch",
+                             "this description is for %s; ward system sel4 builds seL4 systems "
+                             "of arm64 VMs only",
+                             ward_sys_machine(arch)->name);
+        } else if (host != WARD_SYS_ARCH_UNSET && host != arch) {
+                cerr(c, "/arch", "this description is for %s; this host runs %s VMs",
+                     ward_sys_machine(arch)->name, ward_sys_machine(host)->name);
+        }
+}
+
 size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts *f,
                       struct ward_sys_errors *errs)
 {
         static const struct ward_sys_facts none;
-        struct checker c = {d, f ? f : &none, errs};
+        struct checker c = {d, f ? f : &none, errs, ward_sys_machine(d->machine)};
         size_t before = ward_sys_errors_count(errs);
         if (d->version != WARD_SYS_VERSION)
                 cerr(&c, "/ward_system", "unknown version %lld (this ward reads version %d)",
                      (long long)d->version, WARD_SYS_VERSION);
+        check_arch(&c);
         if (d->vms && d->nvms == 0)
                 cerr(&c, "/vms", "no VMs (a system needs at least one)");
         if (d->nvms > WARD_SYS_MAX_VMS)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The checker's steps 7 and 8 (check.c): each VM's guest-physical address
- * space, and the memory of the whole system against the host's.
+ * space (against the device area of the machine it is laid out for), and
+ * the memory of the whole system against the host's.
  */
 #include "checker.h"
 
@@ -59,15 +60,15 @@ void ward_sysc_address_space(struct checker *c, const struct ward_sys_vm *vm)
         }
         char a[64], b[64], p[PATH_LEN];
         struct ward_sysc_pairs pairs = {0};
+        const struct ward_sys_machine *m = c->m;
         for (size_t j = 0; j < n; j++) {
-                if (ward_sys_ranges_overlap(it[j].gpa, it[j].size, WARD_SYS_DEVICE_BASE,
-                                            WARD_SYS_DEVICE_END - WARD_SYS_DEVICE_BASE) &&
+                if (ward_sys_ranges_overlap(it[j].gpa, it[j].size, m->device_base,
+                                            m->device_end - m->device_base) &&
                     ward_sysc_pair(&pairs))
-                        cerr(c, it[j].path,
-                             "%s overlaps ward's device area 0x%llx-0x%llx (GIC, UART, "
-                             "virtio-mmio)",
+                        cerr(c, it[j].path, "%s overlaps ward's device area 0x%llx-0x%llx (%s)",
                              ward_sysc_span(a, sizeof(a), it[j].gpa, it[j].size),
-                             WARD_SYS_DEVICE_BASE, WARD_SYS_DEVICE_END - 1);
+                             (unsigned long long)m->device_base,
+                             (unsigned long long)(m->device_end - 1), m->devices);
                 for (size_t i = 0; i < j; i++)
                         if (ward_sys_ranges_overlap(it[j].gpa, it[j].size, it[i].gpa, it[i].size) &&
                             ward_sysc_pair(&pairs))

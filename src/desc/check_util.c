@@ -6,15 +6,18 @@
  */
 #include "checker.h"
 #include "ward/arch/arm64/arm64_map.h"
+#include "ward/arch/x86_64/x86_platform.h"
 #include "ward/machine/gmem.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-/* The description's limits are the machine's. */
-_Static_assert(WARD_SYS_MAX_CPUS == WARD_ARM64_MAX_CPUS, "vCPU limit");
+/* The description's limits are the machines'. */
+_Static_assert(WARD_SYS_MAX_CPUS == WARD_ARM64_MAX_CPUS, "arm64 vCPU limit");
+_Static_assert(WARD_SYS_MAX_CPUS == WARD_X86_MAX_CPUS, "x86_64 vCPU limit");
 _Static_assert(WARD_SYS_MAX_RAM_REGIONS <= WARD_GMEM_MAX_REGIONS, "RAM regions per VM");
-_Static_assert(WARD_SYS_DEFAULT_RAM_GPA == WARD_ARM64_RAM_BASE, "default RAM address");
+_Static_assert(WARD_SYS_MAX_RAM_REGIONS <= WARD_X86_MAX_RAM, "x86_64 RAM regions per VM");
+_Static_assert(WARD_SYS_DEFAULT_RAM_GPA == WARD_ARM64_RAM_BASE, "arm64 RAM address");
 _Static_assert(WARD_SYS_DEVICE_BASE <= WARD_ARM64_GIC_DIST_BASE &&
                    WARD_ARM64_GIC_REDIST_BASE +
                            WARD_ARM64_MAX_CPUS * WARD_ARM64_GIC_REDIST_PER_CPU <=
@@ -22,7 +25,58 @@ _Static_assert(WARD_SYS_DEVICE_BASE <= WARD_ARM64_GIC_DIST_BASE &&
                    WARD_ARM64_VIRTIO_BASE + WARD_ARM64_MAX_VIRTIO * WARD_ARM64_VIRTIO_STRIDE <=
                        WARD_SYS_DEVICE_END &&
                    WARD_SYS_DEVICE_END <= WARD_ARM64_RAM_BASE,
-               "every device window lies in the device area");
+               "every arm64 device window lies in the device area");
+_Static_assert(WARD_SYS_X86_RAM_GPA == WARD_X86_RAM_BASE, "x86_64 RAM address");
+_Static_assert(WARD_SYS_X86_MIN_FIRST_RAM == WARD_X86_RAM_MIN, "x86_64 boot RAM");
+_Static_assert(WARD_SYS_X86_DEVICE_BASE == WARD_X86_HOLE_BASE &&
+                   WARD_SYS_X86_DEVICE_BASE == WARD_X86_RAM_MAX &&
+                   WARD_SYS_X86_DEVICE_END == WARD_X86_HOLE_END &&
+                   WARD_X86_VIRTIO_BASE >= WARD_SYS_X86_DEVICE_BASE &&
+                   WARD_X86_VIRTIO_BASE + WARD_X86_MAX_VIRTIO * WARD_X86_VIRTIO_STRIDE <=
+                       WARD_X86_IOAPIC_BASE &&
+                   WARD_X86_LAPIC_BASE < WARD_SYS_X86_DEVICE_END,
+               "every x86_64 device window lies in the device area");
+
+static const struct ward_sys_machine machines[WARD_SYS_NARCHS] = {
+    [WARD_SYS_ARCH_ARM64] =
+        {
+            .name = "arm64",
+            .ram_base = WARD_SYS_DEFAULT_RAM_GPA,
+            .device_base = WARD_SYS_DEVICE_BASE,
+            .device_end = WARD_SYS_DEVICE_END,
+            .devices = "GIC, UART, virtio-mmio",
+            .first_ram_holds = "the kernel, initrd and device tree",
+            .max_cpus = WARD_ARM64_MAX_CPUS,
+            .min_first_ram = WARD_SYS_MIN_FIRST_RAM,
+            .first_ram_align = WARD_SYS_PAGE,
+        },
+    [WARD_SYS_ARCH_X86_64] =
+        {
+            .name = "x86_64",
+            .ram_base = WARD_SYS_X86_RAM_GPA,
+            .ram_base_fixed = true,
+            .device_base = WARD_SYS_X86_DEVICE_BASE,
+            .device_end = WARD_SYS_X86_DEVICE_END,
+            .devices = "I/O APIC, local APICs, virtio-mmio",
+            .first_ram_holds = "the kernel, initrd, boot structures and ACPI tables",
+            .max_cpus = WARD_X86_MAX_CPUS,
+            .min_first_ram = WARD_SYS_X86_MIN_FIRST_RAM,
+            .first_ram_align = 2ull << 20, /* ward_x86_platform_init: whole 2M */
+        },
+};
+
+const struct ward_sys_machine *ward_sys_machine(enum ward_sys_arch arch)
+{
+        return &machines[arch == WARD_SYS_ARCH_X86_64 ? WARD_SYS_ARCH_X86_64 : WARD_SYS_ARCH_ARM64];
+}
+
+enum ward_sys_arch ward_sys_arch_named(const char *name)
+{
+        for (int a = WARD_SYS_ARCH_ARM64; name && a < WARD_SYS_NARCHS; a++)
+                if (strcmp(machines[a].name, name) == 0)
+                        return (enum ward_sys_arch)a;
+        return WARD_SYS_ARCH_UNSET;
+}
 
 bool ward_sys_range_valid(uint64_t gpa, uint64_t size)
 {

@@ -14,6 +14,7 @@ struct checker {
         const struct ward_sys_desc *d;
         const struct ward_sys_facts *f;
         struct ward_sys_errors *errs;
+        const struct ward_sys_machine *m; /* d->machine's: RAM base, device area, limits */
 };
 
 #define cerr(c, path, ...) ward_sys_error_add((c)->errs, (path), __VA_ARGS__)

@@ -14,6 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__x86_64__)
+#define BUILT_FOR WARD_SYS_ARCH_X86_64
+#else
+#define BUILT_FOR WARD_SYS_ARCH_ARM64 /* and where ward has no backend, as ward run */
+#endif
+
 const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sys_file_use use)
 {
         const struct ward_sys_host_dirs *dirs = ctx;
@@ -117,6 +123,15 @@ size_t ward_sys_load_text(const char *path, const char *text, size_t len,
         }
         free(dir);
         struct ward_sys_facts facts = f ? *f : (struct ward_sys_facts){0};
+        /* A description that names no machine is laid out for the one that
+         * runs it: seL4's is arm64; without the caller's word, the one this
+         * ward is built for (ward_host_vm_arch()'s answer, known here at
+         * compile time, so that src/desc needs no VM core). */
+        if (facts.target == WARD_SYS_TARGET_SEL4)
+                facts.arch = WARD_SYS_ARCH_ARM64;
+        else if (facts.arch == WARD_SYS_ARCH_UNSET)
+                facts.arch = BUILT_FOR;
+        ward_sys_place(d, facts.arch);
         struct ward_sys_host_dirs dirs = {.desc_dir = dfd, .root = -1};
         facts.file_problem = ward_sys_host_file_problem;
         facts.ctx = &dirs;

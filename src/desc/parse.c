@@ -300,9 +300,24 @@ static void sel4_field(struct parser *p, int f, struct json_object *v, void *tar
 
 /* ---- the document ---- */
 
-enum { T_VERSION, T_DESCRIPTION, T_VMS, T_SHARED, T_DOORBELLS, T_NETWORKS, T_LINUX, T_SEL4, T_N };
-static const char *const top_fields[T_N] = {"ward_system", "description", "vms",   "shared_regions",
-                                            "doorbells",   "networks",    "linux", "sel4"};
+enum {
+        T_VERSION,
+        T_DESCRIPTION,
+        T_ARCH,
+        T_VMS,
+        T_SHARED,
+        T_DOORBELLS,
+        T_NETWORKS,
+        T_LINUX,
+        T_SEL4,
+        T_N
+};
+static const char *const top_fields[T_N] = {"ward_system", "description",    "arch",
+                                            "vms",         "shared_regions", "doorbells",
+                                            "networks",    "linux",          "sel4"};
+
+/* The values of "arch", in enum ward_sys_arch's order from WARD_SYS_ARCH_ARM64. */
+static const char *const arch_names[] = {"arm64", "x86_64"};
 
 static void top_field(struct parser *p, int f, struct json_object *v, void *target)
 {
@@ -315,6 +330,12 @@ static void top_field(struct parser *p, int f, struct json_object *v, void *targ
         case T_DESCRIPTION:
                 ward_sysp_get_string(p, v, &d->description);
                 break;
+        case T_ARCH: {
+                int a = ward_sysp_get_enum(p, v, "arch", arch_names, 2);
+                if (a >= 0)
+                        d->arch = (enum ward_sys_arch)(WARD_SYS_ARCH_ARM64 + a);
+                break;
+        }
         case T_VMS: {
                 if (!ward_sysp_want(p, v, json_type_object, "an object keyed by VM name"))
                         break;
@@ -363,6 +384,17 @@ static void top_field(struct parser *p, int f, struct json_object *v, void *targ
                 ward_sysp_walk(p, v, "an object", sel4_fields, SL_N, sel4_field, &d->sel4_opts);
                 break;
         }
+}
+
+void ward_sys_place(struct ward_sys_desc *d, enum ward_sys_arch host)
+{
+        d->machine = d->arch != WARD_SYS_ARCH_UNSET ? d->arch
+                     : host != WARD_SYS_ARCH_UNSET  ? host
+                                                    : WARD_SYS_ARCH_ARM64;
+        uint64_t base = ward_sys_machine(d->machine)->ram_base;
+        for (size_t i = 0; i < d->nvms; i++)
+                if (d->vms[i].nmemory > 0 && d->vms[i].memory[0].gpa_default)
+                        d->vms[i].memory[0].gpa = base;
 }
 
 void ward_sys_free(struct ward_sys_desc *d)
@@ -420,5 +452,6 @@ struct ward_sys_desc *ward_sys_parse(const char *text, size_t len, struct ward_s
                 ward_sys_free(d);
                 return NULL;
         }
+        ward_sys_place(d, WARD_SYS_ARCH_UNSET);
         return d;
 }

@@ -34,9 +34,14 @@ static void region_elem(struct parser *p, size_t i, struct json_object *v, void 
                 r->ok = false;
                 return;
         }
-        ward_sysp_require(p, seen, R_GPA, region_fields, "a RAM region's guest-physical address");
+        /* The first region may leave its address to the machine (ward_sys_place). */
+        r->gpa_default = i == 0 && !(seen & (1u << R_GPA));
+        if (i > 0)
+                ward_sysp_require(p, seen, R_GPA, region_fields,
+                                  "every RAM region but the first needs its guest-physical "
+                                  "address");
         ward_sysp_require(p, seen, R_SIZE, region_fields, "a RAM region's size");
-        if ((seen & 3) != 3)
+        if (!(seen & (1u << R_SIZE)) || (i > 0 && !(seen & (1u << R_GPA))))
                 r->ok = false;
 }
 
@@ -242,8 +247,9 @@ void ward_sysp_vm(struct parser *p, struct json_object *v, struct ward_sys_vm *v
         };
         vm->memory = ward_sysp_alloc_array(p, 1, sizeof(*vm->memory));
         if (vm->memory) {
+                /* At the machine's RAM base (ward_sys_place). */
                 vm->memory[0] = (struct ward_sys_region){WARD_SYS_DEFAULT_RAM_GPA,
-                                                         WARD_SYS_DEFAULT_RAM_SIZE, true};
+                                                         WARD_SYS_DEFAULT_RAM_SIZE, true, true};
                 vm->nmemory = 1;
                 vm->memory_default = true;
         }

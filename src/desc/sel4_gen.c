@@ -393,6 +393,10 @@ size_t ward_sel4_gen(const struct ward_sys_desc *d, const struct ward_sel4_opts 
                                    WARD_SEL4_DEFAULT_BOARD);
                 return ward_sys_errors_count(errs) - before;
         }
+        if (d->machine != WARD_SYS_ARCH_ARM64) /* ward_sys_load places for arm64 here */
+                ward_sys_error_add(errs, d->arch ? "/arch" : "/",
+                                   "laid out for %s: an seL4 system's VMs are arm64",
+                                   ward_sys_machine(d->machine)->name);
         if (d->nvms == 0)
                 ward_sys_error_add(errs, "/vms", "no VMs (a system needs at least one)");
         if (d->nvms > WARD_SEL4_MAX_VMS)

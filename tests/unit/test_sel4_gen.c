@@ -929,6 +929,47 @@ static void make_safe_values(void **state)
 /* ---- the command ---- */
 
 /* A VM whose kernel is "Image" beside the description. */
+/* seL4's VMs are arm64: a description for x86_64 is refused by name, one
+ * without "arch" is laid out for arm64 whatever the build machine is. */
+static void arch_is_arm64(void **state)
+{
+        (void)state;
+        static const char x86[] = "{\"ward_system\": 1, \"arch\": \"x86_64\", \"vms\": {" VM(
+            "a", ", \"memory\": [{\"size\": \"256M\"}]") "}}";
+        struct ward_sys_errors errs = {0}, warns = {0};
+        struct ward_sys_desc *d = ward_sys_parse(x86, strlen(x86), &errs);
+        assert_non_null(d);
+        assert_int_equal(errs.n, 0);
+        const struct ward_sys_facts facts = {.target = WARD_SYS_TARGET_SEL4,
+                                             .file_problem = any_file};
+        assert_int_equal(ward_sys_check(d, &facts, &errs), 1);
+        char *l = lines(&errs);
+        expect_text(l, "/arch: this description is for x86_64; ward system sel4 builds seL4 "
+                       "systems of arm64 VMs only\n");
+        free(l);
+        ward_sys_errors_free(&errs);
+        /* The generator does not take a layout for x86_64 either. */
+        struct ward_sel4_out out = {0};
+        assert_int_equal(ward_sel4_gen(d, NULL, &out, &errs, &warns), 1);
+        assert_null(out.system);
+        l = lines(&errs);
+        expect_text(l, "/arch: laid out for x86_64: an seL4 system's VMs are arm64\n");
+        free(l);
+        ward_sys_errors_free(&errs);
+        ward_sys_free(d);
+
+        /* Pinned arm64 passes; so does no arch, at 0x40000000. */
+        struct result r = gen("{\"ward_system\": 1, \"arch\": \"arm64\", \"vms\": {" VM(
+            "a", ", \"memory\": [{\"size\": \"256M\"}]") "}}");
+        assert_int_equal(r.nerr, 0);
+        expect_in(r.out.make, "\na_RAM_GPA := 0x40000000\n");
+        result_free(&r);
+        r = gen(DESC(VM("a", ", \"memory\": [{\"size\": \"256M\"}]"), ""));
+        assert_int_equal(r.nerr, 0);
+        expect_in(r.out.make, "\na_RAM_GPA := 0x40000000\n");
+        result_free(&r);
+}
+
 #define LOCAL_VM(name, extra) "\"" name "\": {\"kernel\": \"Image\"" extra "}"
 
 static void cli_sel4(void **state)
@@ -1003,6 +1044,30 @@ static void cli_sel4(void **state)
         r = cli(6, badroot);
         assert_int_equal(r.rc, 2);
         snprintf(want, sizeof(want), "ward system sel4: --root %s: not a directory\n", kernel);
+        expect_text(r.err, want);
+        cli_free(&r);
+        /* ward system sel4 lays a description without "arch" out for arm64,
+         * even when the caller's host is x86_64 (ward_sys_load). */
+        struct ward_sys_errors errs = {0};
+        struct ward_sys_desc *d = NULL;
+        write_file(desc, DESC(LOCAL_VM("a", ", \"memory\": [{\"size\": \"64M\"}]"), ""));
+        const struct ward_sys_facts on_x86 = {.target = WARD_SYS_TARGET_SEL4,
+                                              .arch = WARD_SYS_ARCH_X86_64};
+        assert_int_equal(ward_sys_load(desc, &on_x86, &d, &errs), 0);
+        assert_non_null(d);
+        assert_int_equal(d->machine, WARD_SYS_ARCH_ARM64);
+        assert_int_equal(d->vms[0].memory[0].gpa, 0x40000000);
+        ward_sys_free(d);
+        /* And refuses one for x86_64, naming the field. */
+        write_file(desc,
+                   "{\"ward_system\": 1, \"arch\": \"x86_64\", \"vms\": {" LOCAL_VM("a", "") "}}");
+        const char *x86[] = {"sel4", desc, "--out", out};
+        r = cli(4, x86);
+        assert_int_equal(r.rc, 2);
+        snprintf(want, sizeof(want),
+                 "%s: /arch: this description is for x86_64; ward system sel4 builds seL4 "
+                 "systems of arm64 VMs only\n",
+                 desc);
         expect_text(r.err, want);
         cli_free(&r);
         unlink(staged);
@@ -1111,6 +1176,7 @@ int main(void)
             cmocka_unit_test(large_ram_moves_ports),
             cmocka_unit_test(refuse_limits),
             cmocka_unit_test(make_safe_values),
+            cmocka_unit_test(arch_is_arm64),
             cmocka_unit_test(cli_sel4),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
  * The corpus (tests/system-corpus, the way OpenBSD vmd's regress tests feed
  * its parser): every good/NAME.json must pass, and every bad/NAME.json must
  * give exactly the lines of bad/NAME.expected, with FILE shown as the file's
- * base name. The corpus runs with a host of 4G of RAM and 8 CPUs; the files
+ * base name. The corpus runs with a host of 4G of RAM and 8 CPUs that runs
+ * arm64 VMs (whatever this machine is); the files
  * it names are in tests/system-corpus/files. The corpus directory is
  * WARD_SYSTEM_CORPUS, or the first argument.
  *
@@ -28,6 +29,7 @@
 #include "cli_capture.h"
 
 #include "ward/desc/system_desc.h"
+#include "ward/desc/vm_config.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)
@@ -42,6 +44,7 @@
 #endif
 
 static const char *corpus_dir = WARD_SYSTEM_CORPUS;
+static char tmpdir[64]; /* the group's temporary directory */
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -85,6 +88,7 @@ static void free_list(char **v, size_t n)
 static const struct ward_sys_facts corpus_facts = {
     .host_ram_bytes = 4 * GiB,
     .host_cpus = 8,
+    .arch = WARD_SYS_ARCH_ARM64, /* the same errors on any build machine */
 };
 
 /* The error lines `ward system check` prints for dir/name, FILE = name. */
@@ -411,18 +415,18 @@ static void check_overlap_edges(void **state)
 
         /* Adjacent: no error. */
         struct ward_sys_region adj[] = {
-            {0x40000000, 16 * MiB, true},
-            {0x41000000, 4 * KiB, true},
-            {0x41001000, 4 * KiB, true},
-            {0, 0x08000000, true}, /* right up to the device area */
+            {0x40000000, 16 * MiB, true, false},
+            {0x41000000, 4 * KiB, true, false},
+            {0x41001000, 4 * KiB, true, false},
+            {0, 0x08000000, true, false}, /* right up to the device area */
         };
         assert_int_equal(ward_sys_check(hand_desc(&vm, adj, 4), &facts, &errs), 0);
 
         /* One byte of overlap (possible only with a misaligned size, which is refused too). */
         struct ward_sys_region one[] = {
-            {0x40000000, 16 * MiB, true},
-            {0x41000000, 0x1001, true},
-            {0x41001000, 4 * KiB, true},
+            {0x40000000, 16 * MiB, true, false},
+            {0x41000000, 0x1001, true, false},
+            {0x41001000, 4 * KiB, true, false},
         };
         assert_int_equal(ward_sys_check(hand_desc(&vm, one, 3), &facts, &errs), 2);
         expect_lines(&errs, "/vms/a/memory/1/size: 0x1001 is not a multiple of 4K (the page size)\n"
@@ -432,9 +436,9 @@ static void check_overlap_edges(void **state)
 
         /* Wrap-around: refused, and left out of the overlap checks. */
         struct ward_sys_region wrap[] = {
-            {0x40000000, 16 * MiB, true},
-            {0xfffffffffffff000ull, 0x2000, true},
-            {0xffffffffffffe000ull, 0x3000, true},
+            {0x40000000, 16 * MiB, true, false},
+            {0xfffffffffffff000ull, 0x2000, true, false},
+            {0xffffffffffffe000ull, 0x3000, true, false},
         };
         assert_int_equal(ward_sys_check(hand_desc(&vm, wrap, 3), &facts, &errs), 2);
         expect_lines(&errs, "/vms/a/memory/1: 0xfffffffffffff000 + 0x2000 runs past the end of "
@@ -445,9 +449,9 @@ static void check_overlap_edges(void **state)
 
         /* The device area's edges. */
         struct ward_sys_region dev[] = {
-            {0x40000000, 16 * MiB, true},
-            {0x07fff000, 0x2000, true},
-            {0x3ffff000, 0x1000, true},
+            {0x40000000, 16 * MiB, true, false},
+            {0x07fff000, 0x2000, true, false},
+            {0x3ffff000, 0x1000, true, false},
         };
         assert_int_equal(ward_sys_check(hand_desc(&vm, dev, 3), &facts, &errs), 2);
         expect_lines(&errs, "/vms/a/memory/1: 0x7fff000-0x8000fff overlaps ward's device area "
@@ -458,8 +462,8 @@ static void check_overlap_edges(void **state)
 
         /* A region the parser already refused is left alone. */
         struct ward_sys_region skipped[] = {
-            {0x40000000, 16 * MiB, true},
-            {0x40000000, 0, false},
+            {0x40000000, 16 * MiB, true, false},
+            {0x40000000, 0, false, false},
         };
         assert_int_equal(ward_sys_check(hand_desc(&vm, skipped, 2), &facts, &errs), 0);
 }
@@ -467,8 +471,8 @@ static void check_overlap_edges(void **state)
 static void check_shared_and_host(void **state)
 {
         (void)state;
-        struct ward_sys_region ra = {0x40000000, 1 * GiB, true};
-        struct ward_sys_region rb = {0x40000000, 1 * GiB, true};
+        struct ward_sys_region ra = {0x40000000, 1 * GiB, true, false};
+        struct ward_sys_region rb = {0x40000000, 1 * GiB, true, false};
         struct ward_sys_vm vms[2] = {
             {.name = "a", .kernel = "k", .memory = &ra, .nmemory = 1, .cpus = 1},
             {.name = "b", .kernel = "gone", .memory = &rb, .nmemory = 1, .cpus = 2},
@@ -519,7 +523,7 @@ static void check_shared_and_host(void **state)
 static void check_host_memory_total(void **state)
 {
         (void)state;
-        struct ward_sys_region ra = {0x40000000, 1 * GiB, true};
+        struct ward_sys_region ra = {0x40000000, 1 * GiB, true, false};
         struct ward_sys_vm vm = {
             .name = "a", .kernel = "k", .memory = &ra, .nmemory = 1, .cpus = 1};
         vm.policy.autostart = true;
@@ -751,6 +755,334 @@ static void linux_only_sections(void **state)
         ward_sys_free(d);
 }
 
+/* ---- the machine: "arch", the first region's address, the device area ---- */
+
+static void arch_field(void **state)
+{
+        (void)state;
+        struct ward_sys_errors errs = {0};
+        /* Absent: follows the host; parsed alone, laid out for arm64. */
+        struct ward_sys_desc *d =
+            parse("{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"k\"}}}", &errs);
+        assert_non_null(d);
+        assert_int_equal(errs.n, 0);
+        assert_int_equal(d->arch, WARD_SYS_ARCH_UNSET);
+        assert_int_equal(d->machine, WARD_SYS_ARCH_ARM64);
+        ward_sys_free(d);
+
+        d = parse("{\"ward_system\": 1, \"arch\": \"x86_64\", \"vms\": {\"a\": {\"kernel\": "
+                  "\"k\"}}}",
+                  &errs);
+        assert_non_null(d);
+        assert_int_equal(errs.n, 0);
+        assert_int_equal(d->arch, WARD_SYS_ARCH_X86_64);
+        assert_int_equal(d->machine, WARD_SYS_ARCH_X86_64);
+        assert_int_equal(d->vms[0].memory[0].gpa, 0); /* the default region, at x86_64's base */
+        ward_sys_place(d, WARD_SYS_ARCH_ARM64);       /* the description's arch wins */
+        assert_int_equal(d->machine, WARD_SYS_ARCH_X86_64);
+        assert_int_equal(d->vms[0].memory[0].gpa, 0);
+        ward_sys_free(d);
+
+        d = parse("{\"ward_system\": 1, \"arch\": \"arm64\", \"vms\": {\"a\": {\"kernel\": "
+                  "\"k\"}}}",
+                  &errs);
+        assert_int_equal(errs.n, 0);
+        ward_sys_place(d, WARD_SYS_ARCH_X86_64);
+        assert_int_equal(d->machine, WARD_SYS_ARCH_ARM64);
+        assert_int_equal(d->vms[0].memory[0].gpa, 0x40000000);
+        ward_sys_free(d);
+
+        /* Not a machine ward has, or not a string: refused by path; the
+         * description is then laid out as if it named none. */
+        static const char *const bad[][2] = {
+            {"\"aarch64\"", "/arch: unknown arch \"aarch64\" (expected \"arm64\" or \"x86_64\")\n"},
+            {"\"X86_64\"", "/arch: unknown arch \"X86_64\" (expected \"arm64\" or \"x86_64\")\n"},
+            {"\"\"", "/arch: unknown arch \"\" (expected \"arm64\" or \"x86_64\")\n"},
+            {"64", "/arch: expected a string, got an integer\n"},
+            {"[\"arm64\"]", "/arch: expected a string, got an array\n"},
+            {"null", "/arch: expected a string, got null\n"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                char text[256];
+                snprintf(text, sizeof(text),
+                         "{\"ward_system\": 1, \"arch\": %s, \"vms\": {\"a\": {\"kernel\": "
+                         "\"k\"}}}",
+                         bad[i][0]);
+                d = parse(text, &errs);
+                assert_non_null(d);
+                expect_lines(&errs, bad[i][1]);
+                assert_int_equal(d->arch, WARD_SYS_ARCH_UNSET);
+                ward_sys_free(d);
+                ward_sys_errors_free(&errs);
+        }
+
+        /* The names and the machines behind them. */
+        assert_int_equal(ward_sys_arch_named("arm64"), WARD_SYS_ARCH_ARM64);
+        assert_int_equal(ward_sys_arch_named("x86_64"), WARD_SYS_ARCH_X86_64);
+        assert_int_equal(ward_sys_arch_named("amd64"), WARD_SYS_ARCH_UNSET);
+        assert_int_equal(ward_sys_arch_named(NULL), WARD_SYS_ARCH_UNSET);
+        assert_ptr_equal(ward_sys_machine(WARD_SYS_ARCH_UNSET),
+                         ward_sys_machine(WARD_SYS_ARCH_ARM64));
+        assert_string_equal(ward_sys_machine(WARD_SYS_ARCH_X86_64)->name, "x86_64");
+        assert_int_equal(ward_sys_machine(WARD_SYS_ARCH_X86_64)->max_cpus, 64);
+        assert_int_equal(ward_sys_machine(WARD_SYS_ARCH_ARM64)->max_cpus, 64);
+}
+
+/* The first region's "gpa" may be left out: it is the machine's RAM base. */
+static void default_gpa_per_arch(void **state)
+{
+        (void)state;
+        static const char text[] =
+            "{\"ward_system\": 1, \"vms\": {"
+            "\"a\": {\"kernel\": \"k\", \"memory\": [{\"size\": \"256M\"}, "
+            "{\"gpa\": \"0x100000000\", \"size\": \"64M\"}]},"
+            " \"b\": {\"kernel\": \"k\"},"
+            " \"c\": {\"kernel\": \"k\", \"memory\": [{\"gpa\": 0, \"size\": \"64M\"}]}},"
+            " \"shared_regions\": [{\"name\": \"s\", \"size\": \"2M\", \"maps\": "
+            "[{\"vm\": \"a\", \"gpa\": \"0x80000000\"}, {\"vm\": \"b\", \"gpa\": "
+            "\"0x80000000\"}]}]}";
+        struct ward_sys_errors errs = {0};
+        struct ward_sys_desc *d = parse(text, &errs);
+        assert_non_null(d);
+        assert_int_equal(errs.n, 0);
+        const struct ward_sys_vm *a = &d->vms[0], *b = &d->vms[1], *c = &d->vms[2];
+        assert_true(a->memory[0].gpa_default);
+        assert_false(a->memory[1].gpa_default);
+        assert_true(b->memory[0].gpa_default);
+        assert_false(c->memory[0].gpa_default);
+
+        static const struct {
+                enum ward_sys_arch host, machine;
+                uint64_t base;
+        } cases[] = {
+            {WARD_SYS_ARCH_UNSET, WARD_SYS_ARCH_ARM64, 0x40000000},
+            {WARD_SYS_ARCH_X86_64, WARD_SYS_ARCH_X86_64, 0},
+            {WARD_SYS_ARCH_ARM64, WARD_SYS_ARCH_ARM64, 0x40000000},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                ward_sys_place(d, cases[i].host);
+                assert_int_equal(d->machine, cases[i].machine);
+                assert_int_equal(a->memory[0].gpa, cases[i].base);
+                assert_int_equal(b->memory[0].gpa, cases[i].base);
+                assert_int_equal(b->memory[0].size, 512 * MiB);
+                assert_int_equal(a->memory[1].gpa, 0x100000000); /* written: stays */
+                assert_int_equal(c->memory[0].gpa, 0);
+                assert_int_equal(d->shared[0].maps[0].gpa, 0x80000000);
+                const struct ward_sys_facts facts = {.arch = cases[i].host};
+                /* Valid for both machines (c's RAM at 0 is below arm64's devices). */
+                assert_int_equal(ward_sys_check(d, &facts, &errs), 0);
+        }
+        ward_sys_free(d);
+}
+
+/* On x86_64 the first region is the boot RAM, at 0, of 32M to 3G in whole 2M. */
+static void x86_first_region(void **state)
+{
+        (void)state;
+        static const char *const cases[][2] = {
+            {"{\"gpa\": \"0x40000000\", \"size\": \"256M\"}",
+             "/vms/a/memory/0/gpa: 0x40000000: on x86_64 the first RAM region is the boot RAM, "
+             "which starts at 0 (leave \"gpa\" out, or write 0)\n"},
+            {"{\"gpa\": \"0x200000\", \"size\": \"256M\"}",
+             "/vms/a/memory/0/gpa: 0x200000: on x86_64 the first RAM region is the boot RAM, "
+             "which starts at 0 (leave \"gpa\" out, or write 0)\n"},
+            {"{\"gpa\": 0, \"size\": \"256M\"}", ""},
+            {"{\"size\": \"256M\"}", ""},
+            {"{\"size\": \"3G\"}", ""}, /* right up to the device area */
+            {"{\"size\": \"16M\"}",
+             "/vms/a/memory/0/size: 16M: the first RAM region holds the kernel, initrd, boot "
+             "structures and ACPI tables and must be at least 32M on x86_64\n"},
+            {"{\"size\": \"33M\"}",
+             "/vms/a/memory/0/size: 33M: on x86_64 the first RAM region's size must be a "
+             "multiple of 2M\n"},
+            {"{\"size\": \"3074M\"}",
+             "/vms/a/memory/0: 0x0-0xc01fffff overlaps ward's device area 0xc0000000-0xffffffff "
+             "(I/O APIC, local APICs, virtio-mmio)\n"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char text[256];
+                snprintf(text, sizeof(text),
+                         "{\"ward_system\": 1, \"arch\": \"x86_64\", \"vms\": {\"a\": "
+                         "{\"kernel\": \"k\", \"memory\": [%s]}}}",
+                         cases[i][0]);
+                struct ward_sys_errors errs = {0};
+                struct ward_sys_desc *d = parse(text, &errs);
+                assert_non_null(d);
+                assert_int_equal(errs.n, 0);
+                const struct ward_sys_facts facts = {.arch = WARD_SYS_ARCH_X86_64};
+                ward_sys_check(d, &facts, &errs);
+                expect_lines(&errs, cases[i][1]);
+                ward_sys_errors_free(&errs);
+                ward_sys_free(d);
+        }
+        /* The same sizes are fine on arm64 (16M least, 4K multiples). */
+        struct ward_sys_errors errs = {0};
+        struct ward_sys_desc *d = parse("{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": "
+                                        "\"k\", \"memory\": [{\"size\": \"16M\"}]}, \"b\": "
+                                        "{\"kernel\": \"k\", \"memory\": [{\"size\": "
+                                        "\"33M\"}]}}}",
+                                        &errs);
+        assert_non_null(d);
+        assert_int_equal(ward_sys_check(d, NULL, &errs), 0);
+        /* ...and refused once the description is laid out for x86_64. */
+        ward_sys_place(d, WARD_SYS_ARCH_X86_64);
+        assert_int_equal(ward_sys_check(d, NULL, &errs), 2);
+        ward_sys_errors_free(&errs);
+        ward_sys_free(d);
+}
+
+/* Each machine's device area, at its edges, for RAM and shared regions. */
+static void device_area_per_arch(void **state)
+{
+        (void)state;
+        struct ward_sys_vm vm;
+        struct ward_sys_errors errs = {0};
+        const struct ward_sys_facts facts = {.file_problem = no_file_problem};
+        struct ward_sys_region r[] = {
+            {0, 64 * MiB, true, true},                  /* placed below */
+            {0x07fff000, 0x2000, true, false},          /* arm64's area starts at 0x08000000 */
+            {0xbffff000, 0x1000, true, false},          /* right below x86_64's */
+            {0xbffff000 + 0x1000, 0x1000, true, false}, /* its first page */
+            {0xfffff000, 0x2000, true, false},          /* its last page and the next */
+            {0x100001000, 0x1000, true, false},         /* above both */
+        };
+        struct ward_sys_desc *d = hand_desc(&vm, r, ARRAY_SIZE(r));
+        d->machine = WARD_SYS_ARCH_ARM64;
+        r[0].gpa = 0x40000000;
+        assert_int_equal(ward_sys_check(d, &facts, &errs), 1);
+        expect_lines(&errs, "/vms/a/memory/1: 0x7fff000-0x8000fff overlaps ward's device area "
+                            "0x8000000-0x3fffffff (GIC, UART, virtio-mmio)\n");
+        ward_sys_errors_free(&errs);
+
+        d->machine = WARD_SYS_ARCH_X86_64;
+        r[0].gpa = 0;
+        assert_int_equal(ward_sys_check(d, &facts, &errs), 2);
+        expect_lines(&errs, "/vms/a/memory/3: 0xc0000000-0xc0000fff overlaps ward's device area "
+                            "0xc0000000-0xffffffff (I/O APIC, local APICs, virtio-mmio)\n"
+                            "/vms/a/memory/4: 0xfffff000-0x100000fff overlaps ward's device area "
+                            "0xc0000000-0xffffffff (I/O APIC, local APICs, virtio-mmio)\n");
+        ward_sys_errors_free(&errs);
+
+        /* A shared region: at 0xd0000000 (x86_64's virtio windows) and at
+         * 0x09000000 (arm64's UART), each refused on its own machine only. */
+        struct ward_sys_region ram = {0, 64 * MiB, true, true};
+        struct ward_sys_map maps[2] = {
+            {"a", 0xd0000000, true, WARD_SYS_ACCESS_RW},
+            {"b", 0x09000000, true, WARD_SYS_ACCESS_RW},
+        };
+        struct ward_sys_region ram_b = ram;
+        struct ward_sys_vm vms[2] = {
+            {.name = "a", .kernel = "k", .memory = &ram, .nmemory = 1, .cpus = 1},
+            {.name = "b", .kernel = "k", .memory = &ram_b, .nmemory = 1, .cpus = 1},
+        };
+        vms[0].policy.autostart = vms[1].policy.autostart = true;
+        struct ward_sys_shared sh = {"s", 4 * KiB, true, maps, 2, false};
+        struct ward_sys_desc two = {
+            .version = 1, .vms = vms, .nvms = 2, .shared = &sh, .nshared = 1};
+        two.machine = WARD_SYS_ARCH_X86_64;
+        assert_int_equal(ward_sys_check(&two, &facts, &errs), 1);
+        expect_lines(&errs, "/shared_regions/0/maps/0: 0xd0000000-0xd0000fff overlaps ward's "
+                            "device area 0xc0000000-0xffffffff (I/O APIC, local APICs, "
+                            "virtio-mmio)\n");
+        ward_sys_errors_free(&errs);
+        two.machine = WARD_SYS_ARCH_ARM64;
+        ram.gpa = ram_b.gpa = 0x40000000;
+        assert_int_equal(ward_sys_check(&two, &facts, &errs), 1);
+        expect_lines(&errs, "/shared_regions/0/maps/1: 0x9000000-0x9000fff overlaps ward's "
+                            "device area 0x8000000-0x3fffffff (GIC, UART, virtio-mmio)\n");
+        ward_sys_errors_free(&errs);
+}
+
+/* A description that names its machine runs there only. */
+static void arch_mismatch(void **state)
+{
+        (void)state;
+        struct ward_sys_errors errs = {0};
+        struct ward_sys_desc *x86 = parse("{\"ward_system\": 1, \"arch\": \"x86_64\", \"vms\": "
+                                          "{\"a\": {\"kernel\": \"k\"}}}",
+                                          &errs);
+        struct ward_sys_desc *arm = parse("{\"ward_system\": 1, \"arch\": \"arm64\", \"vms\": "
+                                          "{\"a\": {\"kernel\": \"k\"}}}",
+                                          &errs);
+        struct ward_sys_desc *any =
+            parse("{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"k\"}}}", &errs);
+        assert_int_equal(errs.n, 0);
+        struct ward_sys_facts f = {.arch = WARD_SYS_ARCH_ARM64};
+        assert_int_equal(ward_sys_check(x86, &f, &errs), 1);
+        expect_lines(&errs, "/arch: this description is for x86_64; this host runs arm64 VMs\n");
+        ward_sys_errors_free(&errs);
+        assert_int_equal(ward_sys_check(arm, &f, &errs), 0);
+        assert_int_equal(ward_sys_check(any, &f, &errs), 0);
+        f.arch = WARD_SYS_ARCH_X86_64;
+        assert_int_equal(ward_sys_check(arm, &f, &errs), 1);
+        expect_lines(&errs, "/arch: this description is for arm64; this host runs x86_64 VMs\n");
+        ward_sys_errors_free(&errs);
+        assert_int_equal(ward_sys_check(x86, &f, &errs), 0);
+        f.arch = WARD_SYS_ARCH_UNSET; /* unknown host: nothing to compare */
+        assert_int_equal(ward_sys_check(x86, &f, &errs), 0);
+        assert_int_equal(ward_sys_check(arm, &f, &errs), 0);
+        /* The error comes first among the checker's, before anything else. */
+        static const char text[] = "{\"ward_system\": 2, \"arch\": \"x86_64\", \"vms\": "
+                                   "{\"a\": {\"kernel\": \"k\", \"cpus\": 65}}}";
+        struct ward_sys_desc *d = parse(text, &errs);
+        f.arch = WARD_SYS_ARCH_ARM64;
+        assert_int_equal(ward_sys_check(d, &f, &errs), 3);
+        expect_lines(&errs, "/ward_system: unknown version 2 (this ward reads version 1)\n"
+                            "/arch: this description is for x86_64; this host runs arm64 VMs\n"
+                            "/vms/a/cpus: 65 vCPUs: must be from 1 to 64\n");
+        ward_sys_errors_free(&errs);
+        ward_sys_free(d);
+        ward_sys_free(x86);
+        ward_sys_free(arm);
+        ward_sys_free(any);
+}
+
+/* ward_sys_load lays a description out for the facts' machine, and the VM
+ * config the VMM builds from it has its boot RAM there. */
+static void load_places_for_host(void **state)
+{
+        (void)state;
+        char path[128], kernel[128];
+        snprintf(path, sizeof(path), "%s/place.json", tmpdir);
+        snprintf(kernel, sizeof(kernel), "%s/k", tmpdir);
+        write_file(kernel, "kernel");
+        /* 0x10000000 is in arm64's device area, and clear of x86_64's. */
+        static const char text[] = "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": "
+                                   "\"k\", \"memory\": [{\"size\": \"64M\"}, {\"gpa\": "
+                                   "\"0x10000000\", \"size\": \"2M\"}]}}}";
+        struct ward_sys_errors errs = {0};
+        struct ward_sys_desc *d = NULL;
+        const struct ward_sys_facts x86 = {.arch = WARD_SYS_ARCH_X86_64};
+        assert_int_equal(ward_sys_load_text(path, text, strlen(text), &x86, &d, &errs), 0);
+        assert_non_null(d);
+        assert_int_equal(d->machine, WARD_SYS_ARCH_X86_64);
+        static struct ward_sys_vm_config vc;
+        char err[256];
+        assert_int_equal(ward_sys_vm_config(d, "a", tmpdir, 3, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.mem_gpa, 0);
+        assert_int_equal(vc.cfg.mem_bytes, 64 * MiB);
+        assert_int_equal(vc.cfg.nram, 1);
+        assert_int_equal(vc.cfg.ram[0].gpa, 0x10000000);
+        ward_sys_free(d);
+
+        const struct ward_sys_facts arm = {.arch = WARD_SYS_ARCH_ARM64};
+        assert_int_equal(ward_sys_load_text(path, text, strlen(text), &arm, &d, &errs), 1);
+        assert_null(d);
+        expect_lines(&errs, "/vms/a/memory/1: 0x10000000-0x101fffff overlaps ward's device area "
+                            "0x8000000-0x3fffffff (GIC, UART, virtio-mmio)\n");
+        ward_sys_errors_free(&errs);
+
+        /* Without the region in arm64's devices, it is laid out at 0x40000000 there. */
+        static const char text2[] = "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": "
+                                    "\"k\", \"memory\": [{\"size\": \"64M\"}]}}}";
+        assert_int_equal(ward_sys_load_text(path, text2, strlen(text2), &arm, &d, &errs), 0);
+        assert_int_equal(d->machine, WARD_SYS_ARCH_ARM64);
+        assert_int_equal(ward_sys_vm_config(d, "a", tmpdir, 3, &vc, err, sizeof(err)), 0);
+        assert_int_equal(vc.cfg.mem_gpa, 0x40000000);
+        ward_sys_free(d);
+        unlink(kernel);
+}
+
 /* ---- the example ---- */
 
 static void example_is_valid(void **state)
@@ -792,9 +1124,54 @@ static void example_is_valid(void **state)
         ward_sys_free(d);
 }
 
-/* ---- the command ---- */
+/* The examples that name no machine run on both: RAM at each machine's
+ * base, the shared region at 0x80000000 clear of both device areas. The
+ * seL4 one names arm64. */
+static void examples_on_both_machines(void **state)
+{
+        (void)state;
+        static const char *const names[] = {"two-vms-shared.json", "three-vms-net.json",
+                                            "two-vms-shared-sel4.json"};
+        static const enum ward_sys_arch hosts[] = {WARD_SYS_ARCH_ARM64, WARD_SYS_ARCH_X86_64};
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+                char path[512];
+                size_t len = 0;
+                snprintf(path, sizeof(path), "%s/examples/%s", WARD_SOURCE_DIR, names[i]);
+                char *text = slurp(path, &len);
+                assert_non_null(text);
+                bool sel4 = strstr(names[i], "sel4") != NULL;
+                for (size_t h = 0; h < ARRAY_SIZE(hosts); h++) {
+                        struct ward_sys_errors errs = {0};
+                        struct ward_sys_desc *d = ward_sys_parse(text, len, &errs);
+                        assert_non_null(d);
+                        assert_int_equal(d->arch, sel4 ? WARD_SYS_ARCH_ARM64 : WARD_SYS_ARCH_UNSET);
+                        ward_sys_place(d, hosts[h]);
+                        const struct ward_sys_facts f = {.arch = hosts[h]};
+                        size_t n = ward_sys_check(d, &f, &errs);
+                        if (sel4 && hosts[h] == WARD_SYS_ARCH_X86_64) {
+                                assert_int_equal(n, 1);
+                                expect_lines(&errs, "/arch: this description is for arm64; this "
+                                                    "host runs x86_64 VMs\n");
+                        } else {
+                                assert_int_equal(n, 0);
+                        }
+                        uint64_t base = hosts[h] == WARD_SYS_ARCH_X86_64 && !sel4 ? 0 : 0x40000000;
+                        for (size_t v = 0; v < d->nvms; v++) {
+                                assert_int_equal(d->vms[v].nmemory, 1);
+                                assert_int_equal(d->vms[v].memory[0].gpa, base);
+                                assert_int_equal(d->vms[v].memory[0].size, 256 * MiB);
+                        }
+                        for (size_t k = 0; k < d->nshared; k++)
+                                for (size_t m = 0; m < d->shared[k].nmaps; m++)
+                                        assert_int_equal(d->shared[k].maps[m].gpa, 0x80000000);
+                        ward_sys_errors_free(&errs);
+                        ward_sys_free(d);
+                }
+                free(text);
+        }
+}
 
-static char tmpdir[64];
+/* ---- the command ---- */
 
 static void cli_check_example(void **state)
 {
@@ -910,6 +1287,58 @@ static void cli_relative_paths(void **state)
         close(dfd.desc_dir);
 }
 
+/* check --arch: the machine to check for, instead of this host's. */
+static void cli_check_arch(void **state)
+{
+        (void)state;
+        char path[160], kernel[160], want[512];
+        snprintf(kernel, sizeof(kernel), "%s/Image", tmpdir);
+        write_file(kernel, "kernel");
+        snprintf(path, sizeof(path), "%s/arch.json", tmpdir);
+        /* Valid on both machines, laid out for each in turn. */
+        write_file(path, "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"Image\", "
+                         "\"memory\": [{\"size\": \"64M\"}]}}}");
+        for (int i = 0; i < 2; i++) {
+                const char *args[] = {"check", "--arch", i ? "x86_64" : "arm64", path};
+                struct cli_out r = cli(4, args);
+                assert_int_equal(r.rc, 0);
+                snprintf(want, sizeof(want),
+                         "%s: ok: 1 VM, 1 vCPU, 64M of RAM, 0 shared regions, 0 doorbells\n", path);
+                assert_string_equal(r.out, want);
+                cli_free(&r);
+        }
+        /* A first region at arm64's base: fine there, refused for x86_64. */
+        write_file(path, "{\"ward_system\": 1, \"vms\": {\"a\": {\"kernel\": \"Image\", "
+                         "\"memory\": [{\"gpa\": \"0x40000000\", \"size\": \"64M\"}]}}}");
+        const char *arm[] = {"check", "--arch", "arm64", path};
+        struct cli_out r = cli(4, arm);
+        assert_int_equal(r.rc, 0);
+        cli_free(&r);
+        const char *x86[] = {"check", "--arch", "x86_64", path};
+        r = cli(4, x86);
+        assert_int_equal(r.rc, 2);
+        snprintf(want, sizeof(want),
+                 "%s: /vms/a/memory/0/gpa: 0x40000000: on x86_64 the first RAM region is the boot "
+                 "RAM, which starts at 0 (leave \"gpa\" out, or write 0)\n",
+                 path);
+        assert_string_equal(r.err, want);
+        cli_free(&r);
+        /* A description for x86_64, checked for arm64: the one error. */
+        write_file(path, "{\"ward_system\": 1, \"arch\": \"x86_64\", \"vms\": {\"a\": "
+                         "{\"kernel\": \"Image\"}}}");
+        r = cli(4, arm);
+        assert_int_equal(r.rc, 2);
+        snprintf(want, sizeof(want),
+                 "%s: /arch: this description is for x86_64; this host runs arm64 VMs\n", path);
+        assert_string_equal(r.err, want);
+        cli_free(&r);
+        r = cli(4, x86);
+        assert_int_equal(r.rc, 0);
+        cli_free(&r);
+        unlink(path);
+        unlink(kernel);
+}
+
 static void cli_usage(void **state)
 {
         (void)state;
@@ -969,6 +1398,13 @@ static void cli_usage(void **state)
         assert_string_equal(r.err, "ward system check: --host-cpus -1: not a count\n");
         cli_free(&r);
 
+        const char *bad_arch[] = {"check", "--arch", "aarch64", "a.json"};
+        r = cli(4, bad_arch);
+        assert_int_equal(r.rc, 2);
+        assert_string_equal(r.err, "ward system check: --arch aarch64: not a machine ward has "
+                                   "(arm64 or x86_64)\n");
+        cli_free(&r);
+
         const char *no_value[] = {"check", "a.json", "--host-ram"};
         r = cli(3, no_value);
         assert_int_equal(r.rc, 2);
@@ -1023,9 +1459,17 @@ int main(int argc, char **argv)
             cmocka_unit_test(parse_text_limits),
             cmocka_unit_test(hostile_counts),
             cmocka_unit_test(linux_only_sections),
+            cmocka_unit_test(arch_field),
+            cmocka_unit_test(default_gpa_per_arch),
+            cmocka_unit_test(x86_first_region),
+            cmocka_unit_test(device_area_per_arch),
+            cmocka_unit_test(arch_mismatch),
+            cmocka_unit_test(load_places_for_host),
             cmocka_unit_test(example_is_valid),
+            cmocka_unit_test(examples_on_both_machines),
             cmocka_unit_test(cli_check_example),
             cmocka_unit_test(cli_relative_paths),
+            cmocka_unit_test(cli_check_arch),
             cmocka_unit_test(cli_usage),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);

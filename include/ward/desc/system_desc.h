@@ -40,7 +40,7 @@
 #define WARD_SYS_MAX_NETWORKS 16                    /* networks per system */
 #define WARD_SYS_MAX_NET_PORTS 16                   /* ports per network (WARD_VSWITCH_MAX_PORTS) */
 #define WARD_SYS_MAX_VSOCK_PATH WARD_VSOCK_MAX_PATH /* bytes of a vsock socket path */
-#define WARD_SYS_MAX_CPUS 64                        /* vCPUs per VM (WARD_ARM64_MAX_CPUS) */
+#define WARD_SYS_MAX_CPUS 64                        /* vCPUs per VM, on either machine */
 #define WARD_SYS_MAX_CMDLINE 2047                   /* bytes; arm64 Linux keeps 2048 with the NUL */
 #define WARD_SYS_MAX_HOST_CPUS 1024                 /* host CPU numbers when the host is unknown */
 #define WARD_SYS_MAX_BACKOFF_MS 3600000
@@ -55,13 +55,50 @@
 
 #define WARD_SYS_PAGE 4096ull
 #define WARD_SYS_KERNEL_ALIGN (2ull << 20) /* the first RAM region holds the kernel */
-#define WARD_SYS_MIN_FIRST_RAM (16ull << 20)
-#define WARD_SYS_GPA_LIMIT (1ull << 40) /* 40-bit guest-physical space (KVM's default) */
-/* ward's arm64 device area: GIC, UART, virtio-mmio windows, and room for more. */
+#define WARD_SYS_GPA_LIMIT (1ull << 40)    /* 40-bit guest-physical space (KVM's default) */
+#define WARD_SYS_DEFAULT_RAM_SIZE (512ull << 20)
+
+/*
+ * The machine a description is laid out for ("arch"). A description that
+ * does not name one follows the host that runs it (ward_sys_place); ward
+ * system sel4 builds arm64 systems only.
+ */
+enum ward_sys_arch {
+        WARD_SYS_ARCH_UNSET, /* "arch" absent; as a machine: arm64 */
+        WARD_SYS_ARCH_ARM64,
+        WARD_SYS_ARCH_X86_64,
+};
+#define WARD_SYS_NARCHS 3
+
+/* What the description's layout depends on, per machine (ward's boards:
+ * arm64_map.h, x86_platform.h; check_util.c asserts that they agree). */
+struct ward_sys_machine {
+        const char *name;     /* as "arch" writes it */
+        uint64_t ram_base;    /* where the first RAM region goes without "gpa" */
+        bool ram_base_fixed;  /* the first region must start at ram_base (x86_64) */
+        uint64_t device_base; /* ward's device area: no RAM or shared region here */
+        uint64_t device_end;
+        const char *devices;         /* what is in it, for the error */
+        const char *first_ram_holds; /* what the boot code puts in the first region */
+        int max_cpus;
+        uint64_t min_first_ram;   /* the first RAM region's least size */
+        uint64_t first_ram_align; /* and what its size must be a multiple of */
+};
+/* The machine of arch (UNSET: arm64's). */
+const struct ward_sys_machine *ward_sys_machine(enum ward_sys_arch arch);
+/* "arm64" or "x86_64" as an arch; WARD_SYS_ARCH_UNSET for anything else. */
+enum ward_sys_arch ward_sys_arch_named(const char *name);
+
+/* arm64's RAM base and device area (GIC, UART, virtio-mmio and room for more). */
 #define WARD_SYS_DEVICE_BASE 0x08000000ull
 #define WARD_SYS_DEVICE_END 0x40000000ull
 #define WARD_SYS_DEFAULT_RAM_GPA 0x40000000ull /* WARD_ARM64_RAM_BASE */
-#define WARD_SYS_DEFAULT_RAM_SIZE (512ull << 20)
+/* x86_64's: the 32-bit hole (virtio-mmio, I/O APIC, local APICs); RAM from 0. */
+#define WARD_SYS_X86_DEVICE_BASE 0xc0000000ull
+#define WARD_SYS_X86_DEVICE_END 0x100000000ull
+#define WARD_SYS_X86_RAM_GPA 0ull
+#define WARD_SYS_MIN_FIRST_RAM (16ull << 20)     /* arm64 */
+#define WARD_SYS_X86_MIN_FIRST_RAM (32ull << 20) /* WARD_X86_RAM_MIN */
 
 /* Guest RAM's physical address on seL4: 2M pages need 2M alignment. */
 #define WARD_SYS_SEL4_RAM_ALIGN (2ull << 20)
@@ -77,6 +114,9 @@
 struct ward_sys_region {
         uint64_t gpa, size;
         bool ok;
+        /* The first region without "gpa" (or the default region): it is
+         * placed at the machine's RAM base (ward_sys_place). */
+        bool gpa_default;
 };
 
 struct ward_sys_disk {
@@ -236,6 +276,11 @@ struct ward_sys_sel4 {
 struct ward_sys_desc {
         int64_t version;
         const char *description; /* free text; NULL: none */
+        enum ward_sys_arch arch; /* "arch" as written; UNSET: absent (follows the host) */
+        /* The machine the RAM regions are placed for: arch, else the one
+         * ward_sys_place() was given (ward_sys_parse: arm64). Never UNSET
+         * after parsing. */
+        enum ward_sys_arch machine;
         struct ward_sys_vm *vms;
         size_t nvms;
         struct ward_sys_shared *shared;
@@ -301,6 +346,14 @@ struct ward_sys_desc *ward_sys_parse(const char *text, size_t len, struct ward_s
 void ward_sys_free(struct ward_sys_desc *d);
 
 /*
+ * Lays d out for a machine: d->machine becomes d->arch when the description
+ * names one, else host (UNSET: arm64), and every first RAM region without
+ * "gpa" moves to that machine's RAM base. ward_sys_parse() places for
+ * arm64; ward_sys_load() places for the facts' arch before it checks.
+ */
+void ward_sys_place(struct ward_sys_desc *d, enum ward_sys_arch host);
+
+/*
  * Parses a size or address written as a string: "0x" and hex digits, or a
  * decimal number with a K, M or G suffix (ward_parse_size). A string
  * without a unit is refused: a plain number of bytes is a JSON number.
@@ -329,8 +382,16 @@ enum ward_sys_target {
 /* What the checker may know about the host. */
 struct ward_sys_facts {
         enum ward_sys_target target; /* default (0): Linux */
-        uint64_t host_ram_bytes;     /* 0: unknown, no total check */
-        unsigned host_cpus;          /* 0: unknown, CPU numbers below WARD_SYS_MAX_HOST_CPUS */
+        /*
+         * The machine that will run the VMs: a description that names
+         * another is refused (/arch), and one that names none is laid out
+         * for this one by ward_sys_load. UNSET: unknown (ward_sys_check:
+         * no /arch check; ward_sys_load: the machine this ward is built
+         * for). The seL4 target is always arm64.
+         */
+        enum ward_sys_arch arch;
+        uint64_t host_ram_bytes; /* 0: unknown, no total check */
+        unsigned host_cpus;      /* 0: unknown, CPU numbers below WARD_SYS_MAX_HOST_CPUS */
         /* NULL when path is usable that way, else the reason (static storage).
          * NULL callback: files are not checked. */
         const char *(*file_problem)(void *ctx, const char *path, enum ward_sys_file_use use);
@@ -342,8 +403,9 @@ struct ward_sys_facts {
 };
 
 /*
- * Checks a parsed description as a whole. Pure: it looks only at d and f
- * (and calls f->file_problem). Returns the number of errors it added.
+ * Checks a parsed description as a whole, laid out for d->machine. Pure: it
+ * looks only at d and f (and calls f->file_problem). Returns the number of
+ * errors it added.
  */
 size_t ward_sys_check(const struct ward_sys_desc *d, const struct ward_sys_facts *f,
                       struct ward_sys_errors *errs);
@@ -367,11 +429,12 @@ struct ward_sys_host_dirs {
 const char *ward_sys_host_file_problem(void *ctx, const char *path, enum ward_sys_file_use use);
 
 /*
- * Reads, parses and checks the description in path. Relative paths in it
- * are taken from path's directory. f gives host_ram_bytes and host_cpus;
- * its file callback is replaced by the host's. On success, *out (if not
- * NULL) gets the description (free with ward_sys_free). Returns the number
- * of errors added to errs (0: valid).
+ * Reads, parses, places (ward_sys_place, for f->arch) and checks the
+ * description in path. Relative paths in it are taken from path's
+ * directory. f gives host_ram_bytes, host_cpus and arch; its file callback
+ * is replaced by the host's. On success, *out (if not NULL) gets the
+ * description (free with ward_sys_free). Returns the number of errors added
+ * to errs (0: valid).
  */
 size_t ward_sys_load(const char *path, const struct ward_sys_facts *f, struct ward_sys_desc **out,
                      struct ward_sys_errors *errs);
