@@ -5,9 +5,12 @@
 # /extra holds vmmstat, ward (a plain Release build), qemu-root (Debian's
 # QEMU and its libraries), quiet.cpio.gz (the quiet guest's initramfs), lkvm
 # (a static kvmtool, when the user gave one) and bench.conf (N=, NQ=, ND=,
-# DENSITY=). Each run prints one "BENCH key=value..." line (or a BENCHFAIL
-# line) for tools/bench's tables.
+# DENSITY=, ARCH=). Each run prints one "BENCH key=value..." line (or a
+# BENCHFAIL line) for tools/bench's tables. With ARCH=x86_64 (the x86_64
+# test host, tools/bench --arch x86_64) only the default guest's boot and
+# disk runs of ward and QEMU (-M microvm) take place.
 
+ARCH=arm64
 # shellcheck source=/dev/null # written by tools/bench
 . /extra/bench.conf
 MEM=256 # MiB: the guest RAM mapping is the one mapping of this size
@@ -15,6 +18,27 @@ MARKER="ward-guest: init reached"
 T=600 # seconds per VMM run at most (TCG inside TCG is slow)
 W=/tmp/bench
 Q=/extra/qemu-root
+# QEMU for the default guest: loader, binary, machine options (words
+# without spaces) and console. QEMU starts through its root's own loader
+# (the test host has no libc).
+case $ARCH in
+x86_64)
+	# microvm: no PCI, no firmware tables but ACPI's (acpi=auto is on),
+	# which describe its virtio-mmio slots to the guest (the kernel has no
+	# virtio_mmio.device= parsing); qboot as its firmware, from -L. Its
+	# 16550 at 0x3f8 is ttyS0, as ward's.
+	QEMU_LD=$Q/lib/ld-linux-x86-64.so.2
+	QEMU_BIN=$Q/bin/qemu-system-x86_64
+	QEMU_MACHINE="-L $Q/share -M microvm -no-user-config"
+	QEMU_CONSOLE=ttyS0
+	;;
+*)
+	QEMU_LD=$Q/lib/ld-linux-aarch64.so.1
+	QEMU_BIN=$Q/bin/qemu-system-aarch64
+	QEMU_MACHINE=-M\ virt,gic-version=3
+	QEMU_CONSOLE=ttyAMA0
+	;;
+esac
 mkdir -p "$W"
 
 # A guest initramfs: the default one plus /scenario.sh from stdin (cpio
@@ -71,13 +95,13 @@ run() {
 		[ "$vmm" != ward-jail ] || set -- "$@" --jail 64000
 		;;
 	*)
-		# QEMU starts through its root's own loader (the test host has no
-		# libc). virtio-rng matches ward's default set of devices.
-		set -- "$Q/lib/ld-linux-aarch64.so.1" --library-path "$Q/lib" \
-			"$Q/bin/qemu-system-aarch64" -M virt,gic-version=3 -enable-kvm -cpu host \
+		# virtio-rng matches ward's default set of devices.
+		# shellcheck disable=SC2086 # QEMU_MACHINE is words
+		set -- "$QEMU_LD" --library-path "$Q/lib" \
+			"$QEMU_BIN" $QEMU_MACHINE -enable-kvm -cpu host \
 			-m ${MEM}M -smp 1 -nodefaults -display none -serial stdio \
 			-device virtio-rng-device -kernel /guest/Image -initrd "$initrd" \
-			-append "console=ttyAMA0 earlycon panic=-1"
+			-append "console=$QEMU_CONSOLE earlycon panic=-1"
 		[ -z "$disk" ] || set -- "$@" -drive "file=$disk,format=raw,if=none,id=d0" \
 			-device virtio-blk-device,drive=d0
 		;;
@@ -184,7 +208,7 @@ quiet_cmd() {
 # Guest RAM is the one mapping of 64M, or 64M plus kvmtool's 2M of slack.
 quiet_stat() {
 	quiet_cmd "$1"
-	# shellcheck disable=SC2046 # one argument per line, none with newlines
+	# shellcheck disable=SC2086 # one argument per line, none with newlines
 	(IFS='
 '
 	exec /extra/vmmstat --marker "$MARKER" --exclude-size $((QMEM << 20)) \
@@ -249,15 +273,20 @@ rounds() {
 		r=$((r + 1))
 	done
 }
-order=$QUIET_VMMS
-rounds "$NQ" quiet_run
-rounds "$ND" density_run
+if [ "$ARCH" = x86_64 ]; then
+	# x86_64: the default guest's rows only, ward against QEMU.
+	order="ward qemu"
+else
+	order=$QUIET_VMMS
+	rounds "$NQ" quiet_run
+	rounds "$ND" density_run
+	order="ward qemu ward-open ward-jail"
+fi
 
 # ---- the default guest: ward against QEMU, and ward's hardening ----
 # ward-open is ward with --seccomp off, ward-jail ward with --jail: they
 # only enter the hardening table.
 i=1
-order="ward qemu ward-open ward-jail"
 while [ "$i" -le "$N" ]; do
 	# Rotate who goes first, so warm-up and drift hit all alike.
 	for kind in boot disk; do
