@@ -34,10 +34,10 @@ cat >"$JL/sys.json" <<J
   "ward_system": 1,
   "vms": {
     "vm_a": {"kernel": "$GUEST_KERNEL", "initrd": "$jl_initrd",
-             "memory": [{"gpa": "0x40000000", "size": "128M"}],
+             "memory": [{"size": "128M"}],
              "disks": [{"path": "$JL/disk_a.img", "read_only": true, "backend": "process"}]},
     "vm_b": {"kernel": "$GUEST_KERNEL", "initrd": "$jl_initrd",
-             "memory": [{"gpa": "0x40000000", "size": "96M"}],
+             "memory": [{"size": "96M"}],
              "disks": [{"path": "$JL/disk_b.img"}]}
   },
   "linux": {"control_socket": "$JL/ctl.sock", "console_log_dir": "$JL/logs",

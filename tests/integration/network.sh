@@ -90,11 +90,11 @@ cat >"$NW/sys.json" <<J
   "ward_system": 1,
   "vms": {
     "vm_a": {"kernel": "$GUEST_KERNEL", "initrd": "$nw_a",
-             "memory": [{"gpa": "0x40000000", "size": "256M"}], "policy": {"allow": []}},
+             "memory": [{"size": "256M"}], "policy": {"allow": []}},
     "vm_b": {"kernel": "$GUEST_KERNEL", "initrd": "$nw_b",
-             "memory": [{"gpa": "0x40000000", "size": "128M"}], "policy": {"allow": []}},
+             "memory": [{"size": "128M"}], "policy": {"allow": []}},
     "vm_c": {"kernel": "$GUEST_KERNEL", "initrd": "$nw_c",
-             "memory": [{"gpa": "0x40000000", "size": "128M"}], "policy": {"allow": []}}
+             "memory": [{"size": "128M"}], "policy": {"allow": []}}
   },
   "networks": [{"name": "lan", "ports": [
     {"vm": "vm_a", "mac": "02:00:00:00:00:0a", "reach": ["vm_c"]},

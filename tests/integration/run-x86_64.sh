@@ -16,7 +16,13 @@ note_fail() {
 }
 
 . /extra/single-vm.sh
+. /extra/x86-machine.sh
 . /extra/shared-doorbell.sh
+. /extra/seccomp.sh
+. /extra/jail.sh
+. /extra/net.sh
+. /extra/network.sh
+. /extra/vsock.sh
 
 echo "integration: $failed scenario(s) failed"
 exit "$failed"

@@ -43,7 +43,7 @@ cat >"$SC/sys.json" <<J
   "ward_system": 1,
   "vms": {
     "vm_a": {"kernel": "$GUEST_KERNEL", "initrd": "$sc_initrd",
-             "memory": [{"gpa": "0x40000000", "size": "128M"}]}
+             "memory": [{"size": "128M"}]}
   },
   "linux": {"control_socket": "$SC/ctl.sock", "console_log_dir": "$SC/logs"}
 }

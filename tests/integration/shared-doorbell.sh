@@ -59,10 +59,10 @@ cat >"$SD/sys.json" <<J
   "ward_system": 1,
   "vms": {
     "vm_a": {"kernel": "$GUEST_KERNEL", "initrd": "$sd_a",
-             "memory": [{"gpa": "0x40000000", "size": "192M"}],
+             "memory": [{"size": "192M"}],
              "policy": {"allow": ["restart"], "on_failure": "stop"}},
     "vm_b": {"kernel": "$GUEST_KERNEL", "initrd": "$sd_b",
-             "memory": [{"gpa": "0x40000000", "size": "192M"}],
+             "memory": [{"size": "192M"}],
              "policy": {"allow": [], "on_failure": "stop"}}
   },
   "shared_regions": [

@@ -119,7 +119,7 @@ G
   "ward_system": 1,
   "vms": {
     "vm_v": {"kernel": "$GUEST_KERNEL", "initrd": "$vj_initrd",
-             "memory": [{"gpa": "0x40000000", "size": "128M"}], "policy": {"allow": []},
+             "memory": [{"size": "128M"}], "policy": {"allow": []},
              "vsock": {"cid": 3, "path": "$VJ/socks/v.sock"}}
   },
   "linux": {"control_socket": "$VJ/ctl.sock", "console_log_dir": "$VJ/logs"}
