@@ -14,6 +14,7 @@
 #include <ward/arch/arm64/arm64_fdt.h>
 #include <ward/host/linux/host_linux.h>
 #include <ward/vm/vm.h>
+#include <ward/vm/vm_arch.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -121,10 +122,11 @@ static int write_dt(void *h, const void *dt, void *dst, size_t room, char *err, 
 
 static int boot(struct my_vmm *m, char *err, size_t n)
 {
-        uint8_t hdr[64] = {0};
+        /* The kernel's header: arm64's is 64 bytes, an x86 bzImage's ends near 0x290. */
+        uint8_t hdr[WARD_VM_KERNEL_HEADER] = {0};
         struct stat k, i;
         int fd = open(m->cfg.kernel, O_RDONLY);
-        if (fd < 0 || pread(fd, hdr, sizeof(hdr), 0) != sizeof(hdr) || stat(m->cfg.kernel, &k) ||
+        if (fd < 0 || pread(fd, hdr, sizeof(hdr), 0) < 64 || stat(m->cfg.kernel, &k) ||
             stat(m->cfg.initrd, &i)) {
                 snprintf(err, n, "cannot read the kernel or the initrd");
                 return -1;
@@ -187,14 +189,16 @@ int main(int argc, char **argv)
         m.cfg = (struct ward_vm_config){.kernel = argv[1],
                                         .initrd = argv[2],
                                         .mem_bytes = 256 << 20,
-                                        .mem_gpa = 0x40000000,
                                         .cpus = 1,
                                         .console = WARD_CONSOLE_SERIAL,
                                         .ndisks = 1};
         m.cfg.disks[0] = (struct ward_disk_config){.path = argv[3]};
         const struct ward_hv_ops *hv = ward_hv_default();
+        const struct ward_vm_arch *arch = ward_vm_arch_of(hv);
+        if (arch)
+                m.cfg.mem_gpa = arch->ram_base; /* where this machine's boot RAM goes */
         pthread_t t;
-        if (!hv)
+        if (!hv || !arch)
                 snprintf(err, sizeof(err), "no hypervisor backend on this host");
         else if (ward_blk_file_open(&m.disk, argv[3], false, err, sizeof(err)) == 0 &&
                  ward_vm_create(&m.vm, &m.cfg, hv, &host, &m, err, sizeof(err)) == 0 &&

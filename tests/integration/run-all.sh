@@ -7,13 +7,6 @@
 
 . /extra/lib.sh
 
-T=240 # seconds per guest boot at most (TCG inside TCG is slow)
-failed=0
-note_fail() {
-	fail "$@"
-	failed=$((failed + 1))
-}
-
 # --- one VM: boots, consoles, disks, entropy, reboot, panic, bad arguments ------
 . /extra/single-vm.sh
 

@@ -8,13 +8,6 @@
 
 . /extra/lib.sh
 
-T=240 # seconds per guest boot at most (TCG inside TCG is slow)
-failed=0
-note_fail() {
-	fail "$@"
-	failed=$((failed + 1))
-}
-
 . /extra/single-vm.sh
 . /extra/x86-machine.sh
 . /extra/shared-doorbell.sh

@@ -20,7 +20,8 @@
 #define MAX_SOURCES                                                                                \
         (5 + 2 * WARD_MAX_DISKS + WARD_VM_MAX_DEVICES * WARD_VIRTIO_MAX_QUEUES +                   \
          WARD_MAX_DOORBELLS + 2 * WARD_MAX_NETS + 2 * WARD_VSOCK_MAX_CONNS)
-#define MAX_LINES (WARD_ARM64_VIRTIO_SPI_BASE + WARD_VM_MAX_DEVICES)
+/* Interrupt lines a device may have: arm64 SPIs 16 to 47, x86_64 GSIs 5 to 23. */
+#define MAX_LINES (WARD_ARM64_VIRTIO_SPI_BASE + WARD_ARM64_MAX_VIRTIO)
 
 struct vcpu {
         struct vmm *m;
