@@ -84,8 +84,8 @@ echo "guest-sum=$(wget -q -O - http://10.9.0.1:8080/blob | md5sum | cut -d' ' -f
 G
 )
 : >"$WORK/$name.out"
-ward run --kernel "$GUEST_KERNEL" --initrd "$initrd" --mem 256M --net tap=wtap0,mac=52:54:00:12:34:56 \
-	</dev/null >"$WORK/$name.out" 2>&1 &
+timeout "$T" ward run --kernel "$GUEST_KERNEL" --initrd "$initrd" --mem 256M \
+	--net tap=wtap0,mac=52:54:00:12:34:56 </dev/null >"$WORK/$name.out" 2>&1 &
 pid=$!
 i=0
 while ! ip link show wtap0 >/dev/null 2>&1 && [ $i -lt 100 ]; do

@@ -89,9 +89,9 @@ static const char *const starter[] = {
     "clone",           "clone3",          "execveat",       "dup3",
     "close_range",     "rt_sigaction", /* the backend's process */
     "set_tid_address", "set_robust_list", "rseq",           "prlimit64",
-    "uname",           "readlinkat",      "arch_prctl",     "openat",
-    "access",          "faccessat",       "pread64",        "statx",
-    "sysinfo", /* the loader and the C library's start-up in the new ward */
+    "uname",           "readlinkat",      "readlink",       "arch_prctl",
+    "openat",          "access",          "faccessat",      "pread64",
+    "statx",           "sysinfo", /* the loader and the C library's start-up in the new ward */
     "lseek",           "eventfd2",        "io_uring_setup", "io_uring_register", /* its disk */
     "capset",          "seccomp", /* dropping capabilities; its own list, on top of this one */
 };
