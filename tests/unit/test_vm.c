@@ -19,6 +19,8 @@
 #include "ward/hv/hv_arm64.h"
 #include "ward/vm/vm.h"
 
+#include "fake_runner.h"
+
 #define MiB (1ull << 20)
 #define RAM_BYTES (64 * MiB)
 
@@ -160,91 +162,12 @@ static const struct ward_hv_ops fake_hv = {
 
 /* ---- the fake runner ---- */
 
-static struct runner {
-        uint8_t out[8][256]; /* console output by console number */
-        unsigned out_len[8];
-        unsigned backends[3]; /* requests by device class */
-        bool fail_blk;
-        bool edge_bound; /* irq_edge takes every edge */
-        unsigned edges;
-        unsigned allocs, frees;
-        void *mem[16];
-        unsigned nmem;
-        unsigned loads[2];
+/* Device-tree writes, for the boot test. */
+static struct {
         struct ward_arm64_dt dt;
-        bool dt_written;
-} R;
-
-static void *r_ram(void *host, unsigned i, uint64_t gpa, uint64_t size, char *err, size_t errlen)
-{
-        (void)host, (void)i, (void)gpa, (void)err, (void)errlen;
-        void *p = calloc(1, size);
-        R.mem[R.nmem++] = p;
-        return p;
-}
-static void *r_shared(void *host, unsigned i, char *err, size_t errlen)
-{
-        (void)host, (void)i, (void)err, (void)errlen;
-        void *p = calloc(1, 4096);
-        R.mem[R.nmem++] = p;
-        return p;
-}
-static void *r_alloc(void *host, size_t size)
-{
-        (void)host;
-        R.allocs++;
-        return calloc(1, size);
-}
-static void r_free(void *host, void *p)
-{
-        (void)host;
-        if (p)
-                R.frees++;
-        free(p);
-}
-static uint32_t r_fill(void *o, void *buf, uint32_t len)
-{
-        (void)o;
-        memset(buf, 0x5a, len);
-        return len;
-}
-static int r_submit(void *o, const struct ward_blk_io *req)
-{
-        (void)o, (void)req;
-        return -1;
-}
-static int r_backend(void *host, const struct ward_device_type *t, unsigned index,
-                     union ward_backend *be, struct ward_device_params *p, char *err, size_t errlen)
-{
-        (void)host;
-        R.backends[t->cls]++;
-        if (t->cls == WARD_DEVICE_BLOCK) {
-                if (R.fail_blk) {
-                        snprintf(err, errlen, "--disk d%u: no such file", index);
-                        return -1;
-                }
-                be->blk = (struct ward_blk_backend){r_submit, NULL};
-                *p = (struct ward_device_params){
-                    .size_bytes = (index + 1) * MiB, .read_only = index == 1, .id = "fake"};
-        } else {
-                be->rng = (struct ward_rng_backend){r_fill, NULL};
-        }
-        return 0;
-}
-static void r_console_out(void *host, unsigned con, const void *buf, uint32_t len)
-{
-        (void)host;
-        memcpy(R.out[con] + R.out_len[con], buf, len);
-        R.out_len[con] += len;
-}
-static bool r_irq_edge(void *host, unsigned line)
-{
-        (void)host, (void)line;
-        R.edges++;
-        return R.edge_bound;
-}
-static const struct ward_vm_host_ops runner = {r_ram,     r_shared,      r_alloc,   r_free,
-                                               r_backend, r_console_out, r_irq_edge};
+        bool written;
+} D;
+#define runner fake_runner_ops
 
 static struct ward_vm_config base_config(void)
 {
@@ -266,6 +189,7 @@ static int setup(void **state)
         (void)state;
         memset(&F, 0, sizeof(F));
         memset(&R, 0, sizeof(R));
+        memset(&D, 0, sizeof(D));
         F.gic_version = 3;
         CFG = base_config();
         return 0;
@@ -567,8 +491,8 @@ static int f_load(void *host, unsigned which, void *dst, uint64_t len, char *err
 static int f_write_dt(void *host, const void *dt, void *dst, size_t room, char *err, size_t errlen)
 {
         (void)host, (void)err, (void)errlen;
-        R.dt = *(const struct ward_arm64_dt *)dt;
-        R.dt_written = true;
+        D.dt = *(const struct ward_arm64_dt *)dt;
+        D.written = true;
         memset(dst, 0xd7, room < 16 ? room : 16);
         return 0;
 }
@@ -593,13 +517,13 @@ static void boot_places_images_and_sets_registers(void **state)
         assert_int_equal(ward_vm_boot(&VM, &img, err, sizeof(err)), 0);
         assert_int_equal(R.loads[0], 1);
         assert_int_equal(R.loads[1], 1);
-        assert_true(R.dt_written);
-        assert_int_equal(R.dt.ncpus, 2);
-        assert_int_equal(R.dt.mpidr[1], 0x80000001u); /* from the hypervisor */
-        assert_string_equal(R.dt.bootargs, "console=hvc0 earlycon panic=-1");
-        assert_int_equal(R.dt.nvirtio, 1);
-        assert_int_equal(R.dt.kaslr_seed, 42);
-        assert_int_equal(R.dt.initrd_end - R.dt.initrd_start, 1 * MiB);
+        assert_true(D.written);
+        assert_int_equal(D.dt.ncpus, 2);
+        assert_int_equal(D.dt.mpidr[1], 0x80000001u); /* from the hypervisor */
+        assert_string_equal(D.dt.bootargs, "console=hvc0 earlycon panic=-1");
+        assert_int_equal(D.dt.nvirtio, 1);
+        assert_int_equal(D.dt.kaslr_seed, 42);
+        assert_int_equal(D.dt.initrd_end - D.dt.initrd_start, 1 * MiB);
         struct ward_hv_vcpu *b = &F.vcpu[0];
         assert_int_equal(b->reg[WARD_ARM64_REG_PC], WARD_ARM64_RAM_BASE);
         assert_int_equal(b->reg[WARD_ARM64_REG_PSTATE], WARD_ARM64_BOOT_PSTATE);

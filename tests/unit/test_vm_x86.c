@@ -18,6 +18,8 @@
 
 #include "ward/hv/hv_x86_64.h"
 #include "ward/vm/vm.h"
+
+#include "fake_runner.h"
 #include "ward/vm/vm_arch.h"
 
 #define MiB (1ull << 20)
@@ -215,88 +217,7 @@ static const struct ward_cpuid_entry *cpuid_of(const struct ward_hv_vcpu *v, uin
 
 /* ---- the fake runner ---- */
 
-static struct runner {
-        uint8_t out[20][256]; /* console output by console number */
-        unsigned out_len[20];
-        unsigned backends[5]; /* requests by device class */
-        unsigned allocs, frees;
-        void *mem[16];
-        unsigned nmem;
-        struct {
-                unsigned i;
-                uint64_t gpa, size;
-        } ram[16];
-        unsigned nram;
-        unsigned loads[2];
-} R;
-
-static void *r_ram(void *host, unsigned i, uint64_t gpa, uint64_t size, char *err, size_t errlen)
-{
-        (void)host;
-        void *p = calloc(1, size);
-        if (!p) {
-                snprintf(err, errlen, "runner: no memory");
-                return NULL;
-        }
-        R.ram[R.nram].i = i;
-        R.ram[R.nram].gpa = gpa;
-        R.ram[R.nram++].size = size;
-        R.mem[R.nmem++] = p;
-        return p;
-}
-static void *r_shared(void *host, unsigned i, char *err, size_t errlen)
-{
-        (void)host, (void)i, (void)err, (void)errlen;
-        void *p = calloc(1, 4096);
-        R.mem[R.nmem++] = p;
-        return p;
-}
-static void *r_alloc(void *host, size_t size)
-{
-        (void)host;
-        R.allocs++;
-        return calloc(1, size);
-}
-static void r_free(void *host, void *p)
-{
-        (void)host;
-        if (p)
-                R.frees++;
-        free(p);
-}
-static uint32_t r_fill(void *o, void *buf, uint32_t len)
-{
-        (void)o;
-        memset(buf, 0x5a, len);
-        return len;
-}
-static int r_submit(void *o, const struct ward_blk_io *req)
-{
-        (void)o, (void)req;
-        return -1;
-}
-static int r_backend(void *host, const struct ward_device_type *t, unsigned index,
-                     union ward_backend *be, struct ward_device_params *p, char *err, size_t errlen)
-{
-        (void)host, (void)err, (void)errlen;
-        R.backends[t->cls]++;
-        if (t->cls == WARD_DEVICE_BLOCK) {
-                be->blk = (struct ward_blk_backend){r_submit, NULL};
-                *p = (struct ward_device_params){.size_bytes = (index + 1) * MiB, .id = "fake"};
-        } else {
-                be->rng = (struct ward_rng_backend){r_fill, NULL};
-        }
-        return 0;
-}
-static void r_console_out(void *host, unsigned con, const void *buf, uint32_t len)
-{
-        (void)host;
-        assert_true(con < 20 && R.out_len[con] + len <= sizeof(R.out[con]));
-        memcpy(R.out[con] + R.out_len[con], buf, len);
-        R.out_len[con] += len;
-}
-static const struct ward_vm_host_ops runner = {r_ram,     r_shared,      r_alloc, r_free,
-                                               r_backend, r_console_out, NULL};
+#define runner fake_runner_ops
 
 /* ---- the VM under test ---- */
 
