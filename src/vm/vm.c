@@ -30,9 +30,8 @@ const struct ward_vm_arch *ward_vm_arch_of(const struct ward_hv_ops *hv)
 {
         static const struct ward_vm_arch *const arches[] = {&ward_vm_arch_arm64,
                                                             &ward_vm_arch_x86_64};
-        for (size_t i = 0; hv && hv->arch && i < WARD_ARRAY_SIZE(arches); i++)
-                if (strlen(hv->arch) == strlen(arches[i]->name) &&
-                    memcmp(hv->arch, arches[i]->name, strlen(hv->arch)) == 0)
+        for (size_t i = 0; i < WARD_ARRAY_SIZE(arches); i++)
+                if (ward_hv_arch_is(hv, arches[i]->name))
                         return arches[i];
         return NULL;
 }

@@ -102,6 +102,13 @@ struct ward_hv_ops {
                            void *opaque);
 };
 
+/* True when hv is for architecture `arch` ("arm64", "x86_64"); hv may be NULL. */
+static inline bool ward_hv_arch_is(const struct ward_hv_ops *hv, const char *arch)
+{
+        const char *a = hv ? hv->arch : NULL;
+        return a && strlen(a) == strlen(arch) && memcmp(a, arch, strlen(arch)) == 0;
+}
+
 /* The backend for this build, or NULL when none fits this host architecture. */
 const struct ward_hv_ops *ward_hv_default(void);
 

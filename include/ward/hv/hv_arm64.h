@@ -50,9 +50,7 @@ struct ward_hv_arm64_ops {
 /* The arm64 extension of hv, or NULL when hv is for another architecture. */
 static inline const struct ward_hv_arm64_ops *ward_hv_arm64(const struct ward_hv_ops *hv)
 {
-        const char *a = hv->arch;
-        bool is_arm64 = a && strlen(a) == 5 && memcmp(a, "arm64", 5) == 0;
-        return is_arm64 ? (const struct ward_hv_arm64_ops *)hv->arch_ops : NULL;
+        return ward_hv_arch_is(hv, "arm64") ? (const struct ward_hv_arm64_ops *)hv->arch_ops : NULL;
 }
 
 #endif

@@ -37,9 +37,8 @@ struct ward_hv_x86_64_ops {
 /* The x86_64 extension of hv, or NULL when hv is for another architecture. */
 static inline const struct ward_hv_x86_64_ops *ward_hv_x86_64(const struct ward_hv_ops *hv)
 {
-        const char *a = hv->arch;
-        bool is_x86 = a && strlen(a) == 6 && memcmp(a, "x86_64", 6) == 0;
-        return is_x86 ? (const struct ward_hv_x86_64_ops *)hv->arch_ops : NULL;
+        return ward_hv_arch_is(hv, "x86_64") ? (const struct ward_hv_x86_64_ops *)hv->arch_ops
+                                             : NULL;
 }
 
 #endif

@@ -141,8 +141,10 @@ static void kbc_write(void *dev, uint64_t off, const void *data, unsigned len)
         struct ward_vm *vm = dev;
         uint8_t v;
         (void)off;
+        if (len != 1)
+                return;
         memcpy(&v, data, 1);
-        if (len == 1 && v == KBC_PULSE_RESET)
+        if (v == KBC_PULSE_RESET)
                 vm->stop = WARD_VM_REBOOT;
 }
 
