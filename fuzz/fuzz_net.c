@@ -24,6 +24,8 @@
 #include "ward/port/port_net.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,16 +52,19 @@ static int fake_send(void *opaque, const struct ward_iov *iov, unsigned niov, ui
         (void)opaque;
         if (len > WARD_VNET_HDR_LEN + WARD_VNET_MAX_FRAME)
                 abort(); /* longer than the device may ever hand on */
+        /* Every byte handed on is read, as a backend would: a copy, which
+         * ASan checks whole. A loop over the bytes took 60% of the time
+         * under coverage instrumentation. */
+        static uint8_t sink[WARD_VNET_HDR_LEN + WARD_VNET_MAX_FRAME];
         uint32_t sum = 0;
         for (unsigned i = 0; i < niov; i++) {
                 if (!ward_gmem_ptr(&g.gm, FG_RAM_BASE + (uint64_t)(iov[i].base - g.ram),
                                    iov[i].len))
                         abort(); /* outside guest RAM */
+                if (iov[i].len > len - sum)
+                        abort(); /* more than the length it claims */
+                memcpy(sink + sum, iov[i].base, iov[i].len);
                 sum += iov[i].len;
-                volatile uint8_t sink = 0;
-                for (uint32_t k = 0; k < iov[i].len; k++)
-                        sink ^= iov[i].base[k];
-                (void)sink;
         }
         if (sum != len)
                 abort();
@@ -102,10 +107,16 @@ static void port_reset(void)
         size_t bytes = ward_net_port_region_bytes(WARD_NET_PORT_MIN_RING);
         struct ward_port_notify none = {0};
         for (unsigned i = 0; i < NPORTS; i++) {
-                if (!port_mem[i] && !(port_mem[i] = aligned_alloc(64, (bytes + 63) & ~(size_t)63)))
+                if (!port_mem[i]) {
+                        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                        if (m == MAP_FAILED)
+                                abort();
+                        port_mem[i] = m;
+                }
+                /* Handing the pages back zeroes them for less than a memset. */
+                if (port_dirty[i] && madvise(port_mem[i], bytes, MADV_DONTNEED))
                         abort();
-                if (port_dirty[i])
-                        memset(port_mem[i], 0, bytes);
                 port_dirty[i] = false;
                 if (ward_net_port_init(&sw.port[i], port_mem[i], bytes, WARD_NET_PORT_MIN_RING,
                                        WARD_PORT_SERVER, &none) ||

@@ -5,11 +5,32 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Fake RAM is its own mapping with an inaccessible page on each side, so
+ * a device that reaches past either end faults at once, and a reset can
+ * hand the pages back (MADV_DONTNEED) instead of writing 1 MiB of zeros:
+ * that memset was a quarter of a fuzz target's time. */
+static size_t guard_bytes(void)
+{
+        return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static uint8_t *ram_map(void)
+{
+        size_t guard = guard_bytes();
+        uint8_t *m =
+            mmap(NULL, FG_RAM_SIZE + 2 * guard, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED || mprotect(m + guard, FG_RAM_SIZE, PROT_READ | PROT_WRITE))
+                abort();
+        return m + guard;
+}
 
 void fg_init(struct fake_guest *g)
 {
         memset(g, 0, sizeof(*g));
-        g->ram = calloc(1, FG_RAM_SIZE);
+        g->ram = ram_map();
         ward_gmem_init(&g->gm);
         ward_gmem_add(&g->gm, FG_RAM_BASE, FG_RAM_SIZE, g->ram);
         g->data_next = FG_DATA_BASE;
@@ -22,7 +43,8 @@ void fg_reset(struct fake_guest *g)
                 return;
         }
         uint8_t *ram = g->ram;
-        memset(ram, 0, FG_RAM_SIZE);
+        if (madvise(ram, FG_RAM_SIZE, MADV_DONTNEED))
+                abort();
         memset(g, 0, sizeof(*g));
         g->ram = ram;
         ward_gmem_init(&g->gm);
@@ -32,7 +54,8 @@ void fg_reset(struct fake_guest *g)
 
 void fg_free(struct fake_guest *g)
 {
-        free(g->ram);
+        if (g->ram)
+                munmap(g->ram - guard_bytes(), FG_RAM_SIZE + 2 * guard_bytes());
         g->ram = NULL;
 }
 
