@@ -26,7 +26,15 @@ guest_initrd() {
 
 T=${T:-240} # seconds per guest boot at most (TCG inside TCG is slow)
 
-# A suite's runner (run-all.sh, run-x86_64.sh) exits with the count of
+# The test host's machine, for the few scenarios that lay out guest RAM
+# themselves (the boot RAM is at 1G on arm64, at 0 on x86_64), and its CPUs.
+case $(uname -m) in
+x86_64) ARCH=x86_64 ;;
+*) ARCH=arm64 ;;
+esac
+NCPUS=$(grep -c ^processor /proc/cpuinfo)
+
+# The runner (run-all.sh) exits with the count of
 # failed scenarios; note_fail reports one and counts it.
 failed=0
 note_fail() {

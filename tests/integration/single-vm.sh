@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # The single-VM scenarios every architecture's test host runs (sourced by
-# run-all.sh and run-x86_64.sh): boots with 1 and 2 vCPUs, both consoles,
+# run-all.sh): boots with 1 and 2 vCPUs, both consoles,
 # disks, entropy, reboot, panic and bad arguments. Each boots the test
 # host's guest kernel (/guest/Image: an arm64 Image or an x86_64 bzImage).
 

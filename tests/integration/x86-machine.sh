@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# Scenarios of the x86_64 machine itself (sourced by run-x86_64.sh): RAM
+# Scenarios of the x86_64 machine itself (sourced by run-all.sh on x86_64): RAM
 # above 4 GiB next to the boot RAM, the guest's view of its firmware
 # tables, and a triple fault as a failure with its reason.
 
