@@ -25,7 +25,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,16 +106,10 @@ static void port_reset(void)
         size_t bytes = ward_net_port_region_bytes(WARD_NET_PORT_MIN_RING);
         struct ward_port_notify none = {0};
         for (unsigned i = 0; i < NPORTS; i++) {
-                if (!port_mem[i]) {
-                        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-                        if (m == MAP_FAILED)
-                                abort();
-                        port_mem[i] = m;
-                }
-                /* Handing the pages back zeroes them for less than a memset. */
-                if (port_dirty[i] && madvise(port_mem[i], bytes, MADV_DONTNEED))
-                        abort();
+                if (!port_mem[i])
+                        port_mem[i] = fg_map_pages(bytes);
+                else if (port_dirty[i])
+                        fg_zero_pages(port_mem[i], bytes);
                 port_dirty[i] = false;
                 if (ward_net_port_init(&sw.port[i], port_mem[i], bytes, WARD_NET_PORT_MIN_RING,
                                        WARD_PORT_SERVER, &none) ||

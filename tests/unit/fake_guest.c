@@ -8,29 +8,43 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Fake RAM is its own mapping with an inaccessible page on each side, so
- * a device that reaches past either end faults at once, and a reset can
- * hand the pages back (MADV_DONTNEED) instead of writing 1 MiB of zeros:
- * that memset was a quarter of a fuzz target's time. */
 static size_t guard_bytes(void)
 {
         return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static uint8_t *ram_map(void)
+static size_t whole_pages(size_t bytes)
+{
+        return (bytes + guard_bytes() - 1) & ~(guard_bytes() - 1);
+}
+
+void *fg_map_pages(size_t bytes)
 {
         size_t guard = guard_bytes();
-        uint8_t *m =
-            mmap(NULL, FG_RAM_SIZE + 2 * guard, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED || mprotect(m + guard, FG_RAM_SIZE, PROT_READ | PROT_WRITE))
+        bytes = whole_pages(bytes);
+        uint8_t *m = mmap(NULL, bytes + 2 * guard, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED || mprotect(m + guard, bytes, PROT_READ | PROT_WRITE))
                 abort();
         return m + guard;
+}
+
+void fg_zero_pages(void *p, size_t bytes)
+{
+        if (madvise(p, whole_pages(bytes), MADV_DONTNEED))
+                abort();
+}
+
+void fg_unmap_pages(void *p, size_t bytes)
+{
+        if (p)
+                munmap((uint8_t *)p - guard_bytes(), whole_pages(bytes) + 2 * guard_bytes());
 }
 
 void fg_init(struct fake_guest *g)
 {
         memset(g, 0, sizeof(*g));
-        g->ram = ram_map();
+        g->ram =
+            fg_map_pages(FG_RAM_SIZE); /* a memset per reset was a quarter of a fuzzer's time */
         ward_gmem_init(&g->gm);
         ward_gmem_add(&g->gm, FG_RAM_BASE, FG_RAM_SIZE, g->ram);
         g->data_next = FG_DATA_BASE;
@@ -43,8 +57,7 @@ void fg_reset(struct fake_guest *g)
                 return;
         }
         uint8_t *ram = g->ram;
-        if (madvise(ram, FG_RAM_SIZE, MADV_DONTNEED))
-                abort();
+        fg_zero_pages(ram, FG_RAM_SIZE);
         memset(g, 0, sizeof(*g));
         g->ram = ram;
         ward_gmem_init(&g->gm);
@@ -54,8 +67,7 @@ void fg_reset(struct fake_guest *g)
 
 void fg_free(struct fake_guest *g)
 {
-        if (g->ram)
-                munmap(g->ram - guard_bytes(), FG_RAM_SIZE + 2 * guard_bytes());
+        fg_unmap_pages(g->ram, FG_RAM_SIZE);
         g->ram = NULL;
 }
 

@@ -31,6 +31,16 @@ struct fake_guest {
         bool irq_level;
 };
 
+/*
+ * Zeroed memory of `bytes` (in whole pages) with an inaccessible page on
+ * each side, so a device that reaches past either end faults at once;
+ * fg_zero_pages zeroes it again by handing the pages back (MADV_DONTNEED),
+ * much faster than a memset of what was never touched. Aborts on failure.
+ */
+void *fg_map_pages(size_t bytes);
+void fg_zero_pages(void *p, size_t bytes);
+void fg_unmap_pages(void *p, size_t bytes);
+
 void fg_init(struct fake_guest *g);
 /* As fg_init, keeping the RAM it has (zeroed again): for fuzzers, which
  * would otherwise allocate and free 1 MiB for every input. */

@@ -160,14 +160,13 @@ static const struct ward_hv_ops fake_hv = {
     .mmio_drain = f_drain,
 };
 
-/* ---- the fake runner ---- */
+/* ---- the runner (fake_runner.c) ---- */
 
 /* Device-tree writes, for the boot test. */
 static struct {
         struct ward_arm64_dt dt;
         bool written;
 } D;
-#define runner fake_runner_ops
 
 static struct ward_vm_config base_config(void)
 {
@@ -206,7 +205,7 @@ static int teardown(void **state)
 
 static int create(char *err)
 {
-        return ward_vm_create(&VM, &CFG, &fake_hv, &runner, NULL, err, 256);
+        return ward_vm_create(&VM, &CFG, &fake_hv, &fake_runner_ops, NULL, err, 256);
 }
 
 static uint32_t mmio_read32(uint64_t addr)

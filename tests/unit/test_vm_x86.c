@@ -18,9 +18,9 @@
 
 #include "ward/hv/hv_x86_64.h"
 #include "ward/vm/vm.h"
+#include "ward/vm/vm_arch.h"
 
 #include "fake_runner.h"
-#include "ward/vm/vm_arch.h"
 
 #define MiB (1ull << 20)
 #define RAM_BYTES (256 * MiB)
@@ -215,11 +215,7 @@ static const struct ward_cpuid_entry *cpuid_of(const struct ward_hv_vcpu *v, uin
         return NULL;
 }
 
-/* ---- the fake runner ---- */
-
-#define runner fake_runner_ops
-
-/* ---- the VM under test ---- */
+/* ---- the VM under test (the runner is fake_runner.c) ---- */
 
 static struct ward_vm_config base_config(void)
 {
@@ -267,7 +263,7 @@ static int teardown(void **state)
 static int create_on(const struct ward_hv_ops *hv, char *err)
 {
         err[0] = '\0';
-        return ward_vm_create(&VM, &CFG, hv, &runner, NULL, err, 256);
+        return ward_vm_create(&VM, &CFG, hv, &fake_runner_ops, NULL, err, 256);
 }
 
 static int create(char *err)
